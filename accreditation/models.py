@@ -1,0 +1,802 @@
+"""Providers, courses (Annex I), standards frameworks, applications and accreditations.
+
+The application and the accreditation each carry a protected django-fsm-2 state
+field; their `@transition` methods only change the object's own fields. Every
+write goes through `accreditation.services`, which locks, checks, fires, logs
+and schedules side effects after commit.
+"""
+
+import secrets
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import UserObjectPermissionBase
+
+from core import reference
+from core.models import TimeStampedModel
+
+
+def validate_country(value):
+    if not reference.is_country(value):
+        raise ValidationError(
+            "%(value)s is not an ISO 3166-1 alpha-2 country code.",
+            params={"value": value},
+            code="invalid_country",
+        )
+
+
+def validate_isced_f(value):
+    if not reference.is_isced_f(value):
+        raise ValidationError(
+            "%(value)s is not an ISCED-F 2013 field code.",
+            params={"value": value},
+            code="invalid_isced_f",
+        )
+
+
+def validate_language_list(value):
+    if not isinstance(value, list):
+        raise ValidationError("Languages must be a list of ISO 639-1 codes.", code="invalid")
+    bad = [code for code in value if not reference.is_language(code)]
+    if bad:
+        raise ValidationError(
+            "Not ISO 639-1 language codes: %(codes)s",
+            params={"codes": ", ".join(map(str, bad))},
+            code="invalid_language",
+        )
+
+
+def validate_learning_outcomes(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError(
+            "Learning outcomes must be a list of non-empty strings.", code="invalid"
+        )
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class Provider(TimeStampedModel):
+    class Type(models.TextChoices):
+        UNIVERSITY = "university", "Higher education institution"
+        VET = "vet", "VET school"
+        COMPANY = "company", "Company"
+        NGO = "ngo", "NGO"
+        PUBLIC_BODY = "public_body", "Public body"
+        OTHER = "other", "Other"
+
+    legal_name = models.CharField(max_length=300)
+    country = models.CharField(max_length=2, validators=[validate_country])
+    type = models.CharField(max_length=20, choices=Type.choices)
+    website = models.URLField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProviderMembership", related_name="providers"
+    )
+
+    class Meta:
+        ordering = ["legal_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="provider_country_alpha2"
+            ),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+    def get_absolute_url(self):
+        return reverse("provider-detail", args=[self.pk])
+
+
+class ProviderIdentifier(models.Model):
+    class Scheme(models.TextChoices):
+        SCHAC = "schac", "SCHAC home organisation"
+        ETER = "eter", "ETER"
+        DEQAR = "deqar", "DEQAR"
+        ERASMUS = "erasmus", "Erasmus code"
+        EU_PIC = "eu-pic", "EU Participant Identification Code"
+        EU_VAT = "eu-vat", "EU VAT number"
+        EUID = "euid", "European Unique Identifier"
+        LEI = "lei", "Legal Entity Identifier"
+        DID = "did", "Decentralised identifier"
+        NATIONAL = "national", "National register"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=20, choices=Scheme.choices)
+    value = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["scheme", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique"),
+            models.CheckConstraint(
+                condition=Q(scheme__in=reference.IDENTIFIER_SCHEMES), name="identifier_scheme_known"
+            ),
+            models.CheckConstraint(condition=~Q(value=""), name="identifier_value_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.scheme}:{self.value}"
+
+
+class ProviderMembership(TimeStampedModel):
+    """Who acts for which provider; an `admin` may also manage the provider's profile."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrator"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_memberships"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.ADMIN)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "provider"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.provider}"
+
+
+# --------------------------------------------------------------------------- courses
+
+
+class Course(TimeStampedModel):
+    """A micro-credential course described by the standard elements of Annex I.
+
+    Fields may be left empty while a provider drafts; `submit` lists what is
+    still missing. Values that are present are always valid (database checks).
+    """
+
+    class ParticipationForm(models.TextChoices):
+        ONLINE = "online", "Online"
+        ONSITE = "onsite", "On-site"
+        BLENDED = "blended", "Blended"
+
+    class QfEhea(models.TextChoices):
+        SHORT = "short", "Short cycle"
+        FIRST = "first", "First cycle"
+        SECOND = "second", "Second cycle"
+        THIRD = "third", "Third cycle"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="courses")
+    title = models.CharField(max_length=300)
+    learning_outcomes = models.JSONField(
+        default=list, blank=True, validators=[validate_learning_outcomes]
+    )
+    workload_ects = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0.01)]
+    )
+    eqf_level = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(8)]
+    )
+    qf_ehea_cycle = models.CharField(max_length=10, choices=QfEhea.choices, null=True, blank=True)
+    isced_f = models.CharField(
+        "ISCED-F 2013 field", max_length=4, blank=True, validators=[validate_isced_f]
+    )
+    assessment_type = models.TextField(blank=True)
+    participation_form = models.CharField(
+        max_length=10, choices=ParticipationForm.choices, blank=True
+    )
+    quality_assurance = models.TextField("type of quality assurance", blank=True)
+    languages = models.JSONField(default=list, blank=True, validators=[validate_language_list])
+    prerequisites = models.TextField(blank=True)
+    supervision_identity_verification = models.TextField(blank=True)
+    grading = models.TextField(blank=True)
+    stackability = models.TextField("integration/stackability options", blank=True)
+    further_information = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["provider_id", "title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(workload_ects__isnull=True) | Q(workload_ects__gt=0),
+                name="course_ects_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(eqf_level__isnull=True) | Q(eqf_level__gte=1, eqf_level__lte=8),
+                name="course_eqf_1_to_8",
+            ),
+            models.CheckConstraint(
+                condition=Q(qf_ehea_cycle__isnull=True)
+                | Q(qf_ehea_cycle__in=reference.QF_EHEA_CYCLES),
+                name="course_qf_ehea_cycle_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(participation_form__in=["", "online", "onsite", "blended"]),
+                name="course_participation_form_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("course-detail", args=[self.pk])
+
+    @property
+    def country(self):
+        """Country of the issuer (Annex I): the awarding provider's country."""
+        return self.provider.country
+
+    @property
+    def awarding_body(self):
+        return self.provider.legal_name
+
+
+# --------------------------------------------------------------------------- standards
+
+
+class Framework(models.Model):
+    """One version of a standards framework. Versions are immutable once a review uses them;
+    a change is a new version, so a review under way keeps the standards it started with."""
+
+    code = models.SlugField(max_length=60)
+    title = models.CharField(max_length=300)
+    version = models.CharField(max_length=20)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="framework_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} v{self.version}"
+
+
+class Standard(models.Model):
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="standards")
+    code = models.CharField(max_length=40)
+    title = models.CharField(max_length=300)
+    guidance = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["framework_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["framework", "code"], name="standard_code_unique"),
+            models.UniqueConstraint(fields=["framework", "order"], name="standard_order_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+# --------------------------------------------------------------------------- applications
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    SCREENING = "screening", "Screening"
+    RETURNED = "returned", "Returned for completion"
+    IN_REVIEW = "in_review", "In review"
+    CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
+    FACTUAL_CHECK = "factual_check", "Factual-accuracy check"
+    DECISION_PENDING = "decision_pending", "Decision pending"
+    ACCREDITED = "accredited", "Accredited"
+    CONDITIONALLY_ACCREDITED = "conditionally_accredited", "Accredited with conditions"
+    REJECTED = "rejected", "Rejected"
+    APPEALED = "appealed", "Appealed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+S = ApplicationState
+DECIDED_STATES = (S.ACCREDITED, S.CONDITIONALLY_ACCREDITED, S.REJECTED)
+WITHDRAWABLE_STATES = (
+    S.DRAFT,
+    S.SUBMITTED,
+    S.SCREENING,
+    S.RETURNED,
+    S.IN_REVIEW,
+    S.CLARIFICATION_REQUESTED,
+    S.FACTUAL_CHECK,
+    S.DECISION_PENDING,
+)
+OPEN_STATES = (*WITHDRAWABLE_STATES, S.APPEALED)
+
+
+class Application(ConcurrentTransitionMixin, TimeStampedModel):
+    class Kind(models.TextChoices):
+        PROVIDER = "provider", "Institutional review"
+        COURSE = "course", "Course approval"
+        RENEWAL = "renewal", "Renewal"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="applications")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+    )
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="applications")
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewals",
+        help_text="The application of the cycle this one renews.",
+    )
+    state = FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the step the current state waits for is due."
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(course__isnull=False, state__in=[s.value for s in OPEN_STATES]),
+                name="one_open_application_per_course",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="course") | Q(course__isnull=False),
+                name="course_application_has_course",
+            ),
+        ]
+        permissions = [("review_application", "Review the application as a panel member")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()} – {self.provider}"
+
+    def get_absolute_url(self):
+        return reverse("application-detail", args=[self.pk])
+
+    @property
+    def scope_kind(self):
+        """`course` when the application approves one course, else `provider`."""
+        return "course" if self.course_id else "provider"
+
+    # Transition bodies change only this object's own fields; services do the rest.
+
+    @transition(field=state, source=[S.DRAFT, S.RETURNED], target=S.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=state, source=S.SUBMITTED, target=S.SCREENING)
+    def start_screening(self):
+        pass
+
+    @transition(field=state, source=S.SCREENING, target=S.RETURNED)
+    def return_for_completion(self):
+        pass
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.CLARIFICATION_REQUESTED)
+    def request_clarification(self):
+        pass
+
+    @transition(field=state, source=S.CLARIFICATION_REQUESTED, target=S.IN_REVIEW)
+    def answer_clarification(self):
+        pass
+
+    @transition(field=state, source=S.SCREENING, target=S.IN_REVIEW)
+    def start_review(self):
+        pass
+
+    @transition(field=state, source=S.IN_REVIEW, target=S.FACTUAL_CHECK)
+    def submit_draft_report(self):
+        pass
+
+    @transition(field=state, source=S.FACTUAL_CHECK, target=S.DECISION_PENDING)
+    def confirm_factual_accuracy(self):
+        pass
+
+    @transition(field=state, source=S.DECISION_PENDING, target=S.ACCREDITED)
+    def accredit(self):
+        pass
+
+    @transition(field=state, source=S.DECISION_PENDING, target=S.CONDITIONALLY_ACCREDITED)
+    def accredit_with_conditions(self):
+        pass
+
+    @transition(field=state, source=S.DECISION_PENDING, target=S.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=state, source=[S.CONDITIONALLY_ACCREDITED, S.REJECTED], target=S.APPEALED)
+    def appeal(self):
+        pass
+
+    @transition(field=state, source=S.APPEALED, target=S.DECISION_PENDING)
+    def uphold_appeal(self):
+        pass
+
+    @transition(
+        field=state, source=S.APPEALED, target=RETURN_VALUE(S.CONDITIONALLY_ACCREDITED, S.REJECTED)
+    )
+    def dismiss_appeal(self, appealed_state):
+        """The decision stands: back to the state of the decision that was appealed."""
+        return appealed_state
+
+    @transition(field=state, source=list(WITHDRAWABLE_STATES), target=S.WITHDRAWN)
+    def withdraw(self):
+        pass
+
+
+class ApplicationObjectPermission(UserObjectPermissionBase):
+    """Direct-FK object permissions for applications (granted to panel members on accept)."""
+
+    content_object = models.ForeignKey(Application, on_delete=models.CASCADE)
+
+
+def document_upload_to(instance, filename):
+    """Store under a random name: the uploaded name is kept only as metadata."""
+    return f"documents/{instance.application_id}/{secrets.token_hex(16)}.pdf"
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        SELF_EVALUATION = "self_evaluation", "Self-evaluation report"
+        EVIDENCE = "evidence", "Evidence"
+        CREDENTIAL_SAMPLE = "credential_sample", "Sample credential"
+        RESPONSE = "response", "Response to a clarification or the draft report"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(upload_to=document_upload_to, max_length=200)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100, default="application/pdf")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gt=0), name="document_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.display_name}"
+
+    @property
+    def display_name(self):
+        return PurePosixPath(self.original_name).name
+
+
+class SelfAssessment(TimeStampedModel):
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="self_assessments"
+    )
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    narrative = models.TextField()
+    evidence = models.ManyToManyField(Document, blank=True, related_name="self_assessments")
+
+    class Meta:
+        ordering = ["standard__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "standard"], name="one_self_assessment_per_standard"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} / {self.standard.code}"
+
+
+class Clarification(models.Model):
+    """A question to the provider during the review and its answer."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="clarifications"
+    )
+    question = models.TextField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    documents = models.ManyToManyField(Document, blank=True, related_name="clarifications")
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+
+    def __str__(self):
+        return f"Clarification #{self.pk} on application {self.application_id}"
+
+
+class AppendOnlyModel(models.Model):
+    """A log row: written once, never changed or deleted through the application."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("Log rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Log rows are append-only.")
+
+
+class ApplicationTransition(AppendOnlyModel):
+    """One immutable row per change of an application's state."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="transitions"
+    )
+    transition = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30)
+    to_state = models.CharField(max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when the system fired the transition.",
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    comment = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.transition} {self.from_state}→{self.to_state}"
+
+    @property
+    def actor_name(self):
+        return self.actor.get_username() if self.actor_id else "system"
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class Decision(models.Model):
+    """A decision taken on an application. Negative decisions are kept and published too."""
+
+    class Outcome(models.TextChoices):
+        POSITIVE = "positive", "Positive"
+        POSITIVE_WITH_CONDITIONS = "positive_with_conditions", "Positive with conditions"
+        NEGATIVE = "negative", "Negative"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=30, choices=Outcome.choices)
+    rationale = models.TextField(blank=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    annulled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when an appeal against it was upheld."
+    )
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome="negative") | Q(valid_until__isnull=False),
+                name="positive_decision_has_validity",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="decision_validity_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} on application {self.application_id}"
+
+
+class Appeal(models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPHELD = "upheld", "Upheld"
+        DISMISSED = "dismissed", "Dismissed"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="appeals")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="appeals")
+    appealed_state = models.CharField(max_length=30)
+    grounds = models.TextField()
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    lodged_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reasons = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["lodged_at", "id"]
+
+    def __str__(self):
+        return f"Appeal #{self.pk} on application {self.application_id}"
+
+
+class Complaint(models.Model):
+    """A complaint about the procedure (ESG 2.7); logged and handled by the agency."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
+    )
+    lodged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    lodged_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    response = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-lodged_at", "-id"]
+
+    def __str__(self):
+        return f"Complaint #{self.pk}"
+
+
+# --------------------------------------------------------------------------- accreditations
+
+
+class AccreditationStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+A = AccreditationStatus
+
+
+class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
+    """The registry record a positive or conditional decision creates.
+
+    `course` empty means an institutional accreditation: it covers every course
+    of the provider within the EQF levels and ISCED-F fields it lists (empty: no limit).
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="accreditations")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="accreditations"
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="accreditations",
+        help_text="The application whose decision created it.",
+    )
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=30, choices=Decision.Outcome.choices)
+    status = FSMField(default=A.ACTIVE, choices=A.choices, protected=True, db_index=True)
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    eqf_levels = models.JSONField(
+        default=list, blank=True, help_text="EQF levels covered (institutional scope; empty: all)."
+    )
+    isced_fields = models.JSONField(
+        default=list, blank=True, help_text="ISCED-F fields covered (empty: all)."
+    )
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_until__gt=models.F("valid_from")),
+                name="accreditation_validity_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=["positive", "positive_with_conditions"]),
+                name="accreditation_outcome_positive",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.course or "institutional"
+        return f"Accreditation #{self.pk} {self.provider} ({scope})"
+
+    @property
+    def scope(self):
+        """`provider` for institutional accreditation, else the course id (contract)."""
+        return "provider" if self.course_id is None else self.course_id
+
+    @transition(field=status, source=A.ACTIVE, target=A.SUSPENDED)
+    def suspend(self):
+        pass
+
+    @transition(field=status, source=A.SUSPENDED, target=A.ACTIVE)
+    def reinstate(self):
+        pass
+
+    @transition(field=status, source=[A.ACTIVE, A.SUSPENDED], target=A.REVOKED)
+    def revoke(self):
+        pass
+
+    @transition(field=status, source=A.ACTIVE, target=A.EXPIRED)
+    def expire(self):
+        pass
+
+    @transition(
+        field=status, source=[A.ACTIVE, A.SUSPENDED], target=RETURN_VALUE(A.ACTIVE, A.SUSPENDED)
+    )
+    def confirm_conditions_met(self):
+        """Conditions met: the outcome becomes positive; the status does not change."""
+        self.outcome = Decision.Outcome.POSITIVE
+        return self.status
+
+
+class Condition(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MET = "met", "Met"
+        OVERDUE = "overdue", "Overdue"
+
+    accreditation = models.ForeignKey(
+        Accreditation, on_delete=models.CASCADE, related_name="conditions"
+    )
+    text = models.TextField()
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    met_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+
+    def __str__(self):
+        return self.text[:60]
+
+
+class AccreditationTransition(AppendOnlyModel):
+    """One immutable row per change of an accreditation's status or outcome."""
+
+    accreditation = models.ForeignKey(
+        Accreditation, on_delete=models.CASCADE, related_name="transitions"
+    )
+    transition = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    comment = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.accreditation_id}: {self.transition}"
+
+    @property
+    def actor_name(self):
+        return self.actor.get_username() if self.actor_id else "system"

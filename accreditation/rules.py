@@ -1,0 +1,458 @@
+"""The accreditation app's rules for application transitions: roles, dossier guards,
+and the records a decision or an appeal writes. Reviews adds its own in `reviews.rules`.
+"""
+
+import datetime
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from core.errors import Unmet
+from core.roles import Role, has_role
+
+from . import workflow
+from .models import (
+    Accreditation,
+    AccreditationStatus,
+    AccreditationTransition,
+    Appeal,
+    Application,
+    Clarification,
+    Condition,
+    Decision,
+    Document,
+    SelfAssessment,
+)
+from .selectors import is_provider_member
+from .signals import accreditation_changed
+
+PROVIDER_TRANSITIONS = (
+    "submit",
+    "answer_clarification",
+    "confirm_factual_accuracy",
+    "appeal",
+    "withdraw",
+)
+DECISION_TRANSITIONS = ("accredit", "accredit_with_conditions", "reject")
+APPEAL_DECISIONS = ("uphold_appeal", "dismiss_appeal")
+
+# Annex I mandatory elements that are course fields: (code, label, is-present test).
+ANNEX_I_COURSE_ELEMENTS = (
+    ("title", "title", lambda c: bool(c.title.strip())),
+    ("learning_outcomes", "learning outcomes", lambda c: bool(c.learning_outcomes)),
+    ("workload_ects", "notional workload (ECTS)", lambda c: c.workload_ects is not None),
+    (
+        "eqf_level",
+        "level (EQF and/or QF-EHEA cycle)",
+        lambda c: c.eqf_level is not None or bool(c.qf_ehea_cycle),
+    ),
+    ("assessment_type", "type of assessment", lambda c: bool(c.assessment_type.strip())),
+    ("participation_form", "form of participation", lambda c: bool(c.participation_form)),
+    ("quality_assurance", "type of quality assurance", lambda c: bool(c.quality_assurance.strip())),
+)
+
+
+# --------------------------------------------------------------------------- rights
+
+
+@workflow.allow(PROVIDER_TRANSITIONS)
+def provider_acts_for_own_case(application, actor):
+    return is_provider_member(actor, application.provider_id)
+
+
+@workflow.allow(
+    ("start_screening", "return_for_completion", "start_review", "request_clarification")
+)
+def coordinator_runs_procedure(application, actor):
+    return has_role(actor, Role.COORDINATOR)
+
+
+@workflow.allow(DECISION_TRANSITIONS)
+def decision_body_decides(application, actor):
+    return has_role(actor, Role.DECISION_BODY)
+
+
+@workflow.allow(APPEAL_DECISIONS)
+def appeals_committee_decides_appeals(application, actor):
+    return has_role(actor, Role.APPEALS_COMMITTEE)
+
+
+@workflow.deny(APPEAL_DECISIONS)
+def not_the_person_who_decided(application, actor):
+    """Nobody judges their own decision: the member who took the appealed decision may
+    not decide the appeal against it, whatever other seats they hold."""
+    appeal = pending_appeal(application)
+    if appeal is not None and appeal.decision.decided_by_id == actor.pk:
+        return "You took the decision under appeal, so you may not decide the appeal."
+    return None
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def _missing(field, what):
+    return Unmet(f"missing_field:{field}", f"A {what} is required (field '{field}').")
+
+
+def _text(data, field):
+    value = data.get(field)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def dossier_unmet(application):
+    """Everything a dossier still lacks before it may be submitted, one item each.
+
+    Course (and course renewal) dossiers need every mandatory Annex I element and a sample
+    credential, which shows the per-learner elements (learner identification, date of
+    issuing). Every dossier needs a self-assessment for every standard of its framework
+    and at least one self-evaluation PDF.
+    """
+    unmet = []
+    course = application.course
+    if course is not None:
+        for code, label, present in ANNEX_I_COURSE_ELEMENTS:
+            if not present(course):
+                unmet.append(
+                    Unmet(
+                        f"missing_element:{code}", f"The course lacks the Annex I element: {label}."
+                    )
+                )
+    kinds = set(application.documents.values_list("kind", flat=True))
+    if course is not None and Document.Kind.CREDENTIAL_SAMPLE not in kinds:
+        unmet.append(
+            Unmet(
+                "missing_document:credential_sample",
+                "A sample credential is required (it shows the learner "
+                "identification and the date of issuing).",
+            )
+        )
+    if Document.Kind.SELF_EVALUATION not in kinds:
+        unmet.append(
+            Unmet(
+                "missing_document:self_evaluation", "At least one self-evaluation PDF is required."
+            )
+        )
+    assessed = set(
+        SelfAssessment.objects.filter(application=application)
+        .exclude(narrative="")
+        .values_list("standard_id", flat=True)
+    )
+    for standard in application.framework.standards.all():
+        if standard.pk not in assessed:
+            unmet.append(
+                Unmet(
+                    f"missing_self_assessment:{standard.code}",
+                    f"No self-assessment for standard {standard.code} {standard.title}.",
+                )
+            )
+    return unmet
+
+
+@workflow.guard("submit")
+def dossier_complete(application, actor, data):
+    return dossier_unmet(application)
+
+
+@workflow.guard(("return_for_completion", "request_clarification"))
+def comment_given(application, actor, data):
+    if not _text(data, "comment"):
+        return [_missing("comment", "comment saying what is needed")]
+    return []
+
+
+@workflow.guard("answer_clarification")
+def answer_given(application, actor, data):
+    if not _text(data, "answer"):
+        return [_missing("answer", "answer to the question")]
+    return []
+
+
+@workflow.guard("reject")
+def rationale_given(application, actor, data):
+    if not _text(data, "rationale"):
+        return [_missing("rationale", "rationale for the negative decision")]
+    return []
+
+
+def _as_date(value):
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_date(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+@workflow.guard(("accredit", "accredit_with_conditions"))
+def validity_in_future(application, actor, data):
+    value = data.get("valid_until")
+    if value in (None, ""):
+        return []
+    date = _as_date(value)
+    if date is None:
+        return [Unmet("invalid_field:valid_until", "valid_until must be a date (YYYY-MM-DD).")]
+    if date <= timezone.now().date():
+        return [Unmet("invalid_field:valid_until", "valid_until must be after today.")]
+    return []
+
+
+@workflow.guard("accredit_with_conditions")
+def conditions_given(application, actor, data):
+    conditions = data.get("conditions")
+    if not isinstance(conditions, list) or not conditions:
+        return [
+            Unmet(
+                "missing_field:conditions",
+                "At least one condition with a text and a due date is required.",
+            )
+        ]
+    unmet = []
+    today = timezone.now().date()
+    for index, condition in enumerate(conditions):
+        if not isinstance(condition, dict):
+            unmet.append(
+                Unmet(
+                    f"invalid_field:conditions[{index}]",
+                    "Each condition is an object with text and due_date.",
+                )
+            )
+            continue
+        if not _text(condition, "text"):
+            unmet.append(
+                Unmet(
+                    f"missing_field:conditions[{index}].text",
+                    f"Condition {index + 1} needs a text.",
+                )
+            )
+        due = _as_date(condition.get("due_date"))
+        if due is None:
+            unmet.append(
+                Unmet(
+                    f"missing_field:conditions[{index}].due_date",
+                    f"Condition {index + 1} needs a due date (YYYY-MM-DD).",
+                )
+            )
+        elif due <= today:
+            unmet.append(
+                Unmet(
+                    f"invalid_field:conditions[{index}].due_date",
+                    f"Condition {index + 1}'s due date must be after today.",
+                )
+            )
+    return unmet
+
+
+@workflow.guard("appeal")
+def appeal_in_time_with_grounds(application, actor, data):
+    unmet = []
+    if not _text(data, "grounds"):
+        unmet.append(_missing("grounds", "statement of the grounds of appeal"))
+    decision = current_decision(application)
+    window = timedelta(days=settings.MCQA_APPEAL_WINDOW_DAYS)
+    if decision is None or timezone.now() > decision.decided_at + window:
+        unmet.append(
+            Unmet(
+                "appeal_window_closed",
+                f"Appeals must be lodged within {window.days} days of the decision.",
+            )
+        )
+    return unmet
+
+
+# --------------------------------------------------------------------------- records
+
+
+def current_decision(application):
+    """The decision in force: the newest one not annulled by an upheld appeal."""
+    return (
+        Decision.objects.filter(application=application, annulled_at__isnull=True)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
+def pending_appeal(application):
+    return (
+        Appeal.objects.select_related("decision")
+        .filter(application=application, outcome=Appeal.Outcome.PENDING)
+        .order_by("-lodged_at", "-id")
+        .first()
+    )
+
+
+@workflow.effect("submit")
+def stamp_submission(application, actor, data, log):
+    Application.objects.filter(pk=application.pk).update(submitted_at=log.at)
+
+
+@workflow.effect("request_clarification")
+def open_clarification(application, actor, data, log):
+    Clarification.objects.create(
+        application=application, question=_text(data, "comment"), asked_by=actor
+    )
+
+
+@workflow.effect("answer_clarification")
+def record_answer(application, actor, data, log):
+    clarification = (
+        Clarification.objects.filter(application=application, answered_at__isnull=True)
+        .order_by("-asked_at", "-id")
+        .first()
+    )
+    if clarification is None:
+        return
+    clarification.answer = _text(data, "answer")
+    clarification.answered_by = actor
+    clarification.answered_at = log.at
+    clarification.save()
+    ids = [i for i in data.get("documents") or [] if isinstance(i, int)]
+    if ids:
+        clarification.documents.set(application.documents.filter(pk__in=ids))
+
+
+def _decide(application, actor, data, log, outcome):
+    today = log.at.date()
+    valid_until = None
+    if outcome != Decision.Outcome.NEGATIVE:
+        valid_until = _as_date(data.get("valid_until")) or _add_years(
+            today, settings.MCQA_VALIDITY_YEARS
+        )
+    decision = Decision.objects.create(
+        application=application,
+        outcome=outcome,
+        rationale=_text(data, "rationale"),
+        valid_from=today if valid_until else None,
+        valid_until=valid_until,
+        decided_by=actor,
+        decided_at=log.at,
+    )
+    Application.objects.filter(pk=application.pk).update(decided_at=log.at)
+    if outcome == Decision.Outcome.NEGATIVE:
+        return decision
+    accreditation = Accreditation.objects.create(
+        provider_id=application.provider_id,
+        course_id=application.course_id,
+        application=application,
+        decision=decision,
+        outcome=outcome,
+        valid_from=today,
+        valid_until=valid_until,
+        eqf_levels=[int(v) for v in data.get("eqf_levels") or [] if str(v).isdigit()],
+        isced_fields=[str(v) for v in data.get("isced_fields") or []],
+    )
+    for condition in data.get("conditions") or []:
+        Condition.objects.create(
+            accreditation=accreditation,
+            text=_text(condition, "text"),
+            due_date=_as_date(condition.get("due_date")),
+        )
+    created = AccreditationTransition.objects.create(
+        accreditation=accreditation,
+        transition="create",
+        from_state="",
+        to_state=AccreditationStatus.ACTIVE,
+        actor=actor,
+        at=log.at,
+        payload={"decision": outcome, "application_log": log.pk},
+    )
+    _announce(accreditation.pk, "create", created.pk)
+    return decision
+
+
+def _announce(accreditation_id, name, log_id):
+    from django.db import transaction
+
+    transaction.on_commit(
+        lambda: accreditation_changed.send(
+            sender=Accreditation, accreditation_id=accreditation_id, transition=name, log_id=log_id
+        )
+    )
+
+
+def _add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@workflow.effect("accredit")
+def record_positive_decision(application, actor, data, log):
+    _decide(application, actor, data, log, Decision.Outcome.POSITIVE)
+
+
+@workflow.effect("accredit_with_conditions")
+def record_conditional_decision(application, actor, data, log):
+    _decide(application, actor, data, log, Decision.Outcome.POSITIVE_WITH_CONDITIONS)
+
+
+@workflow.effect("reject")
+def record_negative_decision(application, actor, data, log):
+    _decide(application, actor, data, log, Decision.Outcome.NEGATIVE)
+
+
+@workflow.effect("appeal")
+def lodge_appeal(application, actor, data, log):
+    Appeal.objects.create(
+        application=application,
+        decision=current_decision(application),
+        appealed_state=log.from_state,
+        grounds=_text(data, "grounds"),
+        lodged_by=actor,
+    )
+
+
+@workflow.args("dismiss_appeal")
+def appealed_state(application):
+    appeal = pending_appeal(application)
+    return {"appealed_state": appeal.appealed_state if appeal else application.state}
+
+
+@workflow.effect("dismiss_appeal")
+def close_appeal_dismissed(application, actor, data, log):
+    appeal = pending_appeal(application)
+    if appeal is not None:
+        Appeal.objects.filter(pk=appeal.pk).update(
+            outcome=Appeal.Outcome.DISMISSED,
+            decided_by=actor,
+            decided_at=log.at,
+            reasons=_text(data, "comment"),
+        )
+
+
+@workflow.effect("uphold_appeal")
+def close_appeal_upheld(application, actor, data, log):
+    """The appealed decision is annulled and the case goes back to the decision body;
+    an accreditation the annulled decision created is revoked from the registry."""
+    appeal = pending_appeal(application)
+    if appeal is None:
+        return
+    Appeal.objects.filter(pk=appeal.pk).update(
+        outcome=Appeal.Outcome.UPHELD,
+        decided_by=actor,
+        decided_at=log.at,
+        reasons=_text(data, "comment"),
+    )
+    Decision.objects.filter(pk=appeal.decision_id).update(annulled_at=log.at)
+    for accreditation in Accreditation.objects.select_for_update().filter(
+        decision_id=appeal.decision_id,
+        status__in=[AccreditationStatus.ACTIVE, AccreditationStatus.SUSPENDED],
+    ):
+        before = accreditation.status
+        accreditation.revoke()
+        accreditation.save()
+        row = AccreditationTransition.objects.create(
+            accreditation=accreditation,
+            transition="revoke",
+            from_state=before,
+            to_state=accreditation.status,
+            actor=actor,
+            at=log.at,
+            comment="The decision that created it was annulled on appeal.",
+            payload={"appeal": appeal.pk, "application_log": log.pk},
+        )
+        _announce(accreditation.pk, "revoke", row.pk)

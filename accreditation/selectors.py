@@ -1,0 +1,86 @@
+"""Reads: every list a user sees comes from here, with object permissions applied."""
+
+from django.db.models import Q
+
+from core.roles import is_staff_role
+
+from .models import (
+    Accreditation,
+    Application,
+    ApplicationObjectPermission,
+    Course,
+    Provider,
+    ProviderMembership,
+)
+
+REVIEW_PERMISSION = "review_application"
+
+
+def _member_provider_ids(user):
+    return ProviderMembership.objects.filter(user=user).values("provider_id")
+
+
+def _reviewed_application_ids(user):
+    return ApplicationObjectPermission.objects.filter(
+        user=user, permission__codename=REVIEW_PERMISSION
+    ).values("content_object_id")
+
+
+def sees_everything(user):
+    """Agency staff (coordinators, decision body, appeals committee) see every case."""
+    return bool(user.is_authenticated and (user.is_superuser or is_staff_role(user)))
+
+
+def applications_visible_to(*, user):
+    """Applications `user` may see: staff all; a provider's people their provider's;
+    a reviewer those whose panel they accepted (granted by an object permission)."""
+    if not user.is_authenticated:
+        return Application.objects.none()
+    if sees_everything(user):
+        return Application.objects.all()
+    return Application.objects.filter(
+        Q(provider_id__in=_member_provider_ids(user)) | Q(pk__in=_reviewed_application_ids(user))
+    )
+
+
+def providers_visible_to(*, user):
+    """Providers `user` may see in the workflow (the public registry has its own view)."""
+    if not user.is_authenticated:
+        return Provider.objects.none()
+    if sees_everything(user):
+        return Provider.objects.all()
+    reviewed = Application.objects.filter(pk__in=_reviewed_application_ids(user))
+    return Provider.objects.filter(
+        Q(pk__in=_member_provider_ids(user)) | Q(pk__in=reviewed.values("provider_id"))
+    )
+
+
+def courses_visible_to(*, user):
+    if not user.is_authenticated:
+        return Course.objects.none()
+    if sees_everything(user):
+        return Course.objects.all()
+    reviewed = Application.objects.filter(pk__in=_reviewed_application_ids(user))
+    return Course.objects.filter(
+        Q(provider_id__in=_member_provider_ids(user)) | Q(pk__in=reviewed.values("course_id"))
+    )
+
+
+def accreditations_visible_to(*, user):
+    if not user.is_authenticated:
+        return Accreditation.objects.none()
+    if sees_everything(user):
+        return Accreditation.objects.all()
+    return Accreditation.objects.filter(provider_id__in=_member_provider_ids(user))
+
+
+def is_provider_member(user, provider_id):
+    """True when `user` acts for the provider (cached per user and provider)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cache = user.__dict__.setdefault("_mcqa_member_of", {})
+    if provider_id not in cache:
+        cache[provider_id] = ProviderMembership.objects.filter(
+            user=user, provider_id=provider_id
+        ).exists()
+    return cache[provider_id]

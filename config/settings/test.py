@@ -1,0 +1,30 @@
+"""Settings for the test suite: the base settings with fast hashing and in-memory mail.
+
+Tasks run eagerly here so unit tests can follow a side effect to its end; the
+PostgreSQL + Redis leg of .ci/run starts a real worker and checks the real path.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("MCQA_ALLOW_INSECURE_KEY", "1")
+os.environ.setdefault("MCQA_VAR_DIR", tempfile.mkdtemp(prefix="mcqa-test-"))
+os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)  # noqa: F405
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
+AXES_ENABLED = env_bool("AXES_ENABLED", False)  # noqa: F405
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "registry": os.environ.get("REGISTRY_THROTTLE_RATE", "100000/minute"),
+    "auth": os.environ.get("AUTH_THROTTLE_RATE", "100000/minute"),
+}

@@ -1,0 +1,17 @@
+"""URL map: the API under /api/v1/, the public registry, the web application, the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("accreditation.api.urls")),
+    path("api/v1/", include("reviews.api.urls")),
+    path("api/v1/", include("reviews.api.report_urls")),
+    path("", include("registry.urls")),
+    path("", include("accreditation.urls")),
+    path("", include("reviews.urls")),
+]

@@ -1,0 +1,1 @@
+"""The public projection of accreditation events (filled in by the registry work)."""

@@ -1,0 +1,217 @@
+"""Panels, conflicts of interest, judgements, consolidated findings and rendered reports."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accreditation.models import Application, Provider, Standard
+from core.models import TimeStampedModel
+
+
+class Judgement(models.TextChoices):
+    """The judgement scale per standard (contract)."""
+
+    COMPLIANT = "compliant", "Compliant"
+    SUBSTANTIALLY_COMPLIANT = "substantially_compliant", "Substantially compliant"
+    PARTIALLY_COMPLIANT = "partially_compliant", "Partially compliant"
+    NON_COMPLIANT = "non_compliant", "Non-compliant"
+
+
+class PanelAssignment(TimeStampedModel):
+    """A reviewer invited to an application's panel in one role."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", "Chair"
+        MEMBER = "member", "Member"
+        STUDENT = "student", "Student member"
+
+    class State(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        COMPLETED = "completed", "Completed"
+        REPLACED = "replaced", "Replaced"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="panel_assignments"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_assignments"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.INVITED, db_index=True
+    )
+    due_date = models.DateField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    no_conflict_declared = models.BooleanField(default=False)
+    decline_reason = models.TextField(blank=True)
+    override_justification = models.TextField(
+        blank=True, help_text="Why the coordinator assigned despite a conflict warning."
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["application_id", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "reviewer"],
+                condition=Q(state__in=["invited", "accepted", "completed"]),
+                name="one_live_seat_per_reviewer",
+            ),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(role="chair", state__in=["invited", "accepted", "completed"]),
+                name="one_live_chair_per_panel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} – {self.get_role_display()} on #{self.application_id}"
+
+
+class Affiliation(models.Model):
+    """A reviewer's employment or other tie with a provider, past or present.
+
+    An affiliation that ended less than the cooling-off period ago is a conflict of interest.
+    """
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    description = models.CharField(max_length=300, blank=True)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True, help_text="Empty while it lasts.")
+
+    class Meta:
+        ordering = ["reviewer_id", "-end_date"]
+
+    def __str__(self):
+        return f"{self.reviewer} ↔ {self.provider}"
+
+
+class ConflictDeclaration(models.Model):
+    """A conflict of interest a reviewer declared against a provider."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflict_declarations"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
+    reason = models.TextField()
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-declared_at"]
+
+    def __str__(self):
+        return f"{self.reviewer} declared a conflict with {self.provider}"
+
+
+class ReviewerJudgement(TimeStampedModel):
+    """One panel member's judgement of one standard."""
+
+    assignment = models.ForeignKey(
+        PanelAssignment, on_delete=models.CASCADE, related_name="judgements"
+    )
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    judgement = models.CharField(max_length=30, choices=Judgement.choices)
+    rationale = models.TextField()
+
+    class Meta:
+        ordering = ["assignment_id", "standard__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "standard"], name="one_judgement_per_member_standard"
+            ),
+            models.CheckConstraint(
+                condition=Q(judgement__in=Judgement.values), name="reviewer_judgement_on_scale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assignment} / {self.standard.code}: {self.judgement}"
+
+
+class Finding(TimeStampedModel):
+    """The chair's consolidated finding of the panel on one standard."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="findings")
+    standard = models.ForeignKey(Standard, on_delete=models.PROTECT, related_name="+")
+    judgement = models.CharField(max_length=30, choices=Judgement.choices)
+    rationale = models.TextField()
+    recommendations = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["application_id", "standard__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "standard"], name="one_finding_per_standard"
+            ),
+            models.CheckConstraint(
+                condition=Q(judgement__in=Judgement.values), name="finding_judgement_on_scale"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.application_id} / {self.standard.code}: {self.judgement}"
+
+
+def report_upload_to(instance, filename):
+    return f"reports/{instance.application_id}/{secrets.token_hex(16)}.pdf"
+
+
+class Report(TimeStampedModel):
+    """A rendered PDF report. A ready published report is immutable: a correction is a new
+    version and the old one stays downloadable."""
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", "Draft (factual-accuracy check)"
+        FINAL = "final", "Final panel report"
+        PUBLISHED = "published", "Published report with the decision"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reports")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    version = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    file = models.FileField(upload_to=report_upload_to, max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(
+        default=dict, blank=True, help_text="The structured data the PDF was rendered from."
+    )
+
+    class Meta:
+        ordering = ["application_id", "stage", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "stage", "version"], name="report_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready") | ~Q(sha256=""), name="ready_report_has_checksum"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Report #{self.pk} ({self.stage} v{self.version}) of #{self.application_id}"

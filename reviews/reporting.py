@@ -1,0 +1,1 @@
+"""Report rendering: data, PDF, storage (see the reports work)."""

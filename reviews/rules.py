@@ -1,0 +1,1 @@
+"""Review rules registered with the application workflow (panel, chair, reports)."""
