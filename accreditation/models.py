@@ -800,3 +800,31 @@ class AccreditationTransition(AppendOnlyModel):
     @property
     def actor_name(self):
         return self.actor.get_username() if self.actor_id else "system"
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+class Notification(models.Model):
+    """One e-mail owed to one person for one event, recorded so that a task run twice
+    (a retry, a redelivered message) never mails the same person about the same event twice.
+
+    `key` names the event (`application-log:17`, `reminder:application:4:screening:…`).
+    """
+
+    key = models.CharField(max_length=200)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    subject = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "recipient"], name="notification_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} → {self.recipient}"
