@@ -54,6 +54,12 @@ class PanelAssignment(TimeStampedModel):
     override_justification = models.TextField(
         blank=True, help_text="Why the coordinator assigned despite a conflict warning."
     )
+    overridden_conflicts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Keys of the conflicts the coordinator's override covered; a conflict "
+        "arising later is not covered.",
+    )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
