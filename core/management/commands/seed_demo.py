@@ -1,0 +1,671 @@
+"""Seed the demo: the accounts of DESIGN section 6 and cases in every workflow state.
+
+Demo accounts have the password `demo`, which no production password policy would
+accept, so the command refuses to run unless `settings.MCQA_DEMO_MODE` is on
+(config.settings.demo turns it on; production forces it off).
+
+Cases are not written into the tables directly: each one is driven through the same
+services the API and the pages use (application_transition, the panel services, the
+report services), so the demo shows exactly what the rules produce and the logs,
+decisions, accreditations and registry events are all real. Running the command
+again changes nothing that already exists (a case whose course already has an
+application is left alone), so `make demo` can be repeated on the same database.
+"""
+
+import datetime
+import io
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accreditation.models import (
+    Application,
+    Course,
+    Framework,
+    Provider,
+    ProviderIdentifier,
+    ProviderMembership,
+)
+from core.roles import Role
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo mode only; the command refuses otherwise
+
+# username -> (roles, staff flag, description)
+STAFF_ACCOUNTS = {
+    "coordinator": ((Role.COORDINATOR,), True),
+    "reviewer1": ((Role.REVIEWER,), False),
+    "reviewer2": ((Role.REVIEWER,), False),
+    "reviewer3": ((Role.REVIEWER,), False),
+    "student1": ((Role.REVIEWER,), False),
+    "decider": ((Role.DECISION_BODY, Role.APPEALS_COMMITTEE), True),
+    "appeals": ((Role.APPEALS_COMMITTEE,), True),
+}
+DEMO_USERNAMES = (*STAFF_ACCOUNTS, "provider-a", "provider-b")
+
+
+def _course(title, **extra):
+    """A course with every Annex I element present (overridable per course)."""
+    values = {
+        "title": title,
+        "learning_outcomes": [
+            "Explain the core concepts of the field to a non-specialist audience",
+            "Apply the methods taught to a realistic case and justify the choices made",
+        ],
+        "workload_ects": 5,
+        "eqf_level": 6,
+        "qf_ehea_cycle": "first",
+        "isced_f": "0613",
+        "assessment_type": "Graded project with an oral defence",
+        "participation_form": "online",
+        "quality_assurance": "Internal quality assurance of the provider, reviewed yearly",
+        "languages": ["en"],
+        "prerequisites": "None",
+        "supervision_identity_verification": "Online proctoring with identity check",
+        "grading": "Pass / fail with a percentage score",
+        "stackability": "Counts towards the provider's 30 ECTS certificate",
+        "further_information": "",
+    }
+    values.update(extra)
+    return values
+
+
+@dataclass
+class ProviderSeed:
+    key: str
+    legal_name: str
+    country: str
+    type: str
+    website: str
+    identifiers: list
+    courses: list
+    admin: str
+    admin_has_demo_password: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+PROVIDER_A = ProviderSeed(
+    key="a",
+    legal_name="Aurora University of Applied Sciences",
+    country="NL",
+    type=Provider.Type.UNIVERSITY,
+    website="https://aurora.example.org",
+    identifiers=[("schac", "aurora.example.org"), ("erasmus", "NL AURORA01")],
+    courses=[
+        _course("Sustainable Supply Chains", isced_f="0413", eqf_level=6),
+        _course(
+            "Introduction to Machine Learning", isced_f="0613", eqf_level=7, qf_ehea_cycle="second"
+        ),
+    ],
+    admin="provider-a",
+    admin_has_demo_password=True,
+)
+PROVIDER_B = ProviderSeed(
+    key="b",
+    legal_name="Berlin Vocational Academy for Green Crafts",
+    country="DE",
+    type=Provider.Type.VET,
+    website="https://green-crafts.example.org",
+    identifiers=[("eu-pic", "912345678"), ("national", "DE-BVAG-2041")],
+    courses=[
+        _course(
+            "Heat Pump Installation",
+            isced_f="0713",
+            eqf_level=4,
+            qf_ehea_cycle=None,
+            participation_form="blended",
+            workload_ects=3,
+            languages=["de", "en"],
+        ),
+        _course(
+            "Solar Roof Safety",
+            isced_f="0713",
+            eqf_level=4,
+            qf_ehea_cycle=None,
+            participation_form="onsite",
+            workload_ects=2,
+            languages=["de"],
+        ),
+    ],
+    admin="provider-b",
+    admin_has_demo_password=True,
+)
+
+# Providers whose cases fill every state. Each case needs its own course, because a
+# course may have only one open application at a time.
+CASE_PROVIDERS = [
+    ProviderSeed(
+        key="c",
+        legal_name="Coimbra Polytechnic Institute",
+        country="PT",
+        type=Provider.Type.UNIVERSITY,
+        website="https://coimbra-poly.example.org",
+        identifiers=[("schac", "coimbra-poly.example.org"), ("deqar", "DEQARINST9001")],
+        courses=[
+            _course("Data Visualisation for Public Policy"),
+            _course("Digital Accessibility Essentials", isced_f="0611"),
+            _course(
+                "Water Resource Management", isced_f="0532", eqf_level=7, qf_ehea_cycle="second"
+            ),
+            _course(
+                "Project Management Fundamentals",
+                isced_f="0413",
+                eqf_level=5,
+                qf_ehea_cycle="short",
+            ),
+            _course("Cybersecurity Basics", isced_f="0612"),
+        ],
+        admin="staff-coimbra",
+    ),
+    ProviderSeed(
+        key="d",
+        legal_name="Dublin Digital Skills Ltd",
+        country="IE",
+        type=Provider.Type.COMPANY,
+        website="https://dublin-digital.example.org",
+        identifiers=[("lei", "635400DEMO0000000042"), ("eu-vat", "IE9876543W")],
+        courses=[
+            _course(
+                "Cloud Operations Practitioner", isced_f="0612", eqf_level=5, qf_ehea_cycle="short"
+            ),
+            _course("Agile Product Ownership", isced_f="0413", eqf_level=6),
+            _course("Prompt Engineering for Analysts", isced_f="0613", eqf_level=6),
+            _course("Low-code Automation", isced_f="0613", eqf_level=4, qf_ehea_cycle=None),
+            _course(
+                "SQL for Business Reporting", isced_f="0613", eqf_level=5, qf_ehea_cycle="short"
+            ),
+        ],
+        admin="staff-dublin",
+    ),
+    ProviderSeed(
+        key="e",
+        legal_name="Estonian Open Learning Foundation",
+        country="EE",
+        type=Provider.Type.NGO,
+        website="https://open-learning.example.org",
+        identifiers=[("national", "EE-80012345"), ("did", "did:web:open-learning.example.org")],
+        courses=[
+            _course("Community Facilitation", isced_f="0923", eqf_level=5, qf_ehea_cycle=None),
+            _course("Media Literacy for Educators", isced_f="0111", eqf_level=6),
+            _course("Green Entrepreneurship", isced_f="0413", eqf_level=6),
+        ],
+        admin="staff-estonia",
+    ),
+]
+
+# (label, provider key, course index or None for an institutional review, target)
+CASES = [
+    ("draft", "c", 0, "draft"),
+    ("submitted", "c", 1, "submitted"),
+    ("screening", "c", 2, "screening"),
+    ("returned", "c", 3, "returned"),
+    ("withdrawn", "c", 4, "withdrawn"),
+    ("in_review", "d", 0, "in_review"),
+    ("clarification_requested", "d", 1, "clarification_requested"),
+    ("factual_check", "d", 2, "factual_check"),
+    ("decision_pending", "d", 3, "decision_pending"),
+    ("accredited (institutional)", "e", None, "accredited"),
+    ("conditionally_accredited", "d", 4, "conditionally_accredited"),
+    ("rejected", "e", 0, "rejected"),
+    ("appealed", "e", 1, "appealed"),
+    ("accredited, then suspended", "c", None, "suspended"),
+    ("accredited, then revoked", "e", 2, "revoked"),
+]
+
+# The path to each target, as the steps the driver knows.
+PATHS = {
+    "draft": ["create", "partial_dossier"],
+    "submitted": ["create", "dossier", "submit"],
+    "screening": ["create", "dossier", "submit", "start_screening"],
+    "returned": ["create", "dossier", "submit", "start_screening", "return_for_completion"],
+    "withdrawn": ["create", "dossier", "submit", "withdraw"],
+    "in_review": ["create", "dossier", "submit", "start_screening", "panel", "start_review"],
+}
+PATHS["clarification_requested"] = [*PATHS["in_review"], "request_clarification"]
+PATHS["factual_check"] = [*PATHS["in_review"], "judge", "draft_report", "submit_draft_report"]
+PATHS["decision_pending"] = [*PATHS["factual_check"], "confirm_factual_accuracy"]
+PATHS["accredited"] = [*PATHS["decision_pending"], "final_report", "accredit"]
+PATHS["conditionally_accredited"] = [
+    *PATHS["decision_pending"],
+    "final_report",
+    "accredit_with_conditions",
+]
+PATHS["rejected"] = [*PATHS["decision_pending"], "final_report", "reject"]
+PATHS["appealed"] = [*PATHS["rejected"], "appeal"]
+PATHS["suspended"] = [*PATHS["accredited"], "suspend"]
+PATHS["revoked"] = [*PATHS["accredited"], "revoke"]
+
+
+class StepUnavailable(Exception):
+    """A service the step needs is not (yet) part of the code base."""
+
+
+def _service(module, name):
+    import importlib
+
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise StepUnavailable(f"{module}.{name} is missing") from exc
+    return fn
+
+
+_PDF_CACHE = {}
+
+
+def demo_pdf(title):
+    """A small real PDF whose text says what it is (rendered with WeasyPrint, cached)."""
+    if title not in _PDF_CACHE:
+        try:
+            from weasyprint import HTML
+
+            logging.getLogger("weasyprint").setLevel(logging.WARNING)
+            logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+            html = (
+                "<html><body style='font-family: sans-serif'>"
+                f"<h1>{title}</h1><p>Demo document generated by seed_demo.</p>"
+                "</body></html>"
+            )
+            _PDF_CACHE[title] = HTML(string=html, base_url=None).write_pdf()
+        except Exception:  # noqa: BLE001 - fall back to a blank but valid PDF
+            from pypdf import PdfWriter
+
+            writer = PdfWriter()
+            writer.add_blank_page(width=595, height=842)
+            buffer = io.BytesIO()
+            writer.write(buffer)
+            _PDF_CACHE[title] = buffer.getvalue()
+    return _PDF_CACHE[title]
+
+
+class CaseDriver:
+    """Drives one application through the real services, step by step."""
+
+    def __init__(self, *, people, provider, course, admin):
+        self.people = people
+        self.provider = provider
+        self.course = course
+        self.admin = admin
+        self.application = None
+        self.accreditation = None
+
+    # -- helpers
+
+    def fire(self, name, actor, **data):
+        transition = _service("accreditation.services", "application_transition")
+        self.application = transition(
+            application=self.application, name=name, actor=actor, data=data
+        )
+        self.application.refresh_from_db()
+
+    def render(self, stage, actor):
+        request = _service("reviews.reporting", "report_request")
+        render = _service("reviews.reporting", "report_render")
+        report = request(application=self.application, stage=stage, actor=actor)
+        # Render now rather than wait for the worker: the next transition's guard needs
+        # the PDF ready. The queued task finds it ready and does nothing.
+        render(report_id=report.pk)
+        report.refresh_from_db()
+        if report.status != "ready":
+            raise RuntimeError(f"the {stage} report did not render: {report.error}")
+
+    def standards(self):
+        return list(self.application.framework.standards.order_by("order"))
+
+    # -- steps
+
+    def step_create(self):
+        create = _service("accreditation.services", "application_create")
+        kind = Application.Kind.COURSE if self.course else Application.Kind.PROVIDER
+        self.application = create(
+            actor=self.admin, kind=kind, provider=self.provider, course=self.course
+        )
+
+    def _upload(self, kind, title):
+        upload = _service("accreditation.services", "document_upload")
+        data = demo_pdf(title)
+        name = f"{title.lower().replace(' ', '-')}.pdf"
+        return upload(
+            application=self.application,
+            actor=self.admin,
+            kind=kind,
+            uploaded_file=SimpleUploadedFile(name, data, content_type="application/pdf"),
+        )
+
+    def _self_assess(self, standards, evidence):
+        put = _service("accreditation.services", "self_assessment_put")
+        for standard in standards:
+            put(
+                application=self.application,
+                actor=self.admin,
+                standard_code=standard.code,
+                narrative=(
+                    f"How {self.provider.legal_name} meets '{standard.title}': our policy, "
+                    "the people responsible, and the evidence we attach."
+                ),
+                evidence_ids=[evidence.pk] if evidence is not None else (),
+            )
+
+    def step_partial_dossier(self):
+        evidence = self._upload("self_evaluation", "Self-evaluation report (draft)")
+        self._self_assess(self.standards()[:3], evidence)
+
+    def step_dossier(self):
+        evidence = self._upload("self_evaluation", "Self-evaluation report")
+        self._upload("evidence", "Quality manual")
+        if self.course is not None:
+            self._upload("credential_sample", "Sample credential")
+        self._self_assess(self.standards(), evidence)
+
+    def step_submit(self):
+        self.fire("submit", self.admin)
+
+    def step_start_screening(self):
+        self.fire("start_screening", self.people["coordinator"])
+
+    def step_return_for_completion(self):
+        self.fire(
+            "return_for_completion",
+            self.people["coordinator"],
+            comment="The self-evaluation does not cover the assessment regulations; "
+            "please add them as evidence.",
+        )
+
+    def step_withdraw(self):
+        self.fire("withdraw", self.admin, comment="We will apply next year.")
+
+    def step_panel(self):
+        assign = _service("reviews.services", "panel_member_assign")
+        accept = _service("reviews.services", "assignment_accept")
+        coordinator = self.people["coordinator"]
+        for username, role in (
+            ("reviewer1", "chair"),
+            ("reviewer2", "member"),
+            ("student1", "student"),
+        ):
+            assignment = assign(
+                application=self.application,
+                reviewer=self.people[username],
+                role=role,
+                actor=coordinator,
+            )
+            accept(assignment=assignment, actor=self.people[username], no_conflict=True)
+
+    def step_start_review(self):
+        self.fire("start_review", self.people["coordinator"])
+
+    def step_request_clarification(self):
+        self.fire(
+            "request_clarification",
+            self.people["coordinator"],
+            comment="How are external stakeholders involved in designing the course?",
+        )
+
+    def _assignments(self):
+        from reviews.models import PanelAssignment
+
+        return list(
+            PanelAssignment.objects.filter(
+                application=self.application, state__in=["accepted", "completed"]
+            ).select_related("reviewer")
+        )
+
+    def step_judge(self):
+        judge = _service("reviews.services", "judgement_put")
+        finding = _service("reviews.services", "finding_put")
+        standards = self.standards()
+        assignments = self._assignments()
+        for index, standard in enumerate(standards):
+            verdict = "substantially_compliant" if index % 4 == 3 else "compliant"
+            for assignment in assignments:
+                judge(
+                    assignment=assignment,
+                    standard_code=standard.code,
+                    actor=assignment.reviewer,
+                    judgement=verdict,
+                    rationale=f"The dossier's evidence on {standard.title.lower()} is "
+                    "consistent with what the panel saw during the site visit.",
+                )
+        chair = self.people["reviewer1"]
+        for index, standard in enumerate(standards):
+            finding(
+                application=self.application,
+                standard_code=standard.code,
+                actor=chair,
+                judgement="substantially_compliant" if index % 4 == 3 else "compliant",
+                rationale=f"The panel agrees that {standard.title.lower()} is addressed.",
+                recommendations="Publish the annual monitoring results." if index % 4 == 3 else "",
+            )
+
+    def step_draft_report(self):
+        self.render("draft", self.people["reviewer1"])
+
+    def step_submit_draft_report(self):
+        self.fire("submit_draft_report", self.people["reviewer1"])
+
+    def step_confirm_factual_accuracy(self):
+        self.fire("confirm_factual_accuracy", self.admin, comment="No factual errors.")
+
+    def step_final_report(self):
+        self.render("final", self.people["coordinator"])
+
+    def step_accredit(self):
+        self.fire(
+            "accredit",
+            self.people["decider"],
+            rationale="Every standard is met; the panel's recommendations are advisory.",
+        )
+        self._load_accreditation()
+
+    def step_accredit_with_conditions(self):
+        due = timezone.now().date() + datetime.timedelta(days=180)
+        self.fire(
+            "accredit_with_conditions",
+            self.people["decider"],
+            rationale="Met with one condition on assessment transparency.",
+            conditions=[
+                {
+                    "text": "Publish the assessment criteria of every module.",
+                    "due_date": due.isoformat(),
+                }
+            ],
+        )
+        self._load_accreditation()
+
+    def step_reject(self):
+        self.fire(
+            "reject",
+            self.people["decider"],
+            rationale="Assessment is not valid: the project is not graded against the "
+            "stated learning outcomes.",
+        )
+
+    def step_appeal(self):
+        self.fire(
+            "appeal",
+            self.admin,
+            grounds="The panel overlooked the grading rubric we attached as evidence.",
+        )
+
+    def _load_accreditation(self):
+        self.accreditation = self.application.accreditations.order_by("-id").first()
+
+    def _accreditation_fire(self, name, comment):
+        fire = _service("accreditation.services", "accreditation_transition")
+        self.accreditation = fire(
+            accreditation=self.accreditation,
+            name=name,
+            actor=self.people["decider"],
+            data={"comment": comment},
+        )
+
+    def step_suspend(self):
+        self._accreditation_fire("suspend", "Complaint under investigation: staffing changes.")
+
+    def step_revoke(self):
+        self._accreditation_fire("revoke", "The course is no longer offered as accredited.")
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (password 'demo') and cases in every state. Demo mode only."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--accounts-only", action="store_true", help="create accounts and providers only"
+        )
+
+    def handle(self, *args, **options):
+        if not getattr(settings, "MCQA_DEMO_MODE", False):
+            raise CommandError(
+                "Refusing to create demo accounts: MCQA_DEMO_MODE is off. Demo accounts "
+                "(password 'demo') exist only with config.settings.demo or MCQA_DEMO_MODE=1."
+            )
+        self._ensure_broker_folders()
+        people = self.seed_accounts()
+        providers = {}
+        for seed in (PROVIDER_A, PROVIDER_B, *CASE_PROVIDERS):
+            providers[seed.key] = self.seed_provider(seed, people)
+        self.seed_affiliation(people["reviewer3"], providers["a"][0])
+        if options["accounts_only"]:
+            return
+        self.seed_cases(people, providers)
+
+    # -- accounts
+
+    def _ensure_broker_folders(self):
+        """kombu's filesystem transport does not create its folders; tasks queued while
+        seeding must find them."""
+        from pathlib import Path
+
+        options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            if options.get(key):
+                Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+    def _user(self, username, roles=(), *, staff=False, demo_password=True):
+        user, _ = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.example.org"}
+        )
+        user.is_staff = staff
+        user.is_active = True
+        if demo_password:
+            user.set_password(DEMO_PASSWORD)  # bypasses the validators on purpose: demo only
+        else:
+            user.set_unusable_password()
+        user.save()
+        for name in roles:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        return user
+
+    @transaction.atomic
+    def seed_accounts(self):
+        people = {}
+        for username, (roles, staff) in STAFF_ACCOUNTS.items():
+            people[username] = self._user(username, roles, staff=staff)
+        # Agency staff use the admin: the coordinator manages, the others look.
+        app_labels = ("accreditation", "reviews", "registry", "core")
+        everything = Permission.objects.filter(content_type__app_label__in=app_labels)
+        people["coordinator"].user_permissions.add(*everything)
+        viewing = everything.filter(codename__startswith="view_")
+        for username in ("decider", "appeals"):
+            people[username].user_permissions.add(*viewing)
+        self.stdout.write(f"demo accounts: {', '.join(DEMO_USERNAMES)} (password: demo)")
+        return people
+
+    @transaction.atomic
+    def seed_provider(self, seed, people):
+        scheme, value = seed.identifiers[0]
+        existing = ProviderIdentifier.objects.filter(scheme=scheme, value=value).first()
+        if existing is not None:
+            provider = existing.provider
+        else:
+            provider = Provider(
+                legal_name=seed.legal_name,
+                country=seed.country,
+                type=seed.type,
+                website=seed.website,
+            )
+            provider.full_clean()
+            provider.save()
+            for scheme, value in seed.identifiers:
+                identifier = ProviderIdentifier(provider=provider, scheme=scheme, value=value)
+                identifier.full_clean()
+                identifier.save()
+        courses = []
+        for values in seed.courses:
+            course = Course.objects.filter(provider=provider, title=values["title"]).first()
+            if course is None:
+                course = Course(provider=provider, **values)
+                course.full_clean()
+                course.save()
+            courses.append(course)
+        admin = self._user(seed.admin, (Role.PROVIDER,), demo_password=seed.admin_has_demo_password)
+        ProviderMembership.objects.get_or_create(
+            user=admin, provider=provider, defaults={"role": ProviderMembership.Role.ADMIN}
+        )
+        people[seed.admin] = admin
+        return provider, courses, admin
+
+    def seed_affiliation(self, reviewer, provider):
+        """reviewer3 left provider-a's organisation recently, inside the cooling-off
+        period, so the conflict-of-interest rule must keep them off its panels."""
+        from reviews.models import Affiliation
+
+        today = timezone.now().date()
+        Affiliation.objects.get_or_create(
+            reviewer=reviewer,
+            provider=provider,
+            defaults={
+                "description": "Lecturer in logistics",
+                "start_date": today - datetime.timedelta(days=6 * 365),
+                "end_date": today - datetime.timedelta(days=240),
+            },
+        )
+
+    # -- cases
+
+    def seed_cases(self, people, providers):
+        if not Framework.objects.exists():
+            raise CommandError("No standards frameworks: run `manage.py migrate` first.")
+        reached, missing = [], set()
+        for label, key, course_index, target in CASES:
+            provider, courses, admin = providers[key]
+            course = courses[course_index] if course_index is not None else None
+            if self._case_exists(provider, course):
+                reached.append((label, "exists"))
+                continue
+            driver = CaseDriver(people=people, provider=provider, course=course, admin=admin)
+            done = "nothing"
+            for step in PATHS[target]:
+                try:
+                    getattr(driver, f"step_{step}")()
+                except StepUnavailable as exc:
+                    missing.add(str(exc))
+                    break
+                except Exception as exc:  # noqa: BLE001 - report the case and go on
+                    detail = getattr(exc, "unmet", None) or exc
+                    self.stderr.write(f"  case '{label}': step {step} failed: {detail}")
+                    break
+                done = step
+            state = driver.application.state if driver.application else "not created"
+            if driver.accreditation is not None:
+                driver.accreditation.refresh_from_db()
+                state += f" (accreditation {driver.accreditation.status})"
+            reached.append((label, state if done == PATHS[target][-1] else f"{state} [partial]"))
+        for label, state in reached:
+            self.stdout.write(f"  {label:<30} {state}")
+        for what in sorted(missing):
+            self.stderr.write(f"  not seeded further: {what}")
+
+    @staticmethod
+    def _case_exists(provider, course):
+        applications = Application.objects.filter(provider=provider)
+        if course is None:
+            return applications.filter(course__isnull=True).exists()
+        return applications.filter(course=course).exists()

@@ -1,0 +1,171 @@
+"""Run the demo: web server, Celery worker and Celery beat, stopped together.
+
+`make demo` prepares the database and then runs this supervisor. It starts each
+process in its own process group, prints the URL and the demo accounts once the
+web server answers, and on Ctrl-C (SIGINT) or SIGTERM stops every child (SIGTERM,
+then SIGKILL after a grace period). If one child dies, the others are stopped too,
+so the demo never runs half-alive.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+GRACE_SECONDS = 10
+
+ACCOUNTS = (
+    ("coordinator", "coordinator: screens dossiers, composes panels"),
+    ("reviewer1", "reviewer (chairs the seeded panels)"),
+    ("reviewer2", "reviewer"),
+    ("reviewer3", "reviewer; used to work for provider-a, so refused on its panels"),
+    ("student1", "reviewer who takes the student seat"),
+    ("decider", "decision body and appeals committee"),
+    ("appeals", "appeals committee only"),
+    ("provider-a", "admin of a provider with courses and no application yet"),
+    ("provider-b", "admin of another provider with courses and no application yet"),
+)
+
+
+def commands(port):
+    celery = str(BIN / "celery")
+    var = ROOT / "var"
+    return {
+        "web": [
+            str(BIN / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            os.environ.get("WEB_CONCURRENCY", "2"),
+            "--graceful-timeout",
+            "5",
+            "--access-logfile",
+            "-",
+        ],
+        "worker": [
+            celery,
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            os.environ.get("CELERY_CONCURRENCY", "2"),
+            "--hostname",
+            "demo@%h",
+        ],
+        "beat": [
+            celery,
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(var / "celerybeat-schedule"),
+        ],
+    }
+
+
+class Supervisor:
+    def __init__(self, port):
+        self.port = port
+        self.children = {}
+        self.stopping = False
+
+    def start(self):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.demo"}
+        for name, argv in commands(self.port).items():
+            self.children[name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                argv, cwd=ROOT, env=env, start_new_session=True
+            )
+            print(f"[demo] started {name} (pid {self.children[name].pid})", flush=True)
+
+    def stop(self, *_):
+        if self.stopping:
+            return
+        self.stopping = True
+        print("\n[demo] stopping web, worker and beat ...", flush=True)
+        for child in self.children.values():
+            self._signal(child, signal.SIGTERM)
+        deadline = time.monotonic() + GRACE_SECONDS
+        for child in self.children.values():
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                self._signal(child, signal.SIGKILL)
+                child.wait()
+        print("[demo] all stopped.", flush=True)
+
+    @staticmethod
+    def _signal(child, sig):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, sig)
+
+    def wait_until_serving(self, timeout=120):
+        url = f"http://127.0.0.1:{self.port}/admin/login/"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.stopping:
+            if self.children["web"].poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+                    return response.status == 200
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        return False
+
+    def banner(self):
+        base = f"http://127.0.0.1:{self.port}"
+        lines = [
+            "",
+            "=" * 72,
+            f"  The demo is running at {base}/",
+            f"    admin      {base}/admin/",
+            f"    API docs   {base}/api/docs/   (schema: {base}/api/schema/)",
+            f"    registry   {base}/registry/",
+            "  Demo accounts (password: demo):",
+            *(f"    {name:<12} {what}" for name, what in ACCOUNTS),
+            "  Press Ctrl-C to stop the web server, the Celery worker and beat.",
+            "=" * 72,
+            "",
+        ]
+        print("\n".join(lines), flush=True)
+
+    def run(self):
+        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGHUP, self.stop)
+        self.start()
+        if self.wait_until_serving():
+            self.banner()
+        elif not self.stopping:
+            print("[demo] the web server did not answer; stopping.", file=sys.stderr, flush=True)
+            self.stop()
+            return 1
+        while not self.stopping:
+            for name, child in self.children.items():
+                if child.poll() is not None and not self.stopping:
+                    print(f"[demo] {name} exited with {child.returncode}; stopping the rest.")
+                    self.stop()
+                    return 1
+            time.sleep(0.5)
+        return 0
+
+
+def main():
+    port = int(os.environ.get("PORT", "8000"))
+    return Supervisor(port).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
