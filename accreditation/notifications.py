@@ -1,0 +1,270 @@
+"""Who must act next, and the e-mail that tells them.
+
+Each application transition, accreditation change, complaint and deadline names the
+people whose turn it is. The service schedules a Celery task after commit with ids
+only; the task (`accreditation.tasks`) loads the rows and calls `deliver`, which records
+every (event, recipient) pair in `Notification` first, so a task that runs twice never
+mails anyone twice.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.roles import Role
+
+from . import workflow
+from .models import (
+    AccreditationTransition,
+    ApplicationObjectPermission,
+    ApplicationState,
+    ApplicationTransition,
+    Complaint,
+    Notification,
+)
+
+logger = logging.getLogger(__name__)
+S = ApplicationState
+
+# After each transition: whose turn it is now (role groups, the provider, the panel).
+NEXT_ACTORS = {
+    "submit": ("coordinators",),
+    "start_screening": ("provider",),
+    "return_for_completion": ("provider",),
+    "request_clarification": ("provider",),
+    "answer_clarification": ("coordinators", "panel"),
+    "start_review": ("panel", "provider"),
+    "submit_draft_report": ("provider",),
+    "confirm_factual_accuracy": ("decision_body",),
+    "accredit": ("provider", "coordinators"),
+    "accredit_with_conditions": ("provider", "coordinators"),
+    "reject": ("provider", "coordinators"),
+    "appeal": ("appeals_committee", "coordinators"),
+    "uphold_appeal": ("decision_body", "provider"),
+    "dismiss_appeal": ("provider", "coordinators"),
+    "withdraw": ("coordinators",),
+}
+
+# Who a waiting state waits for (reminders before and after its due date).
+WAITING_FOR = {
+    S.SUBMITTED: ("coordinators",),
+    S.SCREENING: ("coordinators",),
+    S.RETURNED: ("provider",),
+    S.CLARIFICATION_REQUESTED: ("provider",),
+    S.IN_REVIEW: ("panel", "coordinators"),
+    S.FACTUAL_CHECK: ("provider",),
+    S.DECISION_PENDING: ("decision_body",),
+    S.APPEALED: ("appeals_committee",),
+}
+
+_GROUPS = {
+    "coordinators": Role.COORDINATOR,
+    "decision_body": Role.DECISION_BODY,
+    "appeals_committee": Role.APPEALS_COMMITTEE,
+}
+
+
+def recipients(application, audiences):
+    """The active users with an e-mail address in each audience, without duplicates."""
+    User = get_user_model()
+    users = {}
+    for audience in audiences:
+        if audience in _GROUPS:
+            found = User.objects.filter(groups__name=_GROUPS[audience])
+        elif audience == "provider":
+            found = User.objects.filter(provider_memberships__provider_id=application.provider_id)
+        elif audience == "panel":
+            found = User.objects.filter(
+                pk__in=ApplicationObjectPermission.objects.filter(
+                    content_object_id=application.pk
+                ).values("user_id")
+            )
+        else:
+            raise ValueError(f"Unknown audience {audience!r}")
+        for user in found.filter(is_active=True).exclude(email="").order_by("pk"):
+            users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+def _link(path):
+    return settings.MCQA_SITE_URL.rstrip("/") + path
+
+
+def _application_line(application):
+    scope = f"course “{application.course}”" if application.course_id else "institutional review"
+    return f"Application #{application.pk} of {application.provider} ({scope})"
+
+
+def deliver(*, key, users, subject, body):
+    """Send `subject`/`body` to each user once per `key`. The row is written before the
+    mail and marked sent after it: a retry skips whoever was already mailed."""
+    sent = 0
+    for user in users:
+        try:
+            with transaction.atomic():
+                note, _ = Notification.objects.get_or_create(
+                    key=key, recipient=user, defaults={"subject": subject[:300]}
+                )
+        except IntegrityError:
+            note = Notification.objects.get(key=key, recipient=user)
+        if note.sent_at is not None:
+            continue
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+        Notification.objects.filter(pk=note.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+        sent += 1
+    return sent
+
+
+# --------------------------------------------------------------------------- application events
+
+
+def notify_application_transition(log_id):
+    """Tell the people whose turn it is after the transition logged as `log_id`."""
+    log = (
+        ApplicationTransition.objects.select_related(
+            "application__provider", "application__course", "actor"
+        )
+        .filter(pk=log_id)
+        .first()
+    )
+    if log is None:
+        return 0
+    application = log.application
+    users = recipients(application, NEXT_ACTORS.get(log.transition, ()))
+    users = [u for u in users if u.pk != log.actor_id]
+    subject = f"[{settings.MCQA_AGENCY_NAME}] #{application.pk}: {log.to_state.replace('_', ' ')}"
+    lines = [
+        f"{_application_line(application)} moved from {log.from_state} to {log.to_state} "
+        f"({log.transition.replace('_', ' ')} by {log.actor_name}).",
+    ]
+    if log.comment:
+        lines += ["", log.comment]
+    if application.due_at and application.state == log.to_state:
+        lines += ["", f"The next step is due by {application.due_at:%Y-%m-%d %H:%M} UTC."]
+    lines += ["", _link(f"/applications/{application.pk}/")]
+    return deliver(
+        key=f"application-log:{log.pk}", users=users, subject=subject, body="\n".join(lines)
+    )
+
+
+def schedule_application_notifications(application_id, log_id):
+    """After commit: queue the e-mail task (ids only)."""
+    from .tasks import send_application_notifications
+
+    send_application_notifications.delay(log_id=log_id)
+
+
+for _name in workflow.APPLICATION_TRANSITIONS:
+    workflow.after_commit(_name)(schedule_application_notifications)
+
+
+# --------------------------------------------------------------------------- accreditations
+
+
+def notify_accreditation_change(log_id):
+    """Tell the provider (and, for suspensions and revocations, the coordinators) that
+    the accreditation's status or outcome changed."""
+    log = (
+        AccreditationTransition.objects.select_related(
+            "accreditation__provider", "accreditation__course", "accreditation__application"
+        )
+        .filter(pk=log_id)
+        .first()
+    )
+    if log is None or log.transition == "create":
+        return 0
+    accreditation = log.accreditation
+    audiences = ("provider", "coordinators")
+    users = recipients(accreditation.application, audiences)
+    users = [u for u in users if u.pk != log.actor_id]
+    scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Accreditation #{accreditation.pk}: "
+        f"{log.transition.replace('_', ' ')}"
+    )
+    body = (
+        f"The accreditation #{accreditation.pk} of {accreditation.provider} ({scope}) "
+        f"changed: {log.transition.replace('_', ' ')} ({log.from_state} → {log.to_state}) "
+        f"by {log.actor_name}.\n" + (f"\n{log.comment}\n" if log.comment else "")
+    )
+    return deliver(key=f"accreditation-log:{log.pk}", users=users, subject=subject, body=body)
+
+
+def schedule_accreditation_notifications(log_id):
+    from .tasks import send_accreditation_notifications
+
+    send_accreditation_notifications.delay(log_id=log_id)
+
+
+def notify_condition_overdue(condition):
+    """An overdue condition raises the case for suspension: the decision body and the
+    coordinators are told."""
+    accreditation = condition.accreditation
+    users = recipients(accreditation.application, ("decision_body", "coordinators"))
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Condition overdue on accreditation #{accreditation.pk}"
+    )
+    body = (
+        f"The condition “{condition.text}” of accreditation #{accreditation.pk} "
+        f"({accreditation.provider}) was due on {condition.due_date:%Y-%m-%d} and is not met.\n"
+        "The case for suspension is open: the decision body may suspend the accreditation.\n"
+    )
+    return deliver(key=f"condition-overdue:{condition.pk}", users=users, subject=subject, body=body)
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+def notify_complaint(complaint_id):
+    complaint = (
+        Complaint.objects.select_related("application__provider").filter(pk=complaint_id).first()
+    )
+    if complaint is None:
+        return 0
+    User = get_user_model()
+    users = list(
+        User.objects.filter(groups__name=Role.COORDINATOR, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+    )
+    about = (
+        _application_line(complaint.application) if complaint.application_id else "the procedure"
+    )
+    return deliver(
+        key=f"complaint:{complaint.pk}",
+        users=users,
+        subject=f"[{settings.MCQA_AGENCY_NAME}] Complaint #{complaint.pk}",
+        body=f"A complaint was lodged about {about}:\n\n{complaint.text}\n",
+    )
+
+
+def schedule_complaint_notification(complaint_id):
+    from .tasks import send_complaint_notification
+
+    send_complaint_notification.delay(complaint_id=complaint_id)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def notify_deadline(application, *, overdue):
+    """Remind whoever the application waits for, before its due date or once it passed.
+    The key includes the state and due date, so each deadline is announced once."""
+    due = application.due_at
+    audiences = WAITING_FOR.get(application.state, ())
+    users = recipients(application, audiences)
+    which = "overdue" if overdue else "reminder"
+    key = f"{which}:application:{application.pk}:{application.state}:{due:%Y%m%dT%H%M%S}"
+    state = application.state.replace("_", " ")
+    if overdue:
+        subject = f"[{settings.MCQA_AGENCY_NAME}] Overdue: #{application.pk} ({state})"
+        first = f"{_application_line(application)} has waited in {state} past its due date"
+    else:
+        subject = f"[{settings.MCQA_AGENCY_NAME}] Reminder: #{application.pk} ({state})"
+        first = f"{_application_line(application)} waits in {state}; the next step is due"
+    body = f"{first} ({due:%Y-%m-%d %H:%M} UTC).\n\n{_link(f'/applications/{application.pk}/')}\n"
+    return deliver(key=key, users=users, subject=subject, body=body)

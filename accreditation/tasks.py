@@ -1,0 +1,189 @@
+"""Celery tasks of the accreditation app: e-mail after commit and the deadline sweep.
+
+Tasks receive ids, load the rows and call the notification helpers or the services;
+each is safe to run twice (notifications are recorded per event and recipient; the
+sweep only acts on rows that still need it and fires transitions through the services,
+whose state checks refuse a second firing).
+"""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import audit
+from core.errors import DomainError
+
+from . import notifications
+from .models import (
+    Accreditation,
+    AccreditationStatus,
+    Application,
+    ApplicationState,
+    Condition,
+)
+from .notifications import WAITING_FOR
+
+logger = logging.getLogger(__name__)
+
+SWEEP_SCHEDULE_NAME = "accreditation-deadlines"
+
+
+@shared_task(name="accreditation.send_application_notifications")
+def send_application_notifications(log_id):
+    return notifications.notify_application_transition(log_id)
+
+
+@shared_task(name="accreditation.send_accreditation_notifications")
+def send_accreditation_notifications(log_id):
+    return notifications.notify_accreditation_change(log_id)
+
+
+@shared_task(name="accreditation.send_complaint_notification")
+def send_complaint_notification(complaint_id):
+    return notifications.notify_complaint(complaint_id)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def send_reminders(now=None):
+    """Remind whoever an application waits for, MCQA_REMINDER_DAYS_BEFORE days before its
+    due date; `reminder_sent_at` (reset by every transition) makes it once per deadline."""
+    now = now or timezone.now()
+    soon = now + timedelta(days=settings.MCQA_REMINDER_DAYS_BEFORE)
+    count = 0
+    waiting = Application.objects.filter(
+        state__in=list(WAITING_FOR),
+        due_at__isnull=False,
+        due_at__gt=now,
+        due_at__lte=soon,
+        reminder_sent_at__isnull=True,
+    ).select_related("provider", "course")
+    for application in waiting:
+        notifications.notify_deadline(application, overdue=False)
+        Application.objects.filter(pk=application.pk, due_at=application.due_at).update(
+            reminder_sent_at=now
+        )
+        count += 1
+    return count
+
+
+def send_overdue_notices(now=None):
+    """Tell whoever an application waits for that its due date passed (once per deadline).
+    The factual-accuracy check is closed by the system instead (see below)."""
+    now = now or timezone.now()
+    count = 0
+    late = (
+        Application.objects.filter(
+            state__in=list(WAITING_FOR),
+            due_at__isnull=False,
+            due_at__lte=now,
+            overdue_notified_at__isnull=True,
+        )
+        .exclude(state=ApplicationState.FACTUAL_CHECK)
+        .select_related("provider", "course")
+    )
+    for application in late:
+        notifications.notify_deadline(application, overdue=True)
+        Application.objects.filter(pk=application.pk, due_at=application.due_at).update(
+            overdue_notified_at=now
+        )
+        count += 1
+    return count
+
+
+def close_factual_checks(now=None):
+    """When the provider lets the factual-accuracy deadline pass, the system confirms the
+    draft report for them (the procedure must not stall on silence)."""
+    from .services import application_transition
+
+    now = now or timezone.now()
+    count = 0
+    ids = Application.objects.filter(
+        state=ApplicationState.FACTUAL_CHECK, due_at__isnull=False, due_at__lte=now
+    ).values_list("pk", flat=True)
+    for application in Application.objects.filter(pk__in=list(ids)):
+        try:
+            application_transition(
+                application=application,
+                name="confirm_factual_accuracy",
+                actor=None,
+                data={"comment": "The factual-accuracy deadline passed without an answer."},
+            )
+            count += 1
+        except DomainError as exc:  # someone else moved it meanwhile
+            logger.info("factual check of #%s not closed: %s", application.pk, exc)
+    return count
+
+
+def expire_accreditations(now=None):
+    """Accreditations expire at `valid_until` (fired by the system, logged, published)."""
+    from .services import accreditation_transition
+
+    today = (now or timezone.now()).date()
+    count = 0
+    for accreditation in Accreditation.objects.filter(
+        status=AccreditationStatus.ACTIVE, valid_until__lte=today
+    ):
+        try:
+            accreditation_transition(accreditation=accreditation, name="expire", actor=None)
+            count += 1
+        except DomainError as exc:
+            logger.info("accreditation #%s not expired: %s", accreditation.pk, exc)
+    return count
+
+
+def mark_overdue_conditions(now=None):
+    """An open condition past its due date becomes overdue, which raises the case for
+    suspension: the decision body and the coordinators are told (once per condition)."""
+    today = (now or timezone.now()).date()
+    count = 0
+    for condition in Condition.objects.filter(
+        status=Condition.Status.OPEN, due_date__lt=today
+    ).select_related("accreditation__provider", "accreditation__application"):
+        with transaction.atomic():
+            changed = Condition.objects.filter(
+                pk=condition.pk, status=Condition.Status.OPEN
+            ).update(status=Condition.Status.OVERDUE)
+            if changed:
+                audit(
+                    "condition.overdue",
+                    obj=condition,
+                    accreditation=condition.accreditation_id,
+                    due_date=condition.due_date.isoformat(),
+                )
+        if changed:
+            notifications.notify_condition_overdue(condition)
+            count += 1
+    return count
+
+
+def run_deadlines(now=None):
+    """One sweep over every deadline; returns what each step did."""
+    return {
+        "reminders": send_reminders(now),
+        "overdue": send_overdue_notices(now),
+        "factual_checks_closed": close_factual_checks(now),
+        "conditions_overdue": mark_overdue_conditions(now),
+        "accreditations_expired": expire_accreditations(now),
+    }
+
+
+@shared_task(name="accreditation.run_deadlines")
+def run_deadlines_task():
+    return run_deadlines()
+
+
+def beat_schedule():
+    """The periodic entry for the deadline sweep (every MCQA_DEADLINE_SWEEP_MINUTES)."""
+    minutes = getattr(settings, "MCQA_DEADLINE_SWEEP_MINUTES", 15)
+    return {
+        SWEEP_SCHEDULE_NAME: {
+            "task": "accreditation.run_deadlines",
+            "schedule": timedelta(minutes=minutes),
+        }
+    }
