@@ -245,6 +245,8 @@ if os.environ.get("CACHE_URL", "").startswith("redis://"):
 # The registry's signing keys live in the database; the private halves are encrypted
 # with a key derived from this secret (defaults to SECRET_KEY).
 REGISTRY_KEY_SECRET = os.environ.get("REGISTRY_KEY_SECRET", "")
+# Mounts /bench/constant/ (the benchmark's baseline view); never on in production.
+MCQA_BENCH_VIEWS = env_bool("MCQA_BENCH_VIEWS", False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
