@@ -1,1 +1,177 @@
-"""Review rules registered with the application workflow (panel, chair, reports)."""
+"""Review rules registered with the application workflow: the panel chair's rights, the
+panel and report guards, the independence of the decision from the panel, and the
+application detail's `panel` field.
+
+Imported by `ReviewsConfig.ready()`; `accreditation` never imports this module.
+"""
+
+from accreditation import workflow
+from core.errors import Unmet
+
+from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders with beat)
+from .models import Finding, PanelAssignment, Report, ReviewerJudgement
+from .services import unresolved_conflicts
+
+DECISION_TRANSITIONS = ("accredit", "accredit_with_conditions", "reject")
+APPEAL_DECISIONS = ("uphold_appeal", "dismiss_appeal")
+MIN_PANEL_SIZE = 3
+
+
+# --------------------------------------------------------------------------- rights
+
+
+@workflow.allow(("request_clarification", "submit_draft_report"))
+def panel_chair_leads_review(application, actor):
+    """The accepted chair asks the provider for clarifications and sends the draft report."""
+    return selectors.is_panel_chair(actor, application)
+
+
+@workflow.deny(DECISION_TRANSITIONS + APPEAL_DECISIONS)
+def panel_member_does_not_decide(application, actor):
+    """Independence (ESG 2.4, 2.7): whoever sat on the case's panel judged the dossier and
+    may not also decide the case, nor an appeal against the decision, whatever other seats
+    they hold."""
+    if selectors.sat_on_panel(actor, application):
+        return "You sat on this case's review panel, so you may not decide it."
+    return None
+
+
+# --------------------------------------------------------------------------- guards
+
+
+@workflow.guard("start_review")
+def panel_composed(application, actor, data):
+    """The review starts with a panel of at least three accepted members: exactly one chair
+    and at least one student (ESG 2.4 asks for a student member), and no accepted member
+    with a conflict of interest that no override covers. Each unmet item is listed."""
+    seats = list(
+        PanelAssignment.objects.filter(
+            application=application, state__in=selectors.SITTING_STATES
+        ).select_related("reviewer", "application__provider")
+    )
+    unmet = []
+    if len(seats) < MIN_PANEL_SIZE:
+        unmet.append(
+            Unmet(
+                "panel_too_small",
+                f"The panel needs at least {MIN_PANEL_SIZE} accepted members; it has {len(seats)}.",
+            )
+        )
+    chairs = [s for s in seats if s.role == PanelAssignment.Role.CHAIR]
+    if len(chairs) != 1:
+        unmet.append(
+            Unmet(
+                "panel_missing_chair",
+                f"The panel needs exactly one accepted chair; it has {len(chairs)}.",
+            )
+        )
+    if not any(s.role == PanelAssignment.Role.STUDENT for s in seats):
+        unmet.append(Unmet("panel_missing_student", "The panel needs an accepted student member."))
+    for seat in seats:
+        unmet.extend(conflict.as_unmet() for conflict in unresolved_conflicts(seat))
+    return unmet
+
+
+@workflow.guard("submit_draft_report")
+def review_complete(application, actor, data):
+    """The draft report goes to the provider only when the review is complete: every
+    sitting member judged every standard of the frozen framework, the chair recorded a
+    consolidated finding for every standard, and a draft report PDF is ready."""
+    standards = list(selectors.standards_of(application))
+    seats = list(selectors.sitting_panel(application))
+    judged = set(
+        ReviewerJudgement.objects.filter(assignment__in=[s.pk for s in seats]).values_list(
+            "assignment_id", "standard_id"
+        )
+    )
+    unmet = []
+    for seat in seats:
+        name = seat.reviewer.get_username()
+        for standard in standards:
+            if (seat.pk, standard.pk) not in judged:
+                unmet.append(
+                    Unmet(
+                        f"missing_judgement:{name}:{standard.code}",
+                        f"{name} has not judged standard {standard.code} {standard.title}.",
+                    )
+                )
+    found = set(
+        Finding.objects.filter(application=application).values_list("standard_id", flat=True)
+    )
+    for standard in standards:
+        if standard.pk not in found:
+            unmet.append(
+                Unmet(
+                    f"missing_finding:{standard.code}",
+                    f"The chair has not recorded the panel's finding on standard "
+                    f"{standard.code} {standard.title}.",
+                )
+            )
+    unmet.extend(_report_unmet(application, Report.Stage.DRAFT))
+    return unmet
+
+
+@workflow.guard(DECISION_TRANSITIONS)
+def final_report_ready(application, actor, data):
+    """A decision rests on the panel's final report: a ready final report PDF must exist."""
+    return _report_unmet(application, Report.Stage.FINAL)
+
+
+def _report_unmet(application, stage):
+    ready = Report.objects.filter(
+        application=application, stage=stage, status=Report.Status.READY
+    ).exists()
+    if ready:
+        return []
+    return [Unmet(f"missing_report:{stage}", f"A ready {stage} report PDF is required.")]
+
+
+# --------------------------------------------------------------------------- effects
+
+
+@workflow.effect("start_review")
+def judgements_due_with_review(application, actor, data, log):
+    """Once the review runs, the sitting members' next step (their judgements) is due when
+    the review is."""
+    if application.due_at is not None:
+        PanelAssignment.objects.filter(
+            application=application, state=PanelAssignment.State.ACCEPTED
+        ).update(due_date=application.due_at.date(), reminder_sent_at=None)
+
+
+@workflow.effect("submit_draft_report")
+def panel_work_completed(application, actor, data, log):
+    """The draft report closes the panel's work: accepted seats become `completed` (they
+    keep their view of the case) and no reminder chases them any more."""
+    PanelAssignment.objects.filter(
+        application=application, state=PanelAssignment.State.ACCEPTED
+    ).update(state=PanelAssignment.State.COMPLETED, due_date=None)
+
+
+# --------------------------------------------------------------------------- detail field
+
+
+def panel_field(application, request):
+    """The application detail's `panel`: every seat as `{id, reviewer, role, state, due_date}`
+    (read from the prefetched panel when the caller prefetched it)."""
+    return [
+        {
+            "id": seat.pk,
+            "reviewer": seat.reviewer.get_username(),
+            "role": seat.role,
+            "state": seat.state,
+            "due_date": seat.due_date.isoformat() if seat.due_date else None,
+        }
+        for seat in application.panel_assignments.all()
+    ]
+
+
+def _register_panel_field():
+    try:
+        from accreditation.api.extensions import register_application_field
+    except ImportError:  # the workflow API is not there yet: the field stays []
+        return
+    register_application_field("panel", panel_field, prefetch=(selectors.panel_prefetch(),))
+
+
+_register_panel_field()

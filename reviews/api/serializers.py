@@ -1,0 +1,167 @@
+"""Request and response shapes of the review API (the contract's JSON field names)."""
+
+from rest_framework import serializers
+
+from ..models import Finding, Judgement, PanelAssignment, ReviewerJudgement
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    """A panel seat as its reviewer sees it: `{id, application, role, state, due_date}`
+    plus enough of the case (provider, course) to judge a conflict before accepting."""
+
+    application = serializers.IntegerField(source="application_id", read_only=True)
+    provider = serializers.IntegerField(source="application.provider_id", read_only=True)
+    provider_name = serializers.CharField(source="application.provider.legal_name", read_only=True)
+    course_title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PanelAssignment
+        fields = [
+            "id",
+            "application",
+            "role",
+            "state",
+            "due_date",
+            "provider",
+            "provider_name",
+            "course_title",
+        ]
+        read_only_fields = fields
+
+    def get_course_title(self, obj) -> str | None:
+        course = obj.application.course
+        return course.title if course is not None else None
+
+
+class PanelSeatSerializer(serializers.ModelSerializer):
+    """A seat of an application's panel: `{id, reviewer (username), role, state, due_date}`."""
+
+    reviewer = serializers.CharField(source="reviewer.username", read_only=True)
+    application = serializers.IntegerField(source="application_id", read_only=True)
+
+    class Meta:
+        model = PanelAssignment
+        fields = ["id", "application", "reviewer", "role", "state", "due_date"]
+        read_only_fields = fields
+
+
+class PanelAssignRequest(serializers.Serializer):
+    reviewer = serializers.CharField(help_text="The reviewer's username.")
+    role = serializers.ChoiceField(choices=PanelAssignment.Role.choices)
+    override_justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Required to assign despite a conflict of interest; logged.",
+    )
+
+
+class ReplaceRequest(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reviewer = serializers.CharField(
+        required=False, help_text="Username of the reviewer who takes the seat (same role)."
+    )
+    override_justification = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReplaceResponse(serializers.Serializer):
+    replaced = PanelSeatSerializer()
+    replacement = PanelSeatSerializer(allow_null=True)
+
+
+class AcceptRequest(serializers.Serializer):
+    no_conflict = serializers.BooleanField(
+        help_text="Must be true: you declare that you have no conflict of interest."
+    )
+
+
+class DeclineRequest(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class JudgementRequest(serializers.Serializer):
+    judgement = serializers.CharField(help_text=f"One of: {', '.join(Judgement.values)}.")
+    rationale = serializers.CharField(allow_blank=True)
+
+
+class FindingRequest(JudgementRequest):
+    recommendations = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class JudgementSerializer(serializers.ModelSerializer):
+    assignment = serializers.IntegerField(source="assignment_id", read_only=True)
+    standard = serializers.CharField(source="standard.code", read_only=True)
+
+    class Meta:
+        model = ReviewerJudgement
+        fields = ["id", "assignment", "standard", "judgement", "rationale", "updated_at"]
+        read_only_fields = fields
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    application = serializers.IntegerField(source="application_id", read_only=True)
+    standard = serializers.CharField(source="standard.code", read_only=True)
+    title = serializers.CharField(source="standard.title", read_only=True)
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True)
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "application",
+            "standard",
+            "title",
+            "judgement",
+            "rationale",
+            "recommendations",
+            "recorded_by",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ConflictRequest(serializers.Serializer):
+    provider = serializers.IntegerField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ConflictSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    provider = serializers.IntegerField(source="provider_id")
+    reason = serializers.CharField()
+    declared_at = serializers.DateTimeField()
+
+
+class SummaryJudgementSerializer(serializers.Serializer):
+    reviewer = serializers.CharField()
+    role = serializers.CharField()
+    judgement = serializers.CharField()
+    rationale = serializers.CharField()
+
+
+class SummaryFindingSerializer(serializers.Serializer):
+    judgement = serializers.CharField()
+    rationale = serializers.CharField()
+    recommendations = serializers.CharField()
+
+
+class SummaryStandardSerializer(serializers.Serializer):
+    standard = serializers.CharField()
+    title = serializers.CharField()
+    judgements = SummaryJudgementSerializer(many=True)
+    counts = serializers.DictField(child=serializers.IntegerField())
+    missing = serializers.ListField(child=serializers.CharField())
+    finding = SummaryFindingSerializer(allow_null=True)
+
+
+class SummaryMemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    role = serializers.CharField()
+    state = serializers.CharField()
+
+
+class PanelSummarySerializer(serializers.Serializer):
+    application = serializers.IntegerField()
+    panel = SummaryMemberSerializer(many=True)
+    standards = SummaryStandardSerializer(many=True)

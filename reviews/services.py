@@ -1,0 +1,587 @@
+"""Writes of the review stage: panel seats, conflicts of interest, judgements, findings.
+
+Every service locks what it changes, checks the actor's right (invisible → 404, no right
+→ 403, wrong state → 409, bad input → 400 naming the field, a conflict of interest → 400
+with code `conflict_of_interest`), writes, and schedules its e-mail after commit. The API,
+the pages and the admin all call these, so they all behave the same.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accreditation.models import (
+    Application,
+    ApplicationState,
+    Decision,
+    Provider,
+    ProviderMembership,
+)
+from accreditation.selectors import applications_visible_to
+from core.audit import audit
+from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
+from core.roles import Role, has_role
+
+from . import selectors
+from .models import (
+    Affiliation,
+    ConflictDeclaration,
+    Finding,
+    Judgement,
+    PanelAssignment,
+    ReviewerJudgement,
+)
+
+A = ApplicationState
+S = PanelAssignment.State
+REVIEW_PERMISSION = "accreditation.review_application"
+
+# A panel is composed during screening; a seat may be refilled while the review runs.
+PANEL_OPEN_STATES = (A.SCREENING, A.IN_REVIEW)
+# Judgements and findings are written while the review runs, a pending clarification included.
+JUDGING_STATES = (A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
+# A reviewer may take up an invitation as long as the panel can still use them.
+ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One reason a reviewer may not judge a case; `key` identifies it across checks, so
+    that an override covers exactly the conflicts the coordinator saw."""
+
+    key: str
+    reason: str
+
+    def as_unmet(self):
+        return Unmet("conflict_of_interest", self.reason)
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def conflicts_of_interest(*, reviewer, application):
+    """Every conflict of interest of `reviewer` on `application`, empty when none.
+
+    ESG 2.4 asks for independent experts. A reviewer is conflicted when they act for the
+    provider now; when they were affiliated with it (employed, contracted ...) and the tie
+    ended less than `MCQA_COI_COOLING_OFF_YEARS` ago or has not ended; when they declared a
+    conflict against the provider themselves; or when they took a decision on this very
+    case as a decision-body member (nobody reviews a case they decided).
+    """
+    provider = application.provider
+    name = reviewer.get_username()
+    conflicts = []
+    if ProviderMembership.objects.filter(user=reviewer, provider_id=provider.pk).exists():
+        conflicts.append(
+            Conflict(f"membership:{provider.pk}", f"{name} acts for {provider.legal_name}.")
+        )
+    today = timezone.now().date()
+    cooling_off_years = settings.MCQA_COI_COOLING_OFF_YEARS
+    horizon = _years_before(today, cooling_off_years)
+    for affiliation in Affiliation.objects.filter(reviewer=reviewer, provider_id=provider.pk):
+        if affiliation.end_date is None:
+            conflicts.append(
+                Conflict(
+                    f"affiliation:{affiliation.pk}",
+                    f"{name} is affiliated with {provider.legal_name}{_described(affiliation)}.",
+                )
+            )
+        elif affiliation.end_date > horizon:
+            conflicts.append(
+                Conflict(
+                    f"affiliation:{affiliation.pk}",
+                    f"{name} was affiliated with {provider.legal_name}{_described(affiliation)} "
+                    f"until {affiliation.end_date.isoformat()}, less than {cooling_off_years} "
+                    "years ago (the cooling-off period).",
+                )
+            )
+    for declaration in ConflictDeclaration.objects.filter(
+        reviewer=reviewer, provider_id=provider.pk
+    ):
+        conflicts.append(
+            Conflict(
+                f"declaration:{declaration.pk}",
+                f"{name} declared a conflict with {provider.legal_name}: {declaration.reason}",
+            )
+        )
+    for decision in Decision.objects.filter(application_id=application.pk, decided_by=reviewer):
+        conflicts.append(
+            Conflict(
+                f"decision:{decision.pk}",
+                f"{name} took a decision on this case as a member of the decision body.",
+            )
+        )
+    return conflicts
+
+
+def unresolved_conflicts(assignment):
+    """The conflicts of an assignment's reviewer that its override (if any) did not cover."""
+    covered = set(assignment.overridden_conflicts or ())
+    return [
+        conflict
+        for conflict in conflicts_of_interest(
+            reviewer=assignment.reviewer, application=assignment.application
+        )
+        if conflict.key not in covered
+    ]
+
+
+def _described(affiliation):
+    return f" ({affiliation.description})" if affiliation.description else ""
+
+
+def _years_before(day, years):
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def conflict_declare(*, reviewer, provider, reason):
+    """Record that `reviewer` has a conflict of interest with `provider`.
+
+    Reviewers declare what the agency cannot know (a relative on the staff, a competing
+    offer ...). The declaration is checked on every later assignment and acceptance, and
+    by `start_review` for seats already accepted.
+    """
+    if not has_role(reviewer, Role.REVIEWER):
+        raise NotAllowed("Only reviewers declare conflicts of interest.")
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": ["Say what the conflict of interest is."]})
+    if not isinstance(provider, Provider):
+        raise ValidationError({"provider": ["Name an existing provider."]})
+    declaration = ConflictDeclaration.objects.create(
+        reviewer=reviewer, provider=provider, reason=reason
+    )
+    audit("review.conflict_declared", actor=reviewer, obj=declaration, provider=provider.pk)
+    return declaration
+
+
+# --------------------------------------------------------------------------- panel seats
+
+
+def _visible_application(application, actor):
+    if not applications_visible_to(user=actor).filter(pk=application.pk).exists():
+        raise NotVisible()
+
+
+def _locked_application(application):
+    return Application.objects.select_for_update().select_related("provider").get(pk=application.pk)
+
+
+def _assignment_due_date():
+    return timezone.now().date() + timedelta(days=settings.MCQA_DEADLINE_DAYS["assignment"])
+
+
+def _judgements_due_date(application):
+    """The reviewer's next step after accepting: their judgements, due with the review."""
+    if application.state in JUDGING_STATES and application.due_at is not None:
+        return timezone.localdate(application.due_at)
+    return timezone.now().date() + timedelta(days=settings.MCQA_DEADLINE_DAYS["in_review"])
+
+
+def panel_member_assign(*, application, reviewer, role, actor, override_justification=""):
+    """Invite `reviewer` to `application`'s panel in `role` (chair, member or student).
+
+    Only a coordinator composes panels (403), while the application is in screening or,
+    to refill a seat, in review (409). The reviewer must hold the reviewer role and not sit
+    on the panel already; a panel has one chair. A conflict of interest refuses the seat
+    (400, code `conflict_of_interest`, one item per reason) unless the coordinator writes
+    an `override_justification`, which is stored with the seat and audited. The invitation
+    is answerable within `MCQA_DEADLINE_DAYS["assignment"]` days and mailed after commit.
+    """
+    _visible_application(application, actor)
+    if not has_role(actor, Role.COORDINATOR):
+        raise NotAllowed("Only a coordinator composes the panel.")
+    if role not in PanelAssignment.Role.values:
+        raise ValidationError(
+            {"role": [f"Choose one of: {', '.join(PanelAssignment.Role.values)}."]}
+        )
+    justification = override_justification.strip() if override_justification else ""
+    try:
+        with transaction.atomic():
+            locked = _locked_application(application)
+            if locked.state not in PANEL_OPEN_STATES:
+                raise ConflictError(
+                    f"The panel can be composed only in screening or in review, "
+                    f"not while the application is {locked.state}."
+                )
+            if not has_role(reviewer, Role.REVIEWER):
+                raise ValidationError(
+                    {"reviewer": [f"{reviewer.get_username()} does not hold the reviewer role."]}
+                )
+            live = PanelAssignment.objects.filter(
+                application=locked, state__in=selectors.LIVE_STATES
+            )
+            if live.filter(reviewer=reviewer).exists():
+                raise ValidationError(
+                    {"reviewer": [f"{reviewer.get_username()} already has a seat on this panel."]}
+                )
+            if role == PanelAssignment.Role.CHAIR and live.filter(role=role).exists():
+                raise ValidationError(
+                    {"role": ["The panel already has a chair; replace the chair first."]}
+                )
+            conflicts = conflicts_of_interest(reviewer=reviewer, application=locked)
+            if conflicts and not justification:
+                raise GuardFailed(
+                    [c.as_unmet() for c in conflicts],
+                    detail="The reviewer has a conflict of interest with this case. A "
+                    "coordinator may override it only with a written override_justification.",
+                )
+            assignment = PanelAssignment.objects.create(
+                application=locked,
+                reviewer=reviewer,
+                role=role,
+                due_date=_assignment_due_date(),
+                assigned_by=actor,
+                override_justification=justification if conflicts else "",
+                overridden_conflicts=[c.key for c in conflicts],
+            )
+            if conflicts:
+                audit(
+                    "review.conflict_overridden",
+                    actor=actor,
+                    obj=assignment,
+                    application=locked.pk,
+                    reviewer=reviewer.get_username(),
+                    conflicts=[c.reason for c in conflicts],
+                    justification=justification,
+                )
+            transaction.on_commit(lambda: _notify_invited(assignment.pk))
+    except IntegrityError as exc:
+        raise ConflictError("The panel changed meanwhile; reload and try again.") from exc
+    return assignment
+
+
+def _notify_invited(assignment_id):
+    from .tasks import notify_reviewer_invited
+
+    notify_reviewer_invited.delay(assignment_id=assignment_id)
+
+
+def _notify_declined(assignment_id):
+    from .tasks import notify_assignment_declined
+
+    notify_assignment_declined.delay(assignment_id=assignment_id)
+
+
+def _locked_own_assignment(assignment, actor):
+    """The actor's own seat, locked; anybody else's seat does not exist for them (404)."""
+    locked = (
+        PanelAssignment.objects.select_for_update()
+        .select_related("application__provider", "reviewer")
+        .filter(pk=assignment.pk)
+        .first()
+    )
+    if locked is None or locked.reviewer_id != getattr(actor, "pk", None):
+        raise NotVisible()
+    return locked
+
+
+def _grant_review(assignment, actor):
+    assign_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    audit(
+        "review.permission_granted",
+        actor=actor,
+        obj=assignment.application,
+        permission=REVIEW_PERMISSION,
+        reviewer=assignment.reviewer.get_username(),
+        assignment=assignment.pk,
+    )
+
+
+def _revoke_review(assignment, actor):
+    """Withdraw the visibility a seat gave, unless the reviewer still sits on the panel in
+    another seat (they cannot: one live seat per reviewer, but say so explicitly)."""
+    still_sitting = (
+        PanelAssignment.objects.filter(
+            application_id=assignment.application_id,
+            reviewer_id=assignment.reviewer_id,
+            state__in=selectors.SITTING_STATES,
+        )
+        .exclude(pk=assignment.pk)
+        .exists()
+    )
+    if still_sitting:
+        return
+    removed = remove_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    if removed:
+        audit(
+            "review.permission_revoked",
+            actor=actor,
+            obj=assignment.application,
+            permission=REVIEW_PERMISSION,
+            reviewer=assignment.reviewer.get_username(),
+            assignment=assignment.pk,
+        )
+
+
+def assignment_accept(*, assignment, actor, no_conflict):
+    """The invited reviewer takes the seat, declaring that they have no conflict of interest.
+
+    Only the invitee may answer (anybody else: 404); only an invitation can be accepted
+    (409), while the case is still under review (409). `no_conflict` must be exactly true
+    (400 naming `no_conflict`). Conflicts are checked again, since one may have arisen since
+    the invitation (400 `conflict_of_interest`); those the coordinator overrode stay
+    overridden. Accepting grants the object permission to see the application and its
+    documents (audited); the reviewer's next step, their judgements, is due with the review.
+    """
+    if no_conflict is not True:
+        raise ValidationError(
+            {"no_conflict": ["Declare that you have no conflict of interest (no_conflict: true)."]}
+        )
+    with transaction.atomic():
+        locked = _locked_own_assignment(assignment, actor)
+        if locked.state != S.INVITED:
+            raise ConflictError(
+                f"This assignment is {locked.state}; only an invitation is accepted."
+            )
+        application = locked.application
+        if application.state not in ACCEPTING_STATES:
+            raise ConflictError(
+                f"The application is {application.state}; its panel takes no new members."
+            )
+        conflicts = unresolved_conflicts(locked)
+        if conflicts:
+            raise GuardFailed(
+                [c.as_unmet() for c in conflicts],
+                detail="You have a conflict of interest with this case; decline the seat instead.",
+            )
+        locked.state = S.ACCEPTED
+        locked.no_conflict_declared = True
+        locked.responded_at = timezone.now()
+        locked.due_date = _judgements_due_date(application)
+        locked.reminder_sent_at = None
+        locked.save()
+        _grant_review(locked, actor)
+    return locked
+
+
+def assignment_decline(*, assignment, actor, reason):
+    """The reviewer gives up an invitation or an accepted seat, saying why (400 naming
+    `reason` when empty). The seat is freed for another reviewer, the permission to see the
+    application (if accepting granted it) is withdrawn, and the coordinator is told.
+    A completed or replaced seat is history and cannot be declined (409).
+    """
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": ["Say why you decline the seat."]})
+    with transaction.atomic():
+        locked = _locked_own_assignment(assignment, actor)
+        if locked.state not in (S.INVITED, S.ACCEPTED):
+            raise ConflictError(f"This assignment is {locked.state}; it cannot be declined.")
+        was_accepted = locked.state == S.ACCEPTED
+        locked.state = S.DECLINED
+        locked.decline_reason = reason
+        locked.responded_at = timezone.now()
+        locked.save()
+        if was_accepted:
+            _revoke_review(locked, actor)
+        transaction.on_commit(lambda: _notify_declined(locked.pk))
+    return locked
+
+
+def assignment_replace(*, assignment, actor, reason="", reviewer=None, override_justification=""):
+    """The coordinator takes a seat back from a silent or unavailable reviewer and,
+    optionally, gives the same role to `reviewer` in the same transaction.
+
+    Only a coordinator (403); only an invited or accepted seat (409: a declined seat is
+    already free, a completed one is history); only while the panel is open (screening or
+    in review, 409). The replaced reviewer loses the permission to see the application.
+    Returns `(replaced, replacement or None)`; if the new seat is refused (e.g. a conflict
+    of interest), nothing changes.
+    """
+    application = assignment.application
+    _visible_application(application, actor)
+    if not has_role(actor, Role.COORDINATOR):
+        raise NotAllowed("Only a coordinator replaces panel members.")
+    with transaction.atomic():
+        locked_app = _locked_application(application)
+        if locked_app.state not in PANEL_OPEN_STATES:
+            raise ConflictError(
+                f"Seats can be replaced only in screening or in review, "
+                f"not while the application is {locked_app.state}."
+            )
+        locked = (
+            PanelAssignment.objects.select_for_update()
+            .select_related("reviewer")
+            .get(pk=assignment.pk)
+        )
+        if locked.state not in (S.INVITED, S.ACCEPTED):
+            raise ConflictError(f"This assignment is {locked.state}; it cannot be replaced.")
+        was_accepted = locked.state == S.ACCEPTED
+        locked.state = S.REPLACED
+        locked.save()
+        if was_accepted:
+            _revoke_review(locked, actor)
+        audit(
+            "review.assignment_replaced",
+            actor=actor,
+            obj=locked,
+            application=locked_app.pk,
+            reviewer=locked.reviewer.get_username(),
+            reason=(reason or "").strip(),
+        )
+        replacement = None
+        if reviewer is not None:
+            replacement = panel_member_assign(
+                application=locked_app,
+                reviewer=reviewer,
+                role=locked.role,
+                actor=actor,
+                override_justification=override_justification,
+            )
+    return locked, replacement
+
+
+# --------------------------------------------------------------------------- judgements
+
+
+def _checked_judgement(judgement, rationale):
+    errors = {}
+    if judgement not in Judgement.values:
+        errors["judgement"] = [f"Choose one of: {', '.join(Judgement.values)}."]
+    rationale = rationale.strip() if isinstance(rationale, str) else ""
+    if not rationale:
+        errors["rationale"] = ["Give the rationale for the judgement."]
+    if errors:
+        raise ValidationError(errors)
+    return rationale
+
+
+def _standard_or_404(application, standard_code):
+    standard = selectors.standard_of(application, standard_code)
+    if standard is None:
+        raise NotVisible(f"The framework of this application has no standard {standard_code!r}.")
+    return standard
+
+
+def judgement_put(*, assignment, standard_code, actor, judgement, rationale):
+    """Record (or revise) one panel member's judgement of one standard.
+
+    Only the reviewer holding the seat (others: 404), once accepted (403), while the review
+    runs (in review or awaiting a clarification; else 409). The standard must belong to
+    the framework frozen at submission (404); the judgement is on the contract scale and
+    needs a rationale (400 naming `judgement` / `rationale`). Returns `(judgement, created)`.
+    """
+    with transaction.atomic():
+        locked = _locked_own_assignment(assignment, actor)
+        if locked.state != S.ACCEPTED:
+            raise NotAllowed("Only a reviewer who accepted the seat records judgements.")
+        application = locked.application
+        if application.state not in JUDGING_STATES:
+            raise ConflictError(
+                f"Judgements are recorded during the review, not while the application "
+                f"is {application.state}."
+            )
+        standard = _standard_or_404(application, standard_code)
+        rationale = _checked_judgement(judgement, rationale)
+        record, created = ReviewerJudgement.objects.update_or_create(
+            assignment=locked,
+            standard=standard,
+            defaults={"judgement": judgement, "rationale": rationale},
+        )
+    return record, created
+
+
+def finding_put(*, application, standard_code, actor, judgement, rationale, recommendations=""):
+    """Record (or revise) the panel's consolidated finding on one standard.
+
+    Only the accepted chair of the panel (others who see the case: 403; others: 404), while
+    the review runs (409 otherwise), for a standard of the frozen framework (404), on the
+    contract scale with a rationale (400 naming the field); recommendations are optional.
+    Returns `(finding, created)`.
+    """
+    _visible_application(application, actor)
+    with transaction.atomic():
+        locked = _locked_application(application)
+        if not PanelAssignment.objects.filter(
+            application=locked, reviewer=actor, role=PanelAssignment.Role.CHAIR, state=S.ACCEPTED
+        ).exists():
+            raise NotAllowed("Only the panel chair records the panel's findings.")
+        if locked.state not in JUDGING_STATES:
+            raise ConflictError(
+                f"Findings are recorded during the review, not while the application "
+                f"is {locked.state}."
+            )
+        standard = _standard_or_404(locked, standard_code)
+        rationale = _checked_judgement(judgement, rationale)
+        if recommendations is None:
+            recommendations = ""
+        if not isinstance(recommendations, str):
+            raise ValidationError({"recommendations": ["Recommendations are text."]})
+        finding, created = Finding.objects.update_or_create(
+            application=locked,
+            standard=standard,
+            defaults={
+                "judgement": judgement,
+                "rationale": rationale,
+                "recommendations": recommendations.strip(),
+                "recorded_by": actor,
+            },
+        )
+    return finding, created
+
+
+def panel_summary(*, application):
+    """Who judged what: per standard of the frozen framework, every sitting member's
+    judgement (or their absence) and the chair's finding, so the chair can consolidate and
+    see what is still missing. Four queries whatever the size of the panel."""
+    standards = list(selectors.standards_of(application))
+    members = list(selectors.sitting_panel(application))
+    judgements = {
+        (j.assignment_id, j.standard_id): j
+        for j in ReviewerJudgement.objects.filter(assignment__in=[m.pk for m in members])
+    }
+    findings = {f.standard_id: f for f in Finding.objects.filter(application=application)}
+    rows = []
+    for standard in standards:
+        entries, missing = [], []
+        for member in members:
+            judged = judgements.get((member.pk, standard.pk))
+            name = member.reviewer.get_username()
+            if judged is None:
+                missing.append(name)
+                continue
+            entries.append(
+                {
+                    "reviewer": name,
+                    "role": member.role,
+                    "judgement": judged.judgement,
+                    "rationale": judged.rationale,
+                }
+            )
+        finding = findings.get(standard.pk)
+        counts = dict.fromkeys(Judgement.values, 0)
+        for entry in entries:
+            counts[entry["judgement"]] += 1
+        rows.append(
+            {
+                "standard": standard.code,
+                "title": standard.title,
+                "judgements": entries,
+                "counts": counts,
+                "missing": missing,
+                "finding": None
+                if finding is None
+                else {
+                    "judgement": finding.judgement,
+                    "rationale": finding.rationale,
+                    "recommendations": finding.recommendations,
+                },
+            }
+        )
+    return {
+        "application": application.pk,
+        "panel": [
+            {"id": m.pk, "reviewer": m.reviewer.get_username(), "role": m.role, "state": m.state}
+            for m in members
+        ],
+        "standards": rows,
+    }
