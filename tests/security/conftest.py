@@ -1,0 +1,325 @@
+"""A small world to attack: two providers, one case with a panel, staff in every seat.
+
+`World` builds, for each test, provider A's course application with an accepted panel
+(chair, member, student), provider B with its own course, a reviewer on nobody's panel,
+a coordinator, a decision body member and an appeals committee member who never
+decided. `world.prepare(name)` puts the case into the state a matrix row needs
+(e.g. `decision_pending` with a ready final report) by writing rows directly, so a
+row tests one endpoint and not the whole procedure before it.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accreditation.models import (
+    Accreditation,
+    AccreditationTransition,
+    Appeal,
+    Application,
+    ApplicationTransition,
+    Clarification,
+    Condition,
+    Decision,
+    Document,
+    SelfAssessment,
+)
+from core.models import AuditEvent
+from reviews.models import PanelAssignment, Report
+from tests.factories import (
+    ApplicationFactory,
+    CourseFactory,
+    DocumentFactory,
+    IdentifierFactory,
+    MembershipFactory,
+    UserFactory,
+    complete_dossier,
+    pdf_bytes,
+)
+
+ROLES = (
+    "anonymous",
+    "provider_own",
+    "provider_other",
+    "reviewer_on",
+    "reviewer_off",
+    "panel_chair",
+    "coordinator",
+    "decision_body",
+    "appeals",
+)
+
+
+def api_client(user=None):
+    """A client that authenticates the way integrators do: `Authorization: Token ...`."""
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def ready_report(application, stage, version=1, user=None):
+    """A rendered report row with a real PDF file and its checksum (as H3's renderer leaves it)."""
+    content = pdf_bytes()
+    report = Report(
+        application=application,
+        stage=stage,
+        version=version,
+        status=Report.Status.READY,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        requested_by=user,
+        rendered_at=timezone.now(),
+    )
+    report.file.save("report.pdf", ContentFile(content), save=False)
+    report.save()
+    return report
+
+
+@dataclass
+class World:
+    users: dict = field(default_factory=dict)
+    application: Application = None
+    other_application: Application = None
+    document: Document = None
+    assignment: PanelAssignment = None
+    chair_assignment: PanelAssignment = None
+    invited_assignment: PanelAssignment = None
+    report: Report = None
+    accreditation: Accreditation = None
+    decision: Decision = None
+
+    def user(self, role):
+        return self.users.get(role)
+
+    def client(self, role):
+        return api_client(self.user(role))
+
+    # ----------------------------------------------------------------- states
+
+    def set_state(self, state):
+        Application.objects.filter(pk=self.application.pk).update(state=state)
+        self.application.refresh_from_db()
+
+    def prepare(self, name):
+        """Bring the case into a named situation (see matrix.SETUPS for the list)."""
+        getattr(self, f"_prepare_{name}")()
+        self.application.refresh_from_db()
+
+    def _prepare_draft(self):
+        pass
+
+    def _prepare_complete_draft(self):
+        complete_dossier(self.application, self.user("provider_own"))
+
+    def _prepare_submitted(self):
+        complete_dossier(self.application, self.user("provider_own"))
+        self.set_state("submitted")
+
+    def _prepare_screening(self):
+        complete_dossier(self.application, self.user("provider_own"))
+        self.set_state("screening")
+
+    def _prepare_in_review(self):
+        complete_dossier(self.application, self.user("provider_own"))
+        self.set_state("in_review")
+
+    def _prepare_clarification_requested(self):
+        self._prepare_in_review()
+        Clarification.objects.create(
+            application=self.application,
+            question="Which exam rules apply?",
+            asked_by=self.user("coordinator"),
+        )
+        self.set_state("clarification_requested")
+
+    def _prepare_factual_check(self):
+        self._prepare_in_review()
+        self.report = ready_report(self.application, Report.Stage.DRAFT)
+        self.set_state("factual_check")
+
+    def _prepare_decision_pending(self):
+        self._prepare_in_review()
+        ready_report(self.application, Report.Stage.DRAFT)
+        self.report = ready_report(self.application, Report.Stage.FINAL)
+        self.set_state("decision_pending")
+
+    def _decide(self, outcome, state):
+        self._prepare_decision_pending()
+        now = timezone.now()
+        self.decision = Decision.objects.create(
+            application=self.application,
+            outcome=outcome,
+            rationale="Panel findings.",
+            valid_from=now.date() if outcome != "negative" else None,
+            valid_until=now.date() + timedelta(days=5 * 365) if outcome != "negative" else None,
+            decided_by=self.user("decision_body"),
+            decided_at=now,
+        )
+        Application.objects.filter(pk=self.application.pk).update(decided_at=now)
+        self.set_state(state)
+        if outcome != "negative":
+            self.accreditation = Accreditation.objects.create(
+                provider=self.application.provider,
+                course=self.application.course,
+                application=self.application,
+                decision=self.decision,
+                outcome=outcome,
+                valid_from=now.date(),
+                valid_until=now.date() + timedelta(days=5 * 365),
+            )
+            if outcome == "positive_with_conditions":
+                Condition.objects.create(
+                    accreditation=self.accreditation,
+                    text="Publish the assessment rules.",
+                    due_date=now.date() + timedelta(days=180),
+                )
+            AccreditationTransition.objects.create(
+                accreditation=self.accreditation,
+                transition="create",
+                from_state="",
+                to_state="active",
+                actor=self.user("decision_body"),
+            )
+        self.report = ready_report(self.application, Report.Stage.PUBLISHED)
+
+    def _prepare_accredited(self):
+        self._decide("positive", "accredited")
+
+    def _prepare_conditionally_accredited(self):
+        self._decide("positive_with_conditions", "conditionally_accredited")
+
+    def _prepare_rejected(self):
+        self._decide("negative", "rejected")
+
+    def _prepare_appealed(self):
+        self._decide("negative", "rejected")
+        Appeal.objects.create(
+            application=self.application,
+            decision=self.decision,
+            appealed_state="rejected",
+            grounds="The panel ignored our evidence.",
+            lodged_by=self.user("provider_own"),
+        )
+        self.set_state("appealed")
+
+    def _prepare_suspended(self):
+        self._decide("positive", "accredited")
+        Accreditation.objects.filter(pk=self.accreditation.pk).update(status="suspended")
+        self.accreditation.refresh_from_db()
+
+    def _prepare_draft_report(self):
+        self._prepare_in_review()
+        self.report = ready_report(self.application, Report.Stage.DRAFT)
+
+    def _prepare_invited(self):
+        """`reviewer_off` is invited (not yet accepted) to the panel of provider A's case."""
+        self._prepare_screening()
+        self.invited_assignment = PanelAssignment.objects.create(
+            application=self.application,
+            reviewer=self.user("reviewer_off"),
+            role=PanelAssignment.Role.MEMBER,
+            assigned_by=self.user("coordinator"),
+        )
+
+    # ----------------------------------------------------------------- snapshot
+
+    def snapshot(self):
+        """Everything a refused request must leave exactly as it was."""
+        app = Application.objects.get(pk=self.application.pk)
+        return {
+            "state": app.state,
+            "updated_at": app.updated_at,
+            "course": tuple(
+                sorted((k, str(v)) for k, v in vars(app.course).items() if not k.startswith("_"))
+            ),
+            "provider": tuple(
+                sorted((k, str(v)) for k, v in vars(app.provider).items() if not k.startswith("_"))
+            ),
+            "transitions": ApplicationTransition.objects.count(),
+            "acc_transitions": AccreditationTransition.objects.count(),
+            "documents": Document.objects.count(),
+            "self_assessments": list(
+                SelfAssessment.objects.order_by("pk").values_list("pk", "narrative")
+            ),
+            "panel": list(PanelAssignment.objects.order_by("pk").values_list("pk", "state")),
+            "reports": Report.objects.count(),
+            "applications": Application.objects.count(),
+            "accreditations": list(
+                Accreditation.objects.order_by("pk").values_list("pk", "status", "outcome")
+            ),
+            "decisions": Decision.objects.count(),
+            "appeals": list(Appeal.objects.order_by("pk").values_list("pk", "outcome")),
+            "audit": AuditEvent.objects.count(),
+        }
+
+
+def build_world():
+    """Create the cast and provider A's case (draft) with an accepted three-seat panel."""
+    own = MembershipFactory(user__username="provider-a").user
+    other = MembershipFactory(user__username="provider-b").user
+    provider_a = own.providers.get()
+    provider_b = other.providers.get()
+    IdentifierFactory(provider=provider_a, scheme="schac", value="a.example.org")
+    IdentifierFactory(provider=provider_b, scheme="schac", value="b.example.org")
+    coordinator = UserFactory(username="coordinator", roles=["coordinator"])
+    decider = UserFactory(username="decider", roles=["decision_body"])
+    appeals = UserFactory(username="appeals", roles=["appeals_committee"])
+    member = UserFactory(username="reviewer-on", roles=["reviewer"])
+    chair = UserFactory(username="reviewer-chair", roles=["reviewer"])
+    student = UserFactory(username="student-on", roles=["reviewer"])
+    off = UserFactory(username="reviewer-off", roles=["reviewer"])
+
+    application = ApplicationFactory(
+        provider=provider_a, course__provider=provider_a, created_by=own
+    )
+    other_application = ApplicationFactory(
+        provider=provider_b, course__provider=provider_b, created_by=other
+    )
+    CourseFactory(provider=provider_a, title="A second course of A")
+    document = DocumentFactory(application=application, uploaded_by=own, kind="evidence")
+    assignments = {}
+    for user, role in ((chair, "chair"), (member, "member"), (student, "student")):
+        assignments[role] = PanelAssignment.objects.create(
+            application=application,
+            reviewer=user,
+            role=role,
+            state=PanelAssignment.State.ACCEPTED,
+            assigned_by=coordinator,
+            no_conflict_declared=True,
+            responded_at=timezone.now(),
+        )
+        assign_perm("accreditation.review_application", user, application)
+    world = World(
+        users={
+            "anonymous": None,
+            "provider_own": own,
+            "provider_other": other,
+            "reviewer_on": member,
+            "reviewer_off": off,
+            "panel_chair": chair,
+            "coordinator": coordinator,
+            "decision_body": decider,
+            "appeals": appeals,
+        },
+        application=application,
+        other_application=other_application,
+        document=document,
+        assignment=assignments["member"],
+        chair_assignment=assignments["chair"],
+    )
+    world.users["student"] = student
+    return world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()

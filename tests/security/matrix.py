@@ -1,0 +1,476 @@
+"""The permission matrix: every API endpoint and page × every role × method → status code.
+
+This table is the single source of truth. `tests/security/test_matrix.py` generates one
+test per (row, role) from it and asserts the exact status code (and, for every refusal,
+that nothing changed); `docs/permissions.md` is generated from it with
+`python -m tests.security.matrix > docs/permissions.md`.
+
+The contract it encodes (DESIGN §4):
+- anonymous on an authenticated endpoint → 401 (token authentication comes first, so DRF
+  answers 401 with `WWW-Authenticate: Token`);
+- an object the caller may not see → 404, never 403 (no existence oracle);
+- a caller who sees the object but lacks the right → 403;
+- right but wrong state → 409; right, right state, unmet guard or bad field → 400.
+
+Roles (columns):
+  anonymous       no credentials
+  provider_own    admin of provider A, whose case is under test
+  provider_other  admin of provider B (a competitor)
+  reviewer_on     reviewer with an accepted ordinary seat on A's panel
+  reviewer_off    reviewer on nobody's panel for A
+  panel_chair     reviewer with the accepted chair seat on A's panel
+  coordinator     agency coordinator
+  decision_body   decision body member (took the decision in decided setups)
+  appeals         appeals committee member who never decided
+
+Placeholders in paths are filled from the test world: {app} provider A's application,
+{other_app} provider B's, {doc} a document of {app}, {provider}/{other_provider},
+{course} (the course of {app}), {course2} (A's second course, in no application),
+{other_course}, {assignment} reviewer_on's seat, {chair_assignment}, {invited} a seat
+offered to reviewer_off, {report} the report the setup rendered, {accreditation},
+{std} the first standard of the application's framework.
+"""
+
+from dataclasses import dataclass, field
+
+ROLES = (
+    "anonymous",
+    "provider_own",
+    "provider_other",
+    "reviewer_on",
+    "reviewer_off",
+    "panel_chair",
+    "coordinator",
+    "decision_body",
+    "appeals",
+)
+SHORT = {
+    "anon": "anonymous",
+    "own": "provider_own",
+    "other": "provider_other",
+    "on": "reviewer_on",
+    "off": "reviewer_off",
+    "chair": "panel_chair",
+    "coord": "coordinator",
+    "dec": "decision_body",
+    "appeals": "appeals",
+}
+# Who sees provider A's case (application, its provider and course, history, reports).
+CASE_READERS = ("own", "on", "chair", "coord", "dec", "appeals")
+STAFF = ("coord", "dec", "appeals")
+
+
+def codes(default, **by_role):
+    """A full role → status map: `default` for every role not named."""
+    table = dict.fromkeys(ROLES, default)
+    for short, code in by_role.items():
+        table[SHORT[short]] = code
+    return table
+
+
+def case_write(ok, allowed, readers=CASE_READERS, anon=401):
+    """A write on provider A's case: `allowed` get `ok`, other readers 403, the rest 404."""
+    table = codes(404, anon=anon)
+    for short in readers:
+        table[SHORT[short]] = 403
+    for short in allowed:
+        table[SHORT[short]] = ok
+    return table
+
+
+def case_read(ok=200, readers=CASE_READERS, anon=401):
+    table = codes(404, anon=anon)
+    for short in readers:
+        table[SHORT[short]] = ok
+    return table
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    method: str
+    path: str
+    expect: dict
+    setup: str = "draft"
+    body: dict | None = None
+    multipart: bool = False
+    note: str = ""
+    page: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def transition(name, setup, allowed, ok=200, body=None, note="", readers=CASE_READERS, key=None):
+    return Row(
+        key=key or f"transition-{name}",
+        method="POST",
+        path=f"/api/v1/applications/{{app}}/transitions/{name}/",
+        expect=case_write(ok, allowed, readers),
+        setup=setup,
+        body=body or {},
+        note=note,
+    )
+
+
+ROWS = [
+    # ------------------------------------------------------------------ identity
+    Row(
+        "me",
+        "GET",
+        "/api/v1/me/",
+        codes(200, anon=401),
+        note="every authenticated caller sees only themselves",
+    ),
+    Row(
+        "token-wrong-password",
+        "POST",
+        "/api/v1/auth/token/",
+        codes(400),
+        body={"username": "provider-a", "password": "wrong password"},
+        note="public; wrong credentials are 400 for every caller",
+    ),
+    # ------------------------------------------------------------------ providers
+    Row(
+        "provider-get",
+        "GET",
+        "/api/v1/providers/{provider}/",
+        case_read(),
+        note="panel members see the provider they review",
+    ),
+    Row(
+        "provider-get-other",
+        "GET",
+        "/api/v1/providers/{other_provider}/",
+        codes(404, anon=401, other=200, coord=200, dec=200, appeals=200),
+    ),
+    Row(
+        "provider-patch",
+        "PATCH",
+        "/api/v1/providers/{provider}/",
+        case_write(200, ("own", "coord")),
+        body={"website": "https://a.example.org/new"},
+        note="the provider's admins and coordinators edit the profile",
+    ),
+    # ------------------------------------------------------------------ courses
+    Row(
+        "course-get",
+        "GET",
+        "/api/v1/courses/{course}/",
+        case_read(),
+    ),
+    Row(
+        "course-get-unreviewed",
+        "GET",
+        "/api/v1/courses/{course2}/",
+        case_read(readers=("own", *STAFF)),
+        note="a panel sees only the course under review, not the provider's others",
+    ),
+    Row(
+        "course-patch",
+        "PATCH",
+        "/api/v1/courses/{course2}/",
+        case_write(200, ("own", "coord"), readers=("own", *STAFF)),
+        body={"title": "Renamed course"},
+    ),
+    Row(
+        "course-create",
+        "POST",
+        "/api/v1/courses/",
+        codes(403, anon=401, own=201, other=400, coord=201),
+        body={
+            "provider": "{provider}",
+            "title": "Data Stewardship",
+            "learning_outcomes": ["Write a data management plan"],
+            "workload_ects": "3.0",
+            "eqf_level": 6,
+            "isced_f": "0613",
+            "assessment_type": "Project",
+            "participation_form": "online",
+            "quality_assurance": "Internal QA",
+            "languages": ["en"],
+        },
+        note="a course for a provider the caller does not act for is refused "
+        "(400 naming `provider`, which the caller may not see)",
+    ),
+    # ------------------------------------------------------------------ applications
+    Row(
+        "application-list",
+        "GET",
+        "/api/v1/applications/",
+        codes(200, anon=401),
+        note="every caller gets a list; test_probe checks what it contains",
+    ),
+    Row(
+        "application-create",
+        "POST",
+        "/api/v1/applications/",
+        codes(403, anon=401, own=201, other=400, coord=201),
+        body={"kind": "course", "provider": "{provider}", "course": "{course2}"},
+        note="only for a provider the caller acts for (others: 400 naming `provider`)",
+    ),
+    Row("application-get", "GET", "/api/v1/applications/{app}/", case_read()),
+    Row(
+        "application-get-other",
+        "GET",
+        "/api/v1/applications/{other_app}/",
+        codes(404, anon=401, other=200, coord=200, dec=200, appeals=200),
+    ),
+    Row("application-history", "GET", "/api/v1/applications/{app}/history/", case_read()),
+    Row(
+        "document-upload",
+        "POST",
+        "/api/v1/applications/{app}/documents/",
+        case_write(201, ("own",)),
+        body={"kind": "evidence", "file": "<pdf>"},
+        multipart=True,
+    ),
+    Row(
+        "document-upload-submitted",
+        "POST",
+        "/api/v1/applications/{app}/documents/",
+        case_write(409, ("own",)),
+        setup="submitted",
+        body={"kind": "evidence", "file": "<pdf>"},
+        multipart=True,
+        note="a submitted dossier is frozen until returned",
+    ),
+    Row(
+        "self-assessment-put",
+        "PUT",
+        "/api/v1/applications/{app}/self-assessments/{std}/",
+        case_write(201, ("own",)),
+        body={"narrative": "We publish our QA policy.", "evidence": ["{doc}"]},
+    ),
+    Row(
+        "self-assessment-unknown-standard",
+        "PUT",
+        "/api/v1/applications/{app}/self-assessments/9.99/",
+        case_write(404, ("own",)),
+        body={"narrative": "x", "evidence": []},
+        note="a standard outside the frozen framework does not exist",
+    ),
+    # ------------------------------------------------------------------ transitions
+    transition("submit", "complete_draft", ("own",)),
+    transition("withdraw", "draft", ("own",)),
+    transition("start_screening", "submitted", ("coord",)),
+    transition(
+        "start_screening",
+        "draft",
+        ("coord",),
+        ok=409,
+        note="right but wrong state",
+        key="transition-start_screening-wrong-state",
+    ),
+    transition(
+        "return_for_completion",
+        "screening",
+        ("coord",),
+        body={"comment": "Add the credential sample."},
+    ),
+    transition("start_review", "screening", ("coord",)),
+    transition(
+        "request_clarification",
+        "in_review",
+        ("coord", "chair"),
+        body={"comment": "Which exam rules apply?"},
+    ),
+    transition(
+        "answer_clarification",
+        "clarification_requested",
+        ("own",),
+        body={"answer": "The university's exam rules."},
+    ),
+    transition(
+        "submit_draft_report",
+        "in_review",
+        ("chair",),
+        ok=400,
+        note="the chair has the right; the guard lists the missing judgements",
+    ),
+    transition("confirm_factual_accuracy", "factual_check", ("own",)),
+    transition("accredit", "decision_pending", ("dec",)),
+    transition(
+        "reject",
+        "decision_pending",
+        ("dec",),
+        body={"rationale": "Standards not met."},
+    ),
+    transition(
+        "appeal",
+        "rejected",
+        ("own",),
+        body={"grounds": "The panel ignored our evidence."},
+    ),
+    transition(
+        "uphold_appeal",
+        "appealed",
+        ("appeals",),
+        note="the decision body member who decided may not decide the appeal",
+    ),
+    transition("dismiss_appeal", "appealed", ("appeals",)),
+    Row(
+        "transition-unknown",
+        "POST",
+        "/api/v1/applications/{app}/transitions/frobnicate/",
+        case_read(404),
+        note="no such transition: 404 for everyone who sees the case",
+    ),
+    # ------------------------------------------------------------------ panel
+    Row(
+        "panel-assign",
+        "POST",
+        "/api/v1/applications/{app}/panel/",
+        case_write(201, ("coord",)),
+        setup="screening",
+        body={"reviewer": "reviewer-off", "role": "member"},
+    ),
+    Row(
+        "assignment-list",
+        "GET",
+        "/api/v1/assignments/",
+        codes(200, anon=401),
+        note="each reviewer's own seats; empty for everyone else",
+    ),
+    Row(
+        "assignment-accept",
+        "POST",
+        "/api/v1/assignments/{invited}/accept/",
+        codes(404, anon=401, off=200),
+        setup="invited",
+        body={"no_conflict": True},
+        note="only the invited reviewer sees their invitation",
+    ),
+    Row(
+        "assignment-decline",
+        "POST",
+        "/api/v1/assignments/{invited}/decline/",
+        codes(404, anon=401, off=200),
+        setup="invited",
+        body={"reason": "Travelling."},
+    ),
+    Row(
+        "judgement-put",
+        "PUT",
+        "/api/v1/assignments/{assignment}/judgements/{std}/",
+        codes(404, anon=401, on=200),
+        setup="in_review",
+        body={"judgement": "compliant", "rationale": "Clear policy."},
+        note="a seat is its holder's own; nobody else may judge in their name",
+    ),
+    Row(
+        "finding-put",
+        "PUT",
+        "/api/v1/applications/{app}/findings/{std}/",
+        case_write(200, ("chair",)),
+        setup="in_review",
+        body={"judgement": "compliant", "rationale": "Consolidated.", "recommendations": ""},
+    ),
+    # ------------------------------------------------------------------ reports
+    Row(
+        "report-request",
+        "POST",
+        "/api/v1/applications/{app}/reports/",
+        case_write(202, ("chair", "coord")),
+        setup="in_review",
+        body={"stage": "draft"},
+    ),
+    Row("report-get", "GET", "/api/v1/reports/{report}/", case_read(), setup="draft_report"),
+    Row(
+        "report-pdf-draft",
+        "GET",
+        "/api/v1/reports/{report}/pdf/",
+        case_read(),
+        setup="draft_report",
+        note="an unpublished report is the case's readers' only",
+    ),
+    Row(
+        "report-pdf-published",
+        "GET",
+        "/api/v1/reports/{report}/pdf/",
+        codes(200),
+        setup="accredited",
+        note="a ready published report is public (ESG 2.6)",
+    ),
+    # ------------------------------------------------------------------ accreditations
+    Row(
+        "accreditation-suspend",
+        "POST",
+        "/api/v1/accreditations/{accreditation}/transitions/suspend/",
+        case_write(200, ("dec",), readers=("own", *STAFF)),
+        setup="accredited",
+        body={"comment": "Complaint under investigation."},
+    ),
+    Row(
+        "accreditation-reinstate",
+        "POST",
+        "/api/v1/accreditations/{accreditation}/transitions/reinstate/",
+        case_write(200, ("dec",), readers=("own", *STAFF)),
+        setup="suspended",
+        body={"comment": "Resolved."},
+    ),
+    Row(
+        "accreditation-revoke",
+        "POST",
+        "/api/v1/accreditations/{accreditation}/transitions/revoke/",
+        case_write(200, ("dec",), readers=("own", *STAFF)),
+        setup="accredited",
+        body={"comment": "Fraud."},
+    ),
+    Row(
+        "accreditation-confirm-conditions",
+        "POST",
+        "/api/v1/accreditations/{accreditation}/transitions/confirm_conditions_met/",
+        case_write(200, ("dec",), readers=("own", *STAFF)),
+        setup="conditionally_accredited",
+    ),
+    # ------------------------------------------------------------------ registry (public)
+    Row("registry-providers", "GET", "/api/v1/registry/providers/", codes(200)),
+    Row(
+        "registry-provider",
+        "GET",
+        "/api/v1/registry/providers/{provider}/",
+        codes(200),
+        setup="accredited",
+    ),
+    Row(
+        "registry-verify",
+        "GET",
+        "/api/v1/registry/verify/?identifier=schac:a.example.org",
+        codes(200),
+    ),
+    Row("registry-changes", "GET", "/api/v1/registry/changes/?after=0", codes(200)),
+    Row("registry-export", "GET", "/api/v1/registry/export/?format=jsonl", codes(200)),
+    Row("jwks", "GET", "/.well-known/jwks.json", codes(200)),
+    Row("schema", "GET", "/api/schema/", codes(200)),
+    # ------------------------------------------------------------------ pages
+    Row("page-registry", "GET", "/registry/", codes(200), page=True),
+    Row(
+        "page-registry-provider",
+        "GET",
+        "/registry/providers/{provider}/",
+        codes(200),
+        setup="accredited",
+        page=True,
+    ),
+]
+
+
+def cases():
+    """(row, role) pairs the tests are generated from."""
+    return [(row, role) for row in ROWS for role in ROLES]
+
+
+def markdown():
+    """The matrix as the Markdown table of docs/permissions.md."""
+    short = {v: k for k, v in SHORT.items()}
+    lines = [
+        "| endpoint | method | setup | " + " | ".join(short[r] for r in ROLES) + " | note |",
+        "|---|---|---|" + "---|" * len(ROLES) + "---|",
+    ]
+    for row in ROWS:
+        cells = " | ".join(str(row.expect[r]) for r in ROLES)
+        lines.append(f"| `{row.path}` | {row.method} | {row.setup} | {cells} | {row.note} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())

@@ -1,0 +1,86 @@
+"""The permission matrix, one test per endpoint × role, generated from tests/security/matrix.py.
+
+Each test asserts the exact status code. A refusal (4xx) must also leave every row the
+world holds exactly as it was; a successful transition must have written one log row.
+"""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accreditation.models import ApplicationTransition
+from tests.factories import pdf_bytes
+from tests.security import matrix
+
+pytestmark = pytest.mark.django_db
+
+
+def placeholders(world):
+    app = world.application
+    return {
+        "app": app.pk,
+        "other_app": world.other_application.pk,
+        "doc": world.document.pk,
+        "provider": app.provider_id,
+        "other_provider": world.other_application.provider_id,
+        "course": app.course_id,
+        "course2": app.provider.courses.exclude(pk=app.course_id).get().pk,
+        "other_course": world.other_application.course_id,
+        "assignment": world.assignment.pk,
+        "chair_assignment": world.chair_assignment.pk,
+        "invited": world.invited_assignment.pk if world.invited_assignment else 0,
+        "report": world.report.pk if world.report else 0,
+        "accreditation": world.accreditation.pk if world.accreditation else 0,
+        "std": app.framework.standards.order_by("order").first().code,
+    }
+
+
+def fill(value, values):
+    """Replace "{name}" placeholders in a body; a whole-string placeholder becomes the id."""
+    if isinstance(value, dict):
+        return {k: fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, values) for v in value]
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return values[value[1:-1]]
+    if value == "<pdf>":
+        return SimpleUploadedFile("evidence.pdf", pdf_bytes(), content_type="application/pdf")
+    return value
+
+
+def send(client, row, values):
+    path = row.path.format(**values)
+    method = getattr(client, row.method.lower())
+    if row.method == "GET":
+        return method(path)
+    body = fill(row.body or {}, values)
+    if row.multipart:
+        return method(path, body, format="multipart")
+    return method(path, json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    ("row", "role"),
+    matrix.cases(),
+    ids=[f"{row.key}-{role}" for row, role in matrix.cases()],
+)
+def test_matrix(world, row, role):
+    world.prepare(row.setup)
+    values = placeholders(world)
+    before = world.snapshot()
+    transitions_before = ApplicationTransition.objects.count()
+
+    response = send(world.client(role), row, values)
+
+    expected = row.expect[role]
+    assert response.status_code == expected, (
+        f"{row.method} {row.path} as {role}: expected {expected}, "
+        f"got {response.status_code}: {response.content[:300]!r}"
+    )
+    if expected == 401:
+        assert response.headers.get("WWW-Authenticate", "").startswith("Token")
+    if expected >= 400:
+        assert world.snapshot() == before, f"a refused {row.key} changed something"
+    elif row.key.startswith("transition-"):
+        assert ApplicationTransition.objects.count() == transitions_before + 1
