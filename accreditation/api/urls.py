@@ -1,3 +1,57 @@
-from django.urls import path  # noqa: F401
+"""Workflow API under /api/v1/ (contract: DESIGN section 4)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("providers/", views.ProviderListView.as_view(), name="api-provider-list"),
+    path("providers/<int:pk>/", views.ProviderDetailView.as_view(), name="api-provider-detail"),
+    path("courses/", views.CourseListView.as_view(), name="api-course-list"),
+    path("courses/<int:pk>/", views.CourseDetailView.as_view(), name="api-course-detail"),
+    path("applications/", views.ApplicationListView.as_view(), name="api-application-list"),
+    path(
+        "applications/<int:pk>/",
+        views.ApplicationDetailView.as_view(),
+        name="api-application-detail",
+    ),
+    path(
+        "applications/<int:pk>/documents/",
+        views.DocumentUploadView.as_view(),
+        name="api-application-documents",
+    ),
+    path(
+        "applications/<int:pk>/self-assessments/<str:standard_code>/",
+        views.SelfAssessmentView.as_view(),
+        name="api-self-assessment",
+    ),
+    path(
+        "applications/<int:pk>/transitions/<str:name>/",
+        views.ApplicationTransitionView.as_view(),
+        name="api-application-transition",
+    ),
+    path(
+        "applications/<int:pk>/history/",
+        views.ApplicationHistoryView.as_view(),
+        name="api-application-history",
+    ),
+    path(
+        "documents/<int:pk>/download/",
+        views.DocumentDownloadView.as_view(),
+        name="api-document-download",
+    ),
+    path("accreditations/", views.AccreditationListView.as_view(), name="api-accreditation-list"),
+    path(
+        "accreditations/<int:pk>/",
+        views.AccreditationDetailView.as_view(),
+        name="api-accreditation-detail",
+    ),
+    path(
+        "accreditations/<int:pk>/transitions/<str:name>/",
+        views.AccreditationTransitionView.as_view(),
+        name="api-accreditation-transition",
+    ),
+    path("complaints/", views.ComplaintView.as_view(), name="api-complaints"),
+]

@@ -228,6 +228,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`, `state` or `status`; name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationKindEnum": "accreditation.models.Application.Kind",
+        "DocumentKindEnum": "accreditation.models.Document.Kind",
+        "ApplicationStateEnum": "accreditation.models.ApplicationState",
+        "AccreditationStatusEnum": "accreditation.models.AccreditationStatus",
+        "ConditionStatusEnum": "accreditation.models.Condition.Status",
+        "ComplaintStatusEnum": "accreditation.models.Complaint.Status",
+        "PanelAssignmentStateEnum": "reviews.models.PanelAssignment.State",
+    },
 }
 
 CACHES = {

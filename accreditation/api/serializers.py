@@ -1,0 +1,450 @@
+"""Shapes of the workflow API's JSON (contract: DESIGN section 4).
+
+Writes are validated by the services (the same rules for the API, the pages and the
+admin); the input serializers here describe the request bodies for the OpenAPI schema.
+"""
+
+from decimal import Decimal
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core import reference
+from core.roles import user_roles
+
+from .. import services
+from ..models import (
+    Accreditation,
+    AccreditationTransition,
+    Application,
+    ApplicationTransition,
+    Clarification,
+    Complaint,
+    Condition,
+    Course,
+    Document,
+    Provider,
+    ProviderIdentifier,
+    SelfAssessment,
+)
+from ..rules import current_decision
+from . import extensions
+
+# --------------------------------------------------------------------------- auth
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+    provider = serializers.IntegerField(allow_null=True)
+
+    @staticmethod
+    def for_user(user):
+        membership = user.provider_memberships.order_by("created_at", "id").first()
+        return {
+            "username": user.get_username(),
+            "roles": sorted(user_roles(user)),
+            "provider": membership.provider_id if membership else None,
+        }
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    scheme = serializers.ChoiceField(choices=reference.IDENTIFIER_SCHEMES)
+
+    class Meta:
+        model = ProviderIdentifier
+        fields = ["scheme", "value"]
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    identifiers = IdentifierSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = [
+            "id",
+            "legal_name",
+            "country",
+            "type",
+            "website",
+            "identifiers",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProviderInputSerializer(serializers.Serializer):
+    legal_name = serializers.CharField(max_length=300)
+    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    type = serializers.ChoiceField(choices=Provider.Type.choices)
+    website = serializers.URLField(required=False, allow_blank=True)
+    identifiers = IdentifierSerializer(many=True, required=False)
+
+
+# --------------------------------------------------------------------------- courses
+
+_COURSE_FIELDS = ["provider", *services.COURSE_FIELDS]
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    learning_outcomes = serializers.ListField(child=serializers.CharField())
+    languages = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Course
+        fields = ["id", *_COURSE_FIELDS, "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CourseInputSerializer(serializers.Serializer):
+    provider = serializers.IntegerField()
+    title = serializers.CharField(max_length=300)
+    learning_outcomes = serializers.ListField(
+        child=serializers.CharField(), min_length=1, required=False
+    )
+    workload_ects = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+    )
+    eqf_level = serializers.IntegerField(min_value=1, max_value=8, required=False, allow_null=True)
+    qf_ehea_cycle = serializers.ChoiceField(
+        choices=Course.QfEhea.choices, required=False, allow_null=True
+    )
+    isced_f = serializers.CharField(max_length=4, required=False, allow_blank=True)
+    assessment_type = serializers.CharField(required=False, allow_blank=True)
+    participation_form = serializers.ChoiceField(
+        choices=Course.ParticipationForm.choices, required=False, allow_blank=True
+    )
+    quality_assurance = serializers.CharField(required=False, allow_blank=True)
+    languages = serializers.ListField(child=serializers.CharField(), required=False)
+    prerequisites = serializers.CharField(required=False, allow_blank=True)
+    supervision_identity_verification = serializers.CharField(required=False, allow_blank=True)
+    grading = serializers.CharField(required=False, allow_blank=True)
+    stackability = serializers.CharField(required=False, allow_blank=True)
+    further_information = serializers.CharField(required=False, allow_blank=True)
+
+
+class CoursePatchSerializer(CourseInputSerializer):
+    provider = serializers.IntegerField(required=False)
+    title = serializers.CharField(max_length=300, required=False)
+
+
+# --------------------------------------------------------------------------- applications
+
+
+class FrameworkRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    version = serializers.CharField()
+    title = serializers.CharField()
+
+
+class StandardRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Application.Kind.choices)
+    provider = serializers.IntegerField()
+    course = serializers.IntegerField(required=False, allow_null=True)
+    framework = serializers.CharField(
+        required=False, allow_null=True, help_text="framework code; its newest version is used"
+    )
+    previous = serializers.IntegerField(
+        required=False, allow_null=True, help_text="renewal: the application it continues"
+    )
+
+
+class ApplicationListSerializer(serializers.ModelSerializer):
+    framework = FrameworkRefSerializer(read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "kind",
+            "provider",
+            "course",
+            "state",
+            "framework",
+            "due_at",
+            "submitted_at",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+    original_name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "sha256",
+            "size",
+            "content_type",
+            "original_name",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, document) -> str:
+        return reverse("api-document-download", args=[document.pk])
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="a PDF")
+    kind = serializers.ChoiceField(choices=Document.Kind.choices)
+
+
+class SelfAssessmentSerializer(serializers.ModelSerializer):
+    standard = serializers.CharField(source="standard.code", read_only=True)
+    evidence = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = SelfAssessment
+        fields = ["standard", "narrative", "evidence", "updated_at"]
+        read_only_fields = fields
+
+
+class SelfAssessmentInputSerializer(serializers.Serializer):
+    narrative = serializers.CharField()
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class ClarificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Clarification
+        fields = ["id", "question", "asked_at", "answer", "answered_at"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    outcome = serializers.CharField()
+    rationale = serializers.CharField()
+    valid_from = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+    decided_at = serializers.DateTimeField()
+
+
+class ApplicationDetailSerializer(ApplicationListSerializer):
+    standards = serializers.SerializerMethodField()
+    available_transitions = serializers.SerializerMethodField()
+    documents = DocumentSerializer(many=True, read_only=True)
+    self_assessments = SelfAssessmentSerializer(many=True, read_only=True)
+    clarifications = ClarificationSerializer(many=True, read_only=True)
+    decision = serializers.SerializerMethodField()
+    accreditation = serializers.SerializerMethodField()
+    panel = serializers.SerializerMethodField()
+    reports = serializers.SerializerMethodField()
+
+    class Meta(ApplicationListSerializer.Meta):
+        fields = [
+            *ApplicationListSerializer.Meta.fields,
+            "previous",
+            "standards",
+            "available_transitions",
+            "documents",
+            "self_assessments",
+            "clarifications",
+            "panel",
+            "reports",
+            "decision",
+            "accreditation",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(StandardRefSerializer(many=True))
+    def get_standards(self, application):
+        return [{"code": s.code, "title": s.title} for s in application.framework.standards.all()]
+
+    def get_available_transitions(self, application) -> list[str]:
+        return services.available_transitions(
+            application=application, actor=self.context["request"].user
+        )
+
+    @extend_schema_field(DecisionSerializer(allow_null=True))
+    def get_decision(self, application):
+        decision = current_decision(application)
+        if decision is None:
+            return None
+        return DecisionSerializer(decision).data
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_accreditation(self, application):
+        accreditation = (
+            Accreditation.objects.filter(application=application)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return accreditation
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_panel(self, application):
+        return self._extra(application)["panel"]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "stage": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "status": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_reports(self, application):
+        return self._extra(application)["reports"]
+
+    def _extra(self, application):
+        cache = self.context.setdefault("_extra", {})
+        if application.pk not in cache:
+            cache[application.pk] = extensions.extra_fields(
+                application, self.context.get("request")
+            )
+        return cache[application.pk]
+
+    def to_representation(self, application):
+        data = super().to_representation(application)
+        for name, value in self._extra(application).items():
+            data.setdefault(name, value)
+        return data
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    """The fields transitions read; each transition uses the ones it needs."""
+
+    comment = serializers.CharField(required=False, allow_blank=True)
+    answer = serializers.CharField(required=False, allow_blank=True)
+    rationale = serializers.CharField(required=False, allow_blank=True)
+    grounds = serializers.CharField(required=False, allow_blank=True)
+    valid_until = serializers.DateField(required=False)
+    conditions = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="[{text, due_date}]"
+    )
+    documents = serializers.ListField(child=serializers.IntegerField(), required=False)
+    eqf_levels = serializers.ListField(child=serializers.IntegerField(), required=False)
+    isced_fields = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class TransitionLogSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = ApplicationTransition
+        fields = ["transition", "from_state", "to_state", "actor", "at", "comment"]
+        read_only_fields = fields
+
+
+class UnmetSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    unmet = UnmetSerializer(many=True, required=False)
+
+
+# --------------------------------------------------------------------------- accreditations
+
+
+class ConditionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Condition
+        fields = ["id", "text", "due_date", "status", "met_at"]
+        read_only_fields = fields
+
+
+class AccreditationLogSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = AccreditationTransition
+        fields = ["transition", "from_state", "to_state", "actor", "at", "comment"]
+        read_only_fields = fields
+
+
+class AccreditationSerializer(serializers.ModelSerializer):
+    scope = serializers.SerializerMethodField()
+    conditions = ConditionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Accreditation
+        fields = [
+            "id",
+            "provider",
+            "course",
+            "application",
+            "scope",
+            "outcome",
+            "status",
+            "valid_from",
+            "valid_until",
+            "eqf_levels",
+            "isced_fields",
+            "conditions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"oneOf": [{"type": "string", "enum": ["provider"]}, {"type": "integer"}]})
+    def get_scope(self, accreditation):
+        return accreditation.scope
+
+
+class AccreditationDetailSerializer(AccreditationSerializer):
+    history = AccreditationLogSerializer(source="transitions", many=True, read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta(AccreditationSerializer.Meta):
+        fields = [*AccreditationSerializer.Meta.fields, "history", "available_transitions"]
+        read_only_fields = fields
+
+    def get_available_transitions(self, accreditation) -> list[str]:
+        return services.available_accreditation_transitions(
+            accreditation=accreditation, actor=self.context["request"].user
+        )
+
+
+class AccreditationTransitionInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True)
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+class ComplaintInputSerializer(serializers.Serializer):
+    application = serializers.IntegerField(required=False, allow_null=True)
+    text = serializers.CharField()
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Complaint
+        fields = ["id", "application", "text", "status", "lodged_at"]
+        read_only_fields = fields

@@ -1,0 +1,454 @@
+"""Workflow API views: thin adapters from HTTP to the services and selectors.
+
+Every object is looked up through a selector that applies the caller's visibility, so
+whatever a caller may not see is 404; every write is a service call, so the API behaves
+exactly like the pages and the admin. Domain errors become 400/403/404/409/413/415 in
+`core.api.exception_handler`.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.errors import FileRejected
+
+from .. import services
+from ..models import AccreditationTransition, Document, Provider, SelfAssessment
+from ..selectors import (
+    accreditations_visible_to,
+    applications_visible_to,
+    courses_visible_to,
+    providers_visible_to,
+)
+from . import extensions
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="invalid input or unmet guard"),
+    403: OpenApiResponse(s.ErrorSerializer, description="no right"),
+    404: OpenApiResponse(s.ErrorSerializer, description="not found or not visible"),
+    409: OpenApiResponse(s.ErrorSerializer, description="wrong state"),
+}
+
+
+def _errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+def _data(request):
+    """The JSON body as a plain dict (the services validate it field by field)."""
+    return dict(request.data) if hasattr(request.data, "keys") else {}
+
+
+# --------------------------------------------------------------------------- auth
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (throttled: `auth` scope)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer, 400: OpenApiResponse(description="bad credentials")},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request):
+        return Response(s.MeSerializer.for_user(request.user))
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class ProviderListView(GenericAPIView):
+    serializer_class = s.ProviderSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        return (
+            providers_visible_to(user=self.request.user)
+            .prefetch_related("identifiers")
+            .order_by("legal_name", "id")
+        )
+
+    @extend_schema(responses=s.ProviderSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ProviderSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.ProviderInputSerializer, responses={201: s.ProviderSerializer, **_errors(400)}
+    )
+    def post(self, request):
+        provider = services.provider_create(actor=request.user, data=_data(request))
+        provider = Provider.objects.prefetch_related("identifiers").get(pk=provider.pk)
+        return Response(s.ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
+
+
+class ProviderDetailView(GenericAPIView):
+    serializer_class = s.ProviderSerializer
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return providers_visible_to(user=self.request.user).prefetch_related("identifiers")
+
+    @extend_schema(responses={200: s.ProviderSerializer, **_errors(404)})
+    def get(self, request, pk):
+        return Response(s.ProviderSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=s.ProviderInputSerializer(partial=True),
+        responses={200: s.ProviderSerializer, **_errors(400, 403, 404)},
+    )
+    def patch(self, request, pk):
+        provider = services.provider_update(
+            provider=self.get_object(), actor=request.user, data=_data(request)
+        )
+        provider = Provider.objects.prefetch_related("identifiers").get(pk=provider.pk)
+        return Response(s.ProviderSerializer(provider).data)
+
+
+# --------------------------------------------------------------------------- courses
+
+
+class CourseListView(GenericAPIView):
+    serializer_class = s.CourseSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        queryset = courses_visible_to(user=self.request.user).order_by("provider_id", "title", "id")
+        provider = self.request.query_params.get("provider")
+        if provider and provider.isdigit():
+            queryset = queryset.filter(provider_id=int(provider))
+        return queryset
+
+    @extend_schema(responses=s.CourseSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.CourseSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.CourseInputSerializer, responses={201: s.CourseSerializer, **_errors(400, 403)}
+    )
+    def post(self, request):
+        course = services.course_create(actor=request.user, data=_data(request))
+        return Response(s.CourseSerializer(course).data, status=status.HTTP_201_CREATED)
+
+
+class CourseDetailView(GenericAPIView):
+    serializer_class = s.CourseSerializer
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return courses_visible_to(user=self.request.user)
+
+    @extend_schema(responses={200: s.CourseSerializer, **_errors(404)})
+    def get(self, request, pk):
+        return Response(s.CourseSerializer(self.get_object()).data)
+
+    @extend_schema(
+        request=s.CoursePatchSerializer,
+        responses={200: s.CourseSerializer, **_errors(400, 403, 404)},
+    )
+    def patch(self, request, pk):
+        course = services.course_update(
+            course=self.get_object(), actor=request.user, data=_data(request)
+        )
+        return Response(s.CourseSerializer(course).data)
+
+
+# --------------------------------------------------------------------------- applications
+
+
+def application_detail_queryset(user):
+    """One application with everything its detail shows, in a fixed number of queries."""
+    return (
+        applications_visible_to(user=user)
+        .select_related("framework", "provider", "course")
+        .prefetch_related(
+            "framework__standards",
+            "documents",
+            Prefetch(
+                "self_assessments",
+                queryset=SelfAssessment.objects.select_related("standard").prefetch_related(
+                    "evidence"
+                ),
+            ),
+            "clarifications",
+            *extensions.prefetch_lookups(),
+        )
+    )
+
+
+def _application_response(request, pk, status_code=200):
+    application = get_object_or_404(application_detail_queryset(request.user), pk=pk)
+    data = s.ApplicationDetailSerializer(application, context={"request": request}).data
+    return Response(data, status=status_code)
+
+
+class ApplicationListView(GenericAPIView):
+    serializer_class = s.ApplicationListSerializer
+    parser_classes = [JSONParser]
+
+    def get_queryset(self):
+        queryset = applications_visible_to(user=self.request.user).select_related("framework")
+        params = self.request.query_params
+        if params.get("state"):
+            queryset = queryset.filter(state=params["state"])
+        if params.get("provider", "").isdigit():
+            queryset = queryset.filter(provider_id=int(params["provider"]))
+        return queryset.order_by("-created_at", "-id")
+
+    @extend_schema(responses=s.ApplicationListSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ApplicationListSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.ApplicationCreateSerializer,
+        responses={201: s.ApplicationDetailSerializer, **_errors(400, 403, 409)},
+    )
+    def post(self, request):
+        data = _data(request)
+        known = {"kind", "provider", "course", "framework", "previous"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValidationError({name: ["Unknown field."] for name in unknown})
+        application = services.application_create(
+            actor=request.user,
+            kind=data.get("kind"),
+            provider=data.get("provider"),
+            course=data.get("course"),
+            framework_code=data.get("framework") or None,
+            previous=data.get("previous"),
+        )
+        return _application_response(request, application.pk, status.HTTP_201_CREATED)
+
+
+class ApplicationDetailView(APIView):
+    @extend_schema(responses={200: s.ApplicationDetailSerializer, **_errors(404)})
+    def get(self, request, pk):
+        return _application_response(request, pk)
+
+
+def _visible_application(request, pk):
+    return get_object_or_404(applications_visible_to(user=request.user), pk=pk)
+
+
+class DocumentUploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.DocumentUploadSerializer},
+        responses={
+            201: s.DocumentSerializer,
+            **_errors(400, 403, 404, 409),
+            413: OpenApiResponse(s.ErrorSerializer, description="over the size limit"),
+            415: OpenApiResponse(s.ErrorSerializer, description="not a plain PDF"),
+        },
+    )
+    def post(self, request, pk):
+        application = _visible_application(request, pk)
+        self._refuse_oversize_body(request)
+        document = services.document_upload(
+            application=application,
+            actor=request.user,
+            kind=request.data.get("kind"),
+            uploaded_file=request.FILES.get("file"),
+        )
+        return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _refuse_oversize_body(request):
+        """A body much larger than the limit is refused before it is parsed and spooled."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MCQA_UPLOAD_MAX_BYTES
+        if length > limit + 64 * 1024:
+            raise FileRejected(
+                f"The file is larger than the limit of {limit} bytes.",
+                status_code=413,
+                code="too_large",
+            )
+
+
+class DocumentDownloadView(APIView):
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
+            **_errors(404),
+        }
+    )
+    def get(self, request, pk):
+        document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+        handle = services.document_open(document=document, actor=request.user)
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.display_name,
+            content_type="application/pdf",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class SelfAssessmentView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.SelfAssessmentInputSerializer,
+        responses={
+            200: s.SelfAssessmentSerializer,
+            201: s.SelfAssessmentSerializer,
+            **_errors(400, 403, 404, 409),
+        },
+    )
+    def put(self, request, pk, standard_code):
+        application = _visible_application(request, pk)
+        data = _data(request)
+        assessment, created = services.self_assessment_put(
+            application=application,
+            actor=request.user,
+            standard_code=standard_code,
+            narrative=data.get("narrative"),
+            evidence_ids=data.get("evidence") or (),
+        )
+        return Response(
+            s.SelfAssessmentSerializer(assessment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ApplicationTransitionView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.TransitionInputSerializer,
+        responses={200: s.ApplicationDetailSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk, name):
+        application = _visible_application(request, pk)
+        services.application_transition(
+            application=application, name=name, actor=request.user, data=_data(request)
+        )
+        return _application_response(request, pk)
+
+
+class ApplicationHistoryView(APIView):
+    @extend_schema(responses={200: s.TransitionLogSerializer(many=True), **_errors(404)})
+    def get(self, request, pk):
+        application = _visible_application(request, pk)
+        logs = application.transitions.select_related("actor").order_by("at", "id")
+        return Response(s.TransitionLogSerializer(logs, many=True).data)
+
+
+# --------------------------------------------------------------------------- accreditations
+
+
+class AccreditationListView(GenericAPIView):
+    serializer_class = s.AccreditationSerializer
+
+    def get_queryset(self):
+        return (
+            accreditations_visible_to(user=self.request.user)
+            .prefetch_related("conditions")
+            .order_by("-valid_from", "-id")
+        )
+
+    @extend_schema(responses=s.AccreditationSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.AccreditationSerializer(page, many=True).data)
+
+
+def _accreditation_response(request, pk):
+    accreditation = get_object_or_404(
+        accreditations_visible_to(user=request.user).prefetch_related(
+            "conditions", Prefetch("transitions", queryset=_accreditation_logs())
+        ),
+        pk=pk,
+    )
+    return Response(
+        s.AccreditationDetailSerializer(accreditation, context={"request": request}).data
+    )
+
+
+def _accreditation_logs():
+    return AccreditationTransition.objects.select_related("actor").order_by("at", "id")
+
+
+class AccreditationDetailView(APIView):
+    @extend_schema(responses={200: s.AccreditationDetailSerializer, **_errors(404)})
+    def get(self, request, pk):
+        return _accreditation_response(request, pk)
+
+
+class AccreditationTransitionView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.AccreditationTransitionInputSerializer,
+        responses={200: s.AccreditationDetailSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk, name):
+        accreditation = get_object_or_404(accreditations_visible_to(user=request.user), pk=pk)
+        services.accreditation_transition(
+            accreditation=accreditation, name=name, actor=request.user, data=_data(request)
+        )
+        return _accreditation_response(request, pk)
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+class ComplaintView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.ComplaintInputSerializer,
+        responses={201: s.ComplaintSerializer, **_errors(400, 404)},
+    )
+    def post(self, request):
+        data = _data(request)
+        application = None
+        if data.get("application") not in (None, ""):
+            try:
+                application_id = int(data["application"])
+            except (TypeError, ValueError):
+                raise ValidationError({"application": ["An application id is required."]}) from None
+            application = _visible_application(request, application_id)
+        complaint = services.complaint_lodge(
+            actor=request.user, application=application, text=data.get("text")
+        )
+        return Response(s.ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
