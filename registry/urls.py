@@ -1,3 +1,26 @@
-from django.urls import path  # noqa: F401
+"""Public registry URLs: the API under /api/v1/registry/, the JWKS, the pages."""
 
-urlpatterns = []
+from django.conf import settings
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("api/v1/registry/verify/", api.VerifyView.as_view(), name="registry-verify"),
+    path("api/v1/registry/providers/", api.ProviderListView.as_view(), name="registry-providers"),
+    path(
+        "api/v1/registry/providers/<int:pk>/",
+        api.ProviderDetailView.as_view(),
+        name="registry-provider-api",
+    ),
+    path("api/v1/registry/changes/", api.ChangesView.as_view(), name="registry-changes"),
+    path("api/v1/registry/export/", views.export_view, name="registry-export"),
+    path(".well-known/jwks.json", views.jwks_view, name="registry-jwks"),
+    path("registry/", views.search_page, name="registry-search"),
+    path("registry/providers/<int:pk>/", views.provider_page, name="registry-provider"),
+    path("registry/changes.atom", views.ChangesFeed(), name="registry-changes-atom"),
+]
+
+# A constant view for the benchmark's baseline; only mounted when asked for.
+if getattr(settings, "MCQA_BENCH_VIEWS", False):
+    urlpatterns.append(path("bench/constant/", views.bench_constant, name="bench-constant"))

@@ -1,0 +1,304 @@
+"""The public registry API: anonymous, throttled per client, cacheable.
+
+No authentication classes run here (so no CSRF and no session lookup); every answer
+carries caching headers derived from the newest registry event, and a conditional GET
+with a matching `If-None-Match` or `If-Modified-Since` is answered 304.
+"""
+
+import hashlib
+import re
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404
+from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+from rest_framework import renderers
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from core import reference
+
+from . import services, signing
+from .models import RegistryEvent, RegistryProvider
+
+STATUSES = ("active", "suspended", "revoked", "expired", "none")
+DEFAULT_RATE = "300/minute"
+
+
+class RegistryThrottle(SimpleRateThrottle):
+    """Per-client (address) throttle for the public registry; the rate is read from
+    REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['registry'] at request time."""
+
+    scope = "registry"
+
+    def get_rate(self):
+        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+        return rates.get(self.scope) or DEFAULT_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def check_throttle(request):
+    """Throttle a plain Django view the same way (raises Throttled with the wait)."""
+    throttle = RegistryThrottle()
+    if not throttle.allow_request(request, None):
+        raise Throttled(wait=throttle.wait())
+
+
+class JoseRenderer(renderers.BaseRenderer):
+    """The payload as a compact JWS signed with the registry's active key."""
+
+    media_type = "application/jose"
+    format = "jose"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return signing.sign(data).encode("ascii")
+
+
+class PublicAPIView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RegistryThrottle]
+    renderer_classes = [renderers.JSONRenderer]
+    max_age = 60
+
+    def cached(self, request, response_factory, *, etag, last_modified=None):
+        """Answer 304 when the client's copy is current, else the response with
+        ETag, Last-Modified and Cache-Control."""
+        etag = quote_etag(etag)
+        inm = request.headers.get("If-None-Match")
+        ims = request.headers.get("If-Modified-Since")
+        not_modified = False
+        if inm:
+            not_modified = etag in parse_etags(inm) or inm.strip() == "*"
+        elif ims and last_modified is not None:
+            since = parse_http_date_safe(ims)
+            not_modified = since is not None and int(last_modified.timestamp()) <= since
+        response = Response(status=304) if not_modified else response_factory()
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        response["Cache-Control"] = f"public, max-age={self.max_age}"
+        return response
+
+
+def _newest_event():
+    return RegistryEvent.objects.order_by("-seq").values("seq", "at").first() or {
+        "seq": 0,
+        "at": None,
+    }
+
+
+def _digest(*parts):
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- verify
+
+IDENTIFIER = re.compile(r"^(?P<scheme>[a-z-]+):(?P<value>\S.{0,199})$", re.S)
+
+
+def _bad(parameter, message):
+    return ValidationError({parameter: [message]})
+
+
+class VerifyView(PublicAPIView):
+    """Was a provider (a course) trusted at a moment? JSON or, with
+    `Accept: application/jose`, the same payload signed."""
+
+    renderer_classes = [renderers.JSONRenderer, JoseRenderer]
+
+    def get(self, request):
+        params = request.query_params
+        raw = params.get("identifier", "")
+        match = IDENTIFIER.match(raw.strip())
+        if not match or match["scheme"] not in reference.IDENTIFIER_SCHEMES:
+            raise _bad(
+                "identifier",
+                "identifier must be <scheme>:<value> with a scheme among "
+                + ", ".join(reference.IDENTIFIER_SCHEMES)
+                + ".",
+            )
+        course = params.get("course")
+        course_id = None
+        if course not in (None, ""):
+            if not course.isdigit() or len(course) > 18:
+                raise _bad("course", "course must be a course id (a positive integer).")
+            course_id = int(course)
+        try:
+            at = services.parse_at(params.get("at"))
+        except (ValueError, OverflowError) as exc:
+            raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
+        answer = services.verify(
+            scheme=match["scheme"], value=match["value"].strip(), course_id=course_id, at=at
+        )
+        response = Response(answer)
+        response["Cache-Control"] = "no-cache"
+        response["Vary"] = "Accept"
+        return response
+
+
+# --------------------------------------------------------------------------- providers
+
+
+class ProviderCursor(CursorPagination):
+    ordering = ("legal_name", "provider_id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def search_filter(params):
+    """Validate the search parameters and turn them into a filter (400 names the first
+    bad parameter). `q` matches names and identifiers; EQF and ISCED-F filters match an
+    institutional accreditation without limits or with a matching limit, and approved
+    courses of that level or field."""
+    q = Q()
+    text = (params.get("q") or "").strip()
+    if len(text) > 200:
+        raise _bad("q", "q is limited to 200 characters.")
+    if text:
+        for word in text.lower().split()[:8]:
+            q &= Q(search_text__contains=word)
+    country = (params.get("country") or "").strip()
+    if country:
+        if not reference.is_country(country.upper()):
+            raise _bad("country", "country must be an ISO 3166-1 alpha-2 code.")
+        q &= Q(country=country.upper())
+    status = (params.get("status") or "").strip()
+    if status:
+        if status not in STATUSES:
+            raise _bad("status", "status must be one of " + ", ".join(STATUSES) + ".")
+        q &= Q(status=status)
+    level = (params.get("eqf_level") or "").strip()
+    if level:
+        if not level.isdigit() or not 1 <= int(level) <= 8:
+            raise _bad("eqf_level", "eqf_level must be an integer from 1 to 8.")
+        q &= Q(facets__contains=f"|eqf:{int(level)}|") | Q(facets__contains="|eqf:*|")
+    isced = (params.get("isced_f") or "").strip()
+    if isced:
+        if not reference.is_isced_f(isced):
+            raise _bad("isced_f", "isced_f must be an ISCED-F 2013 field code.")
+        field = Q(facets__contains="|isced:*|") | Q(facets__contains=f"|isced:{isced}")
+        for size in range(2, len(isced)):
+            field |= Q(facets__contains=f"|isced:{isced[:size]}|")
+        q &= field
+    return q
+
+
+LIST_FIELDS = ("provider_id", "legal_name", "country", "identifiers", "status")
+LIST_FIELDS += ("eqf_levels", "isced_fields", "updated_at")
+
+
+def list_item(entry):
+    return {
+        "id": entry.provider_id,
+        "legal_name": entry.legal_name,
+        "country": entry.country,
+        "identifiers": entry.identifiers,
+        "status": entry.status,
+        "eqf_levels": entry.eqf_levels,
+        "isced_fields": entry.isced_fields,
+        "url": f"/api/v1/registry/providers/{entry.provider_id}/",
+    }
+
+
+class ProviderListView(PublicAPIView):
+    """Search the registry (cursor-paginated; two queries per page)."""
+
+    def get(self, request):
+        condition = search_filter(request.query_params)
+        newest = _newest_event()
+        etag = _digest("list", newest["seq"], request.get_full_path())
+
+        def build():
+            paginator = ProviderCursor()
+            queryset = RegistryProvider.objects.filter(condition).only(*LIST_FIELDS)
+            page = paginator.paginate_queryset(queryset, request, view=self)
+            return paginator.get_paginated_response([list_item(e) for e in page])
+
+        return self.cached(request, build, etag=etag, last_modified=newest["at"])
+
+
+def provider_detail(entry):
+    return {
+        "id": entry.provider_id,
+        "legal_name": entry.legal_name,
+        "country": entry.country,
+        "type": entry.type,
+        "website": entry.website,
+        "identifiers": entry.identifiers,
+        "status": entry.status,
+        "eqf_levels": entry.eqf_levels,
+        "isced_fields": entry.isced_fields,
+        "accreditations": entry.accreditations,
+        "courses": entry.courses,
+        "decisions": entry.decisions,
+        "updated_at": entry.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+class ProviderDetailView(PublicAPIView):
+    """One provider: identifiers, accreditations, approved courses and every decision,
+    negative ones included (ESG 2.6). One query."""
+
+    def get(self, request, pk):
+        entry = RegistryProvider.objects.filter(pk=pk).first()
+        if entry is None:
+            raise Http404
+        return self.cached(
+            request,
+            lambda: Response(provider_detail(entry)),
+            etag=_digest("provider", pk, entry.last_seq, entry.updated_at),
+            last_modified=entry.updated_at,
+        )
+
+
+# --------------------------------------------------------------------------- changes
+
+CHANGES_PAGE = 200
+
+
+def event_item(e):
+    return {
+        "seq": e["seq"],
+        "at": e["at"].isoformat().replace("+00:00", "Z"),
+        "type": e["type"],
+        "provider": e["provider_id"],
+        "accreditation": e["accreditation_id"],
+        "status": e["status"],
+    }
+
+
+class ChangesView(PublicAPIView):
+    """The append-only feed: events after `after` in seq order; read on with
+    `after=next` until `events` is empty. One query per page."""
+
+    max_age = 10
+
+    def get(self, request):
+        after = request.query_params.get("after", "0").strip() or "0"
+        if not after.isdigit() or len(after) > 18:
+            raise _bad("after", "after must be a non-negative integer (a seq).")
+        after = int(after)
+        rows = list(
+            RegistryEvent.objects.filter(seq__gt=after)
+            .order_by("seq")
+            .values("seq", "at", "type", "provider_id", "accreditation_id", "status")[:CHANGES_PAGE]
+        )
+        events = [event_item(e) for e in rows]
+        body = {"events": events, "next": rows[-1]["seq"] if rows else after}
+        # A full page never changes (the feed is append-only); a short one grows.
+        last_modified = rows[-1]["at"] if len(rows) == CHANGES_PAGE else None
+        return self.cached(
+            request,
+            lambda: Response(body),
+            etag=_digest("changes", after, *[e["seq"] for e in rows]),
+            last_modified=last_modified,
+        )

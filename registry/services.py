@@ -1,0 +1,555 @@
+"""The registry's projection from the accreditation history, and its point-in-time reads.
+
+The registry is never edited: every public fact is an event appended by `registry_sync`
+from a row of the accreditation history (a decision, an accreditation transition, an
+annulment on appeal, a published report). Answers about a moment are computed from the
+events up to that moment only, so a later suspension or revocation never rewrites what
+was true before it.
+"""
+
+import datetime
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from accreditation.models import (
+    Accreditation,
+    AccreditationTransition,
+    Condition,
+    Decision,
+    Provider,
+)
+from core.reference import isced_f_covers
+from reviews.models import Report
+
+from .models import EventType, RegistryEvent, RegistryProvider
+
+# Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
+# writers by itself: the project opens its transactions IMMEDIATE).
+_SYNC_LOCK = 0x6D637161  # "mcqa"
+STATUS_EVENTS = {
+    EventType.CREATE,
+    EventType.SUSPEND,
+    EventType.REINSTATE,
+    EventType.REVOKE,
+    EventType.EXPIRE,
+    EventType.CONDITIONS_MET,
+}
+# Within one instant, a decision precedes the accreditation it creates, and a report
+# follows the decision it publishes.
+_TYPE_ORDER = {
+    EventType.DECISION: 0,
+    EventType.CREATE: 1,
+    EventType.ANNULLED: 3,
+    EventType.REPORT: 4,
+}
+_TRANSITION_TYPES = {"confirm_conditions_met": EventType.CONDITIONS_MET}
+
+
+def report_url(report_id):
+    """Public download address of a ready published report (anyone may fetch it)."""
+    return f"{settings.MCQA_SITE_URL.rstrip('/')}/api/v1/reports/{report_id}/pdf/"
+
+
+# --------------------------------------------------------------------------- projection
+
+
+def _unprojected(queryset, prefix):
+    source = Concat(Value(prefix), Cast(OuterRef("pk"), output_field=CharField()))
+    return queryset.filter(~Exists(RegistryEvent.objects.filter(source=source)))
+
+
+def _lock():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SYNC_LOCK])
+
+
+def _conditions(conditions, met):
+    return [
+        {
+            "text": c.text,
+            "due_date": c.due_date.isoformat() if c.due_date else None,
+            "status": "met" if met else c.status if c.status != "met" else "open",
+        }
+        for c in conditions
+    ]
+
+
+def _pending_events():
+    """Every history row not yet projected, as unsaved events, in a stable order."""
+    events = []
+    decisions = _unprojected(
+        Decision.objects.select_related("application", "application__course"), "decision:"
+    )
+    created = dict(
+        Accreditation.objects.filter(decision__in=[d.pk for d in decisions]).values_list(
+            "decision_id", "pk"
+        )
+    )
+    for d in decisions:
+        app = d.application
+        events.append(
+            RegistryEvent(
+                at=d.decided_at,
+                type=EventType.DECISION,
+                provider_id=app.provider_id,
+                accreditation_id=created.get(d.pk),
+                status=None,
+                application_id=app.pk,
+                decision_id=d.pk,
+                outcome=d.outcome,
+                course_id=app.course_id,
+                valid_from=d.valid_from,
+                valid_until=d.valid_until,
+                data={
+                    "decided_at": d.decided_at.isoformat(),
+                    "course_title": app.course.title if app.course_id else None,
+                },
+                source=f"decision:{d.pk}",
+            )
+        )
+    annulled = _unprojected(
+        Decision.objects.filter(annulled_at__isnull=False).select_related("application"),
+        "annulled:",
+    )
+    for d in annulled:
+        events.append(
+            RegistryEvent(
+                at=d.annulled_at,
+                type=EventType.ANNULLED,
+                provider_id=d.application.provider_id,
+                accreditation_id=created.get(d.pk)
+                or Accreditation.objects.filter(decision=d).values_list("pk", flat=True).first(),
+                application_id=d.application_id,
+                decision_id=d.pk,
+                outcome=d.outcome,
+                course_id=d.application.course_id,
+                source=f"annulled:{d.pk}",
+            )
+        )
+    logs = list(
+        _unprojected(
+            AccreditationTransition.objects.select_related(
+                "accreditation", "accreditation__decision", "accreditation__course"
+            ),
+            "acc-log:",
+        ).order_by("at", "id")
+    )
+    acc_ids = {log.accreditation_id for log in logs}
+    conditions = defaultdict(list)
+    for c in Condition.objects.filter(accreditation_id__in=acc_ids).order_by("due_date", "id"):
+        conditions[c.accreditation_id].append(c)
+    met_before = set(
+        RegistryEvent.objects.filter(
+            accreditation_id__in=acc_ids, type=EventType.CONDITIONS_MET
+        ).values_list("accreditation_id", flat=True)
+    )
+    for log in logs:
+        acc = log.accreditation
+        kind = _TRANSITION_TYPES.get(log.transition, log.transition)
+        if kind == EventType.CONDITIONS_MET:
+            met_before.add(acc.pk)
+        met = acc.pk in met_before
+        outcome = Decision.Outcome.POSITIVE if met else acc.decision.outcome
+        events.append(
+            RegistryEvent(
+                at=log.at,
+                type=kind,
+                provider_id=acc.provider_id,
+                accreditation_id=acc.pk,
+                status=log.to_state or None,
+                application_id=acc.application_id,
+                decision_id=acc.decision_id,
+                outcome=outcome,
+                course_id=acc.course_id,
+                eqf_levels=list(acc.eqf_levels or []),
+                isced_fields=list(acc.isced_fields or []),
+                valid_from=acc.valid_from,
+                valid_until=acc.valid_until,
+                data={
+                    "decided_at": acc.decision.decided_at.isoformat(),
+                    "conditions": _conditions(conditions[acc.pk], met),
+                    "course_title": acc.course.title if acc.course_id else None,
+                    "comment": log.comment if kind != EventType.CREATE else "",
+                },
+                source=f"acc-log:{log.pk}",
+            )
+        )
+    reports = _unprojected(
+        Report.objects.filter(
+            stage=Report.Stage.PUBLISHED, status=Report.Status.READY
+        ).select_related("application"),
+        "report:",
+    )
+    for r in reports:
+        acc_id = (
+            Accreditation.objects.filter(application_id=r.application_id)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        events.append(
+            RegistryEvent(
+                at=r.rendered_at or r.updated_at,
+                type=EventType.REPORT,
+                provider_id=r.application.provider_id,
+                accreditation_id=acc_id,
+                application_id=r.application_id,
+                course_id=r.application.course_id,
+                data={
+                    "report": {"id": r.pk, "url": report_url(r.pk), "sha256": r.sha256},
+                    "version": r.version,
+                },
+                source=f"report:{r.pk}",
+            )
+        )
+    events.sort(
+        key=lambda e: (
+            e.at,
+            _TYPE_ORDER.get(e.type, 2),
+            e.source.split(":")[0],
+            int(e.source.split(":")[1]),
+        )
+    )
+    return events
+
+
+def registry_sync():
+    """Append an event for every history row not yet in the registry, then refresh the
+    providers concerned. Returns the number of events appended.
+
+    Safe to run twice and concurrently: runs are serialised by a lock and every event's
+    `source` is unique, so a row is projected exactly once. Sequence numbers are given
+    in order under the lock, so the change feed never shows a gap that fills in later.
+    """
+    with transaction.atomic():
+        _lock()
+        events = _pending_events()
+        if not events:
+            return 0
+        last = RegistryEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        for offset, event in enumerate(events, start=1):
+            event.seq = last + offset
+        RegistryEvent.objects.bulk_create(events, batch_size=500)
+        refresh_providers({e.provider_id for e in events})
+    return len(events)
+
+
+def registry_rebuild():
+    """Wipe the projection and replay the whole history: the same events, statuses and
+    order as an incremental projection gives (used after a bug fix or a restore)."""
+    with transaction.atomic():
+        _lock()
+        RegistryProvider.objects.all().delete()
+        RegistryEvent.objects.all().delete()
+    return registry_sync()
+
+
+# --------------------------------------------------------------------------- point in time
+
+
+def _start_of(day):
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def _end_of(day):
+    return datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+
+
+def state_at(events, as_of):
+    """The registry as it stood at `as_of`, read from `events` (one provider's, ordered by
+    time then seq). Returns (accreditations by id, decisions in order).
+
+    An accreditation counts as expired from the start of its `valid_until` day (UTC, the
+    moment the scheduled `expire` transition is due) even if that task has not run yet;
+    a revoked one stays revoked.
+    """
+    accreditations = {}
+    decisions = []
+    reports = defaultdict(list)  # application id -> report events
+    annulled = set()
+    for e in events:
+        if e.at > as_of:
+            continue
+        if e.type == EventType.DECISION:
+            decisions.append(e)
+        elif e.type == EventType.ANNULLED:
+            annulled.add(e.decision_id)
+        elif e.type == EventType.REPORT:
+            reports[e.application_id].append(e)
+        elif e.accreditation_id is not None:
+            accreditations[e.accreditation_id] = e
+    report_of_decision = {}
+    by_application = defaultdict(list)
+    for d in decisions:
+        by_application[d.application_id].append(d)
+    for application_id, items in reports.items():
+        for r in items:
+            owner = None
+            for d in by_application.get(application_id, ()):
+                if d.at <= r.at:
+                    owner = d
+            if owner is not None:
+                report_of_decision[owner.decision_id] = r.data.get("report")
+    result = {}
+    for acc_id, e in accreditations.items():
+        status = e.status
+        if (
+            status in ("active", "suspended")
+            and e.valid_until
+            and as_of >= _start_of(e.valid_until)
+        ):
+            status = "expired"
+        result[acc_id] = {
+            "id": acc_id,
+            "scope": "provider" if e.course_id is None else e.course_id,
+            "decision": e.outcome,
+            "status": status,
+            "valid_from": e.valid_from.isoformat() if e.valid_from else None,
+            "valid_until": e.valid_until.isoformat() if e.valid_until else None,
+            "eqf_levels": e.eqf_levels,
+            "isced_fields": e.isced_fields,
+            "conditions": e.data.get("conditions", []),
+            "report": report_of_decision.get(e.decision_id),
+            "_decided_at": e.data.get("decided_at", ""),
+            "_course_id": e.course_id,
+            "_course_title": e.data.get("course_title"),
+            "_application": e.application_id,
+        }
+    decision_rows = [
+        {
+            "application": d.application_id,
+            "scope": "provider" if d.course_id is None else d.course_id,
+            "decision": d.outcome,
+            "decided_at": d.data.get("decided_at") or d.at.isoformat(),
+            "annulled": d.decision_id in annulled,
+            "report": report_of_decision.get(d.decision_id),
+        }
+        for d in decisions
+    ]
+    return result, decision_rows
+
+
+def public_accreditation(acc):
+    """The contract's accreditation object (internal keys dropped)."""
+    return {k: v for k, v in acc.items() if not k.startswith("_")}
+
+
+def _newest(candidates):
+    return max(candidates, key=lambda a: (a["_decided_at"], a["id"]), default=None)
+
+
+def covers(acc, course):
+    """An institutional accreditation covers a course of its provider within its EQF and
+    ISCED-F limits (an empty list sets no limit; a course without a level or field is
+    outside any limit that is set)."""
+    if acc["eqf_levels"] and course["eqf_level"] not in acc["eqf_levels"]:
+        return False
+    return not acc["isced_fields"] or any(
+        isced_f_covers(str(limit), course["isced_f"]) for limit in acc["isced_fields"]
+    )
+
+
+def deciding_accreditation(accreditations, *, provider_id, course=None):
+    """The accreditation that answers "is this provider (this course) trusted?".
+
+    Without a course, only institutional accreditations count. With a course, the
+    course's own approvals decide when there is any (a suspended course approval is
+    not rescued by the institution's); otherwise an institutional accreditation that
+    covers the course. An approval of another course never counts. Among candidates,
+    the one from the most recent decision decides.
+    """
+    institutional = [a for a in accreditations.values() if a["_course_id"] is None]
+    if course is None:
+        return _newest(institutional)
+    if course["provider_id"] != provider_id:
+        return None
+    own = [a for a in accreditations.values() if a["_course_id"] == course["id"]]
+    if own:
+        return _newest(own)
+    return _newest([a for a in institutional if covers(a, course)])
+
+
+def parse_at(value, *, now=None):
+    """`at` as an aware UTC datetime: a date means the end of that day (UTC), a
+    date-time without offset is UTC. Raises ValueError when malformed."""
+    now = now or timezone.now()
+    if value is None or value == "":
+        return now
+    value = value.strip()
+    if len(value) == 10:
+        return _end_of(datetime.date.fromisoformat(value))
+    if "T" not in value and " " not in value:
+        raise ValueError("not an ISO 8601 date or date-time")
+    moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC)
+
+
+def provider_public(entry):
+    return {
+        "id": entry.provider_id,
+        "legal_name": entry.legal_name,
+        "country": entry.country,
+        "identifiers": entry.identifiers,
+    }
+
+
+def verify(*, scheme, value, course_id=None, at=None):
+    """Answer a verifier: was the provider with identifier `scheme:value` (for course
+    `course_id`) trusted at `at`? Point in time from the event history; two or three
+    queries whatever the history's length.
+
+    The answer for a moment never changes afterwards; a moment in the future is
+    answered as of now (the registry does not vouch for what has not happened).
+    """
+    now = timezone.now()
+    as_of = min(at or now, now)
+    answer = {
+        "trusted": False,
+        "status": "none",
+        "provider": None,
+        "accreditation": None,
+        "as_of": as_of.isoformat().replace("+00:00", "Z"),
+        "checked_at": now.isoformat().replace("+00:00", "Z"),
+    }
+    entry = (
+        RegistryProvider.objects.filter(
+            provider__identifiers__scheme=scheme, provider__identifiers__value=value
+        )
+        .only("provider_id", "legal_name", "country", "identifiers")
+        .first()
+    )
+    if entry is None:
+        return answer
+    answer["provider"] = provider_public(entry)
+    course = None
+    if course_id is not None:
+        from accreditation.models import Course
+
+        course = (
+            Course.objects.filter(pk=course_id).values("id", "provider_id", "eqf_level", "isced_f")
+        ).first()
+        if course is None:
+            return answer
+    events = list(
+        RegistryEvent.objects.filter(provider_id=entry.provider_id, at__lte=as_of).order_by(
+            "at", "seq"
+        )
+    )
+    accreditations, _ = state_at(events, as_of)
+    acc = deciding_accreditation(accreditations, provider_id=entry.provider_id, course=course)
+    if acc is not None:
+        answer["status"] = acc["status"]
+        answer["trusted"] = acc["status"] == "active"
+        answer["accreditation"] = public_accreditation(acc)
+    return answer
+
+
+# --------------------------------------------------------------------------- provider view
+
+
+def _facets(accreditations, status):
+    parts = {f"status:{status}"}
+    for acc in accreditations:
+        parts.add(f"status:{acc['status']}")
+        if acc["status"] not in ("active", "suspended"):
+            continue
+        if acc["_course_id"] is None:
+            parts.update(f"eqf:{lvl}" for lvl in acc["eqf_levels"] or ["*"])
+            parts.update(f"isced:{f}" for f in acc["isced_fields"] or ["*"])
+        else:
+            if acc.get("_course_eqf"):
+                parts.add(f"eqf:{acc['_course_eqf']}")
+            if acc.get("_course_isced"):
+                parts.add(f"isced:{acc['_course_isced']}")
+    return "|" + "|".join(sorted(parts)) + "|"
+
+
+def summary_status(accreditations):
+    """One word for the provider: its institutional accreditation's status when it has
+    one, else `active` if any course approval is active, else the newest status."""
+    institutional = [a for a in accreditations if a["_course_id"] is None]
+    newest = _newest(institutional)
+    if newest is not None:
+        return newest["status"]
+    if any(a["status"] == "active" for a in accreditations):
+        return "active"
+    newest = _newest(accreditations)
+    return newest["status"] if newest else "none"
+
+
+def refresh_providers(provider_ids):
+    """Rebuild the public rows of these providers from their events (and the live
+    provider name, country and identifiers)."""
+    from accreditation.models import Course
+
+    if not provider_ids:
+        return
+    now = timezone.now()
+    providers = Provider.objects.filter(pk__in=provider_ids).prefetch_related("identifiers")
+    events = defaultdict(list)
+    for e in RegistryEvent.objects.filter(provider_id__in=provider_ids).order_by("at", "seq"):
+        events[e.provider_id].append(e)
+    course_ids = {e.course_id for evs in events.values() for e in evs if e.course_id}
+    courses = {
+        c["id"]: c
+        for c in Course.objects.filter(pk__in=course_ids).values(
+            "id", "title", "eqf_level", "isced_f"
+        )
+    }
+    rows = []
+    for p in providers:
+        evs = events.get(p.pk, [])
+        accs, decisions = state_at(evs, now)
+        ordered = sorted(accs.values(), key=lambda a: (a["_decided_at"], a["id"]), reverse=True)
+        for a in ordered:
+            c = courses.get(a["_course_id"]) or {}
+            a["_course_eqf"], a["_course_isced"] = c.get("eqf_level"), c.get("isced_f")
+        status = summary_status(ordered)
+        identifiers = [{"scheme": i.scheme, "value": i.value} for i in p.identifiers.all()]
+        approved = [
+            {
+                "id": a["_course_id"],
+                "title": courses.get(a["_course_id"], {}).get("title") or a["_course_title"],
+                "eqf_level": courses.get(a["_course_id"], {}).get("eqf_level"),
+                "isced_f": courses.get(a["_course_id"], {}).get("isced_f"),
+                "status": a["status"],
+                "accreditation": a["id"],
+            }
+            for a in ordered
+            if a["_course_id"] is not None and a["status"] in ("active", "suspended")
+        ]
+        eqf = sorted({lvl for a in ordered if a["status"] == "active" for lvl in a["eqf_levels"]})
+        isced = sorted({f for a in ordered if a["status"] == "active" for f in a["isced_fields"]})
+        rows.append(
+            RegistryProvider(
+                provider=p,
+                legal_name=p.legal_name,
+                country=p.country,
+                type=p.type,
+                website=p.website,
+                identifiers=identifiers,
+                search_text=" ".join(
+                    [p.legal_name.lower()]
+                    + [f"{i['scheme']}:{i['value']}".lower() for i in identifiers]
+                ),
+                facets=_facets(ordered, status),
+                status=status,
+                eqf_levels=eqf,
+                isced_fields=isced,
+                accreditations=[public_accreditation(a) for a in ordered],
+                courses=approved,
+                decisions=sorted(decisions, key=lambda d: d["decided_at"], reverse=True),
+                last_seq=max((e.seq for e in evs), default=0),
+                updated_at=max((e.at for e in evs), default=now),
+            )
+        )
+    RegistryProvider.objects.filter(pk__in=[r.provider_id for r in rows]).delete()
+    RegistryProvider.objects.bulk_create(rows, batch_size=500)

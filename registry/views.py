@@ -1,0 +1,215 @@
+"""Public registry pages and the plain (non-DRF) public endpoints: JWKS, streamed export,
+the Atom change feed. Everything here is anonymous and read-only."""
+
+import csv
+import hashlib
+import io
+import json
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_GET
+from rest_framework.exceptions import APIException, ValidationError
+
+from core import reference
+
+from . import signing
+from .api import STATUSES, check_throttle, list_item, provider_detail, search_filter
+from .models import RegistryEvent, RegistryProvider
+
+EXPORT_CHUNK = 1000
+CSV_COLUMNS = ("id", "legal_name", "country", "status", "identifiers", "accreditations")
+
+
+def _api_error(exc):
+    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+    response = JsonResponse(detail, status=exc.status_code)
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
+
+
+@require_GET
+def jwks_view(request):
+    """The registry's public keys, old ones included (rotation keeps them published)."""
+    body = json.dumps(signing.jwks(), separators=(",", ":"))
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/jwk-set+json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def export_record(entry):
+    return {
+        "id": entry.provider_id,
+        "legal_name": entry.legal_name,
+        "country": entry.country,
+        "status": entry.status,
+        "identifiers": entry.identifiers,
+        "accreditations": entry.accreditations,
+    }
+
+
+def export_rows(fmt):
+    """Yield the export line by line, reading the projection in chunks (constant memory
+    whatever the registry's size)."""
+    queryset = (
+        RegistryProvider.objects.order_by("provider_id")
+        .only("provider_id", "legal_name", "country", "status", "identifiers", "accreditations")
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    if fmt == "jsonl":
+        for entry in queryset:
+            yield json.dumps(export_record(entry), ensure_ascii=False, separators=(",", ":")) + "\n"
+        return
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for entry in queryset:
+        record = export_record(entry)
+        writer.writerow(
+            [
+                record["id"],
+                record["legal_name"],
+                record["country"],
+                record["status"],
+                json.dumps(record["identifiers"], separators=(",", ":")),
+                json.dumps(record["accreditations"], separators=(",", ":")),
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+@require_GET
+def export_view(request):
+    """The whole registry, one record per provider, streamed as CSV or JSON Lines."""
+    try:
+        check_throttle(request)
+        fmt = request.GET.get("format", "jsonl")
+        if fmt not in ("csv", "jsonl"):
+            raise ValidationError({"format": ["format must be csv or jsonl."]})
+    except APIException as exc:
+        return _api_error(exc)
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/jsonl"
+    response = StreamingHttpResponse(export_rows(fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="registry.{fmt}"'
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+class ChangesFeed(Feed):
+    """The change feed for people (Atom): the newest 50 events."""
+
+    feed_type = Atom1Feed
+    link = "/registry/"
+    subtitle = "Decisions and status changes of accredited micro-credential providers."
+
+    def title(self):
+        return f"{settings.MCQA_AGENCY_NAME}: registry changes"
+
+    def items(self):
+        return RegistryEvent.objects.select_related("provider__registry_entry").order_by("-seq")[
+            :50
+        ]
+
+    def item_title(self, item):
+        entry = getattr(item.provider, "registry_entry", None)
+        name = entry.legal_name if entry else item.provider.legal_name
+        what = item.get_type_display()
+        if item.type == "decision":
+            what = f"Decision: {item.outcome.replace('_', ' ')}"
+        return f"{name}: {what}"
+
+    def item_description(self, item):
+        scope = "institutional" if item.course_id is None else f"course {item.course_id}"
+        status = f", status {item.status}" if item.status else ""
+        return f"Event {item.seq} ({scope}{status})."
+
+    def item_link(self, item):
+        return reverse("registry-provider", args=[item.provider_id]) + f"#event-{item.seq}"
+
+    def item_guid(self, item):
+        return f"{settings.MCQA_SITE_URL.rstrip('/')}/registry/changes/{item.seq}"
+
+    def item_pubdate(self, item):
+        return item.at
+
+    def item_updateddate(self, item):
+        return item.at
+
+
+PAGE_SIZE = 25
+
+
+@require_GET
+def search_page(request):
+    """Search with filters and a result count; invalid filters are shown, not hidden."""
+    error = None
+    results = None
+    try:
+        condition = search_filter(request.GET)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.detail.items()))
+        error = {"field": field, "message": str(messages[0])}
+        condition = None
+    page = None
+    if condition is not None:
+        queryset = RegistryProvider.objects.filter(condition).only(
+            "provider_id",
+            "legal_name",
+            "country",
+            "identifiers",
+            "status",
+            "eqf_levels",
+            "isced_fields",
+            "updated_at",
+        )
+        paginator = Paginator(queryset, PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        results = [list_item(e) for e in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registry/search.html",
+        {
+            "results": results,
+            "page": page,
+            "error": error,
+            "params": request.GET,
+            "query": query.urlencode(),
+            "statuses": STATUSES,
+            "countries": reference.country_choices(),
+            "eqf_levels": range(1, 9),
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+def provider_page(request, pk):
+    """A provider's public record: accreditations, courses, every decision with its
+    report download and SHA-256."""
+    entry = RegistryProvider.objects.filter(pk=pk).first()
+    if entry is None:
+        raise Http404("No such provider in the registry.")
+    return render(request, "registry/provider.html", {"p": provider_detail(entry)})
+
+
+def bench_constant(request):
+    """A constant answer: the benchmark's baseline for what Django itself costs."""
+    return HttpResponse(b'{"ok":true}', content_type="application/json")

@@ -1,0 +1,263 @@
+"""Verify as a verifier would: point in time, suspension and revocation, the scope rules."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.registry.conftest import day
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/registry/verify/"
+
+
+def ask(api, identifier="schac:uni.example.org", **params):
+    response = api.get(URL, {"identifier": identifier, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_unknown_identifier_is_200_untrusted_none(api, history):
+    body = ask(api, "schac:nobody.example.org")
+    assert body["trusted"] is False
+    assert body["status"] == "none"
+    assert body["provider"] is None and body["accreditation"] is None
+    assert set(body) == {"trusted", "status", "provider", "accreditation", "as_of", "checked_at"}
+
+
+def test_institutional_accreditation_makes_provider_trusted(api, history):
+    provider = history.provider()
+    _, decision, acc = history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api)
+    assert body["trusted"] is True and body["status"] == "active"
+    assert body["provider"]["id"] == provider.pk
+    assert body["provider"]["identifiers"] == [{"scheme": "schac", "value": "uni.example.org"}]
+    assert body["accreditation"]["id"] == acc.pk
+    assert body["accreditation"]["scope"] == "provider"
+    assert body["accreditation"]["decision"] == "positive"
+    assert body["accreditation"]["valid_from"] == "2025-01-10"
+    assert body["accreditation"]["valid_until"] == "2030-01-10"
+
+
+def test_before_the_decision_there_was_nothing(api, history):
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api, at="2025-01-09")
+    assert (body["trusted"], body["status"], body["accreditation"]) == (False, "none", None)
+    assert body["as_of"].startswith("2025-01-09T23:59:59")
+    assert ask(api, at="2025-01-10")["status"] == "active"  # the end of the day of the decision
+
+
+def test_suspension_and_reinstatement_over_time(api, history):
+    provider = history.provider()
+    _, _, acc = history.decide(provider, when=day("2025-01-10"))
+    history.change(acc, "suspend", when=day("2025-04-01"))
+    history.publish()
+    assert ask(api, at="2025-03-01")["trusted"] is True
+    now = ask(api)
+    assert (now["trusted"], now["status"]) == (False, "suspended")
+    assert ask(api, at="2025-04-01T11:00:00Z")["status"] == "active"
+    assert ask(api, at="2025-04-01T12:00:00Z")["status"] == "suspended"
+    history.change(acc, "reinstate", when=day("2025-05-01"))
+    history.publish()
+    assert ask(api, at="2025-04-15")["status"] == "suspended"
+    assert ask(api)["trusted"] is True
+
+
+def test_revocation_does_not_rewrite_the_past(api, history):
+    provider = history.provider()
+    _, _, acc = history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    before = ask(api, at="2025-03-01")
+    history.change(acc, "revoke", when=day("2025-06-01"))
+    history.publish()
+    after = ask(api, at="2025-03-01")
+    assert after["trusted"] is True and after["status"] == "active"
+    assert {k: v for k, v in after.items() if k != "checked_at"} == {
+        k: v for k, v in before.items() if k != "checked_at"
+    }
+    assert ask(api)["status"] == "revoked" and ask(api)["trusted"] is False
+
+
+def test_expiry_applies_at_valid_until_even_before_the_task_runs(api, history):
+    provider = history.provider()
+    today = timezone.now().date()
+    history.decide(
+        provider,
+        when=day("2020-01-10"),
+        valid_until=today - datetime.timedelta(days=1),
+    )
+    history.publish()
+    body = ask(api)
+    assert (body["trusted"], body["status"]) == (False, "expired")
+    assert ask(api, at="2021-01-01")["status"] == "active"
+
+
+def test_expiry_logged_by_the_system_is_published(api, history):
+    provider = history.provider()
+    today = timezone.now().date()
+    _, _, acc = history.decide(provider, when=day("2020-01-10"), valid_until=today)
+    history.change(acc, "expire")
+    history.publish()
+    assert ask(api)["status"] == "expired"
+    assert ask(api, at="2022-01-01")["status"] == "active"
+
+
+def test_without_course_only_the_institutional_accreditation_decides(api, history):
+    provider = history.provider()
+    course = history.course(provider)
+    history.decide(provider, course=course, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api)
+    assert (body["trusted"], body["status"], body["accreditation"]) == (False, "none", None)
+    assert ask(api, course=course.pk)["trusted"] is True
+
+
+def test_course_approval_alone_does_not_cover_other_courses(api, history):
+    provider = history.provider()
+    approved = history.course(provider)
+    other = history.course(provider)
+    history.decide(provider, course=approved, when=day("2025-01-10"))
+    history.publish()
+    assert ask(api, course=approved.pk)["accreditation"]["scope"] == approved.pk
+    body = ask(api, course=other.pk)
+    assert (body["trusted"], body["status"]) == (False, "none")
+
+
+def test_institutional_accreditation_covers_a_course_without_own_approval(api, history):
+    provider = history.provider()
+    course = history.course(provider)
+    _, _, acc = history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api, course=course.pk)
+    assert body["trusted"] is True
+    assert body["accreditation"]["id"] == acc.pk and body["accreditation"]["scope"] == "provider"
+
+
+def test_suspended_course_approval_is_not_rescued_by_the_institution(api, history):
+    provider = history.provider()
+    course = history.course(provider)
+    history.decide(provider, when=day("2025-01-10"))
+    _, _, course_acc = history.decide(provider, course=course, when=day("2025-02-10"))
+    history.change(course_acc, "suspend", when=day("2025-03-10"))
+    history.publish()
+    body = ask(api, course=course.pk)
+    assert (body["trusted"], body["status"]) == (False, "suspended")
+    assert body["accreditation"]["id"] == course_acc.pk
+    assert ask(api)["trusted"] is True  # the institution itself is still trusted
+
+
+def test_eqf_limit_of_institutional_accreditation(api, history):
+    provider = history.provider()
+    inside = history.course(provider, eqf_level=6)
+    outside = history.course(provider, eqf_level=7)
+    history.decide(provider, when=day("2025-01-10"), eqf_levels=[5, 6])
+    history.publish()
+    assert ask(api, course=inside.pk)["trusted"] is True
+    body = ask(api, course=outside.pk)
+    assert (body["trusted"], body["status"]) == (False, "none")
+
+
+def test_isced_limit_of_institutional_accreditation_covers_narrower_fields(api, history):
+    provider = history.provider()
+    ict = history.course(provider, isced_f="0613")
+    health = history.course(provider, isced_f="0913")
+    history.decide(provider, when=day("2025-01-10"), isced_fields=["06"])
+    history.publish()
+    assert ask(api, course=ict.pk)["trusted"] is True
+    assert ask(api, course=health.pk)["status"] == "none"
+
+
+def test_course_of_another_provider_is_not_covered(api, history):
+    provider = history.provider()
+    stranger = history.provider(name="Other", identifier="other.example.org")
+    foreign = history.course(stranger)
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    assert ask(api, course=foreign.pk)["status"] == "none"
+
+
+def test_most_recent_decision_decides_among_candidates(api, history):
+    provider = history.provider()
+    _, _, old = history.decide(provider, when=day("2024-01-10"))
+    history.change(old, "suspend", when=day("2024-06-01"))
+    _, _, new = history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api)
+    assert body["accreditation"]["id"] == new.pk and body["trusted"] is True
+    assert ask(api, at="2024-12-31")["accreditation"]["id"] == old.pk
+    assert ask(api, at="2024-12-31")["status"] == "suspended"
+
+
+def test_negative_decision_leaves_provider_untrusted(api, history):
+    provider = history.provider()
+    history.decide(provider, name="reject", when=day("2025-01-10"))
+    history.publish()
+    body = ask(api)
+    assert (body["trusted"], body["status"], body["accreditation"]) == (False, "none", None)
+    assert body["provider"]["legal_name"] == "Example University"
+
+
+def test_conditions_and_their_confirmation(api, history):
+    provider = history.provider()
+    _, _, acc = history.decide(provider, name="accredit_with_conditions")
+    history.publish()
+    body = ask(api)
+    assert body["accreditation"]["decision"] == "positive_with_conditions"
+    assert body["accreditation"]["conditions"][0]["text"] == "Publish the exam rules."
+    assert body["accreditation"]["conditions"][0]["status"] == "open"
+    history.change(acc, "confirm_conditions_met")
+    history.publish()
+    body = ask(api)
+    assert body["accreditation"]["decision"] == "positive"
+    assert body["accreditation"]["conditions"][0]["status"] == "met"
+
+
+def test_report_link_and_checksum(api, history):
+    from reviews.models import Report
+    from tests.registry.conftest import ready_report
+
+    provider = history.provider()
+    application, _, _ = history.decide(provider)
+    report = ready_report(application, Report.Stage.PUBLISHED)
+    history.publish()
+    body = ask(api)
+    assert body["accreditation"]["report"] == {
+        "id": report.pk,
+        "url": f"http://127.0.0.1:8000/api/v1/reports/{report.pk}/pdf/",
+        "sha256": report.sha256,
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"identifier": "nonsense"}, "identifier"),
+        ({"identifier": "bogus:value"}, "identifier"),
+        ({"identifier": "schac:"}, "identifier"),
+        ({}, "identifier"),
+        ({"identifier": "schac:x", "course": "abc"}, "course"),
+        ({"identifier": "schac:x", "course": "-1"}, "course"),
+        ({"identifier": "schac:x", "at": "yesterday"}, "at"),
+        ({"identifier": "schac:x", "at": "2025-13-01"}, "at"),
+        ({"identifier": "schac:x", "at": "2025-02-30T10:00"}, "at"),
+    ],
+)
+def test_malformed_parameters_are_400_naming_the_parameter(api, history, params, name):
+    response = api.get(URL, params)
+    assert response.status_code == 400
+    assert name in response.json()
+
+
+def test_verify_uses_few_queries(api, history, django_assert_max_num_queries):
+    provider = history.provider()
+    course = history.course(provider)
+    _, _, acc = history.decide(provider, when=day("2024-01-10"))
+    for n in range(5):
+        history.change(acc, "suspend", when=day(f"2024-0{n + 2}-01"))
+        history.change(acc, "reinstate", when=day(f"2024-0{n + 2}-15"))
+    history.publish()
+    with django_assert_max_num_queries(3):
+        assert ask(api, course=course.pk)["trusted"] is True
