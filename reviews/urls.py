@@ -1,3 +1,22 @@
-from django.urls import path  # noqa: F401
+"""The web application's review pages: panels, invitations, judgements, findings, reports."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("applications/<int:pk>/panel/", views.panel_compose, name="panel-compose"),
+    path("applications/<int:pk>/consolidation/", views.consolidation, name="consolidation"),
+    path("applications/<int:pk>/findings/<str:code>/", views.finding_save, name="finding-save"),
+    path("applications/<int:pk>/reports/", views.report_request, name="report-request"),
+    path("assignments/", views.assignment_list, name="assignment-list"),
+    path("assignments/<int:pk>/", views.assignment_detail, name="assignment-detail"),
+    path("assignments/<int:pk>/accept/", views.assignment_accept, name="assignment-accept"),
+    path("assignments/<int:pk>/decline/", views.assignment_decline, name="assignment-decline"),
+    path("assignments/<int:pk>/review/", views.assignment_review, name="assignment-review"),
+    path(
+        "assignments/<int:pk>/judgements/<str:code>/",
+        views.judgement_save,
+        name="judgement-save",
+    ),
+]

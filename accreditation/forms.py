@@ -1,0 +1,385 @@
+"""HTML forms of the accreditation pages.
+
+Forms only parse what a browser sends into the shape the services take (the same shape as
+the API's JSON); the services decide what is valid and their `ValidationError`s are shown
+next to the field they name (`apply_validation_error`).
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core import reference
+
+from .models import Course, Document, Provider, ProviderIdentifier
+
+
+def apply_validation_error(form, error):
+    """Show a service's `ValidationError` on `form`: next to the field it names when the
+    form has that field, else as a form-wide error, so no message is ever lost."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            messages = [m for e in errors for m in e.messages]
+            target = field if field in form.fields else None
+            for message in messages:
+                if target is None and field not in ("__all__", None):
+                    message = f"{field}: {message}"
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class DescribedForm(forms.Form):
+    """Every field carries `aria-describedby` pointing at its help and error text, so a screen
+    reader announces the error next to the field it belongs to."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            bound = self[name]
+            field.widget.attrs.setdefault(
+                "aria-describedby", f"{bound.auto_id}_help {bound.auto_id}_errors"
+            )
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-invalid"] = "true"
+
+
+# --------------------------------------------------------------------------- provider
+
+
+class ProviderForm(DescribedForm):
+    legal_name = forms.CharField(max_length=300, label="Legal name")
+    country = forms.ChoiceField(label="Country", choices=())
+    type = forms.ChoiceField(label="Type of organisation", choices=Provider.Type.choices)
+    website = forms.URLField(label="Website", required=False, assume_scheme="https")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "— choose —"), *reference.country_choices()]
+
+    @classmethod
+    def initial_for(cls, provider):
+        return {
+            "legal_name": provider.legal_name,
+            "country": provider.country,
+            "type": provider.type,
+            "website": provider.website,
+        }
+
+
+class IdentifierForm(forms.Form):
+    scheme = forms.ChoiceField(
+        label="Scheme", choices=[("", "—"), *ProviderIdentifier.Scheme.choices], required=False
+    )
+    value = forms.CharField(label="Value", max_length=200, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("scheme")) != bool((data.get("value") or "").strip()):
+            raise ValidationError("Give both the scheme and the value, or neither.")
+        return data
+
+
+IdentifierFormSet = forms.formset_factory(IdentifierForm, extra=2)
+
+
+def identifiers_from(formset):
+    return [
+        {"scheme": f.cleaned_data["scheme"], "value": f.cleaned_data["value"].strip()}
+        for f in formset.forms
+        if f.cleaned_data.get("scheme")
+    ]
+
+
+# --------------------------------------------------------------------------- course
+
+
+def _lines(value):
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class CourseForm(DescribedForm):
+    """Every element of Annex I. Mandatory elements may stay empty while drafting: the
+    dossier checklist and `submit` list what is missing; what is entered must be valid."""
+
+    title = forms.CharField(max_length=300, label="Title")
+    learning_outcomes = forms.CharField(
+        label="Learning outcomes",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        help_text="One learning outcome per line.",
+    )
+    workload_ects = forms.DecimalField(
+        label="Notional workload (ECTS)",
+        required=False,
+        min_value=0.01,
+        max_digits=5,
+        decimal_places=2,
+        help_text="In ECTS credits wherever possible, e.g. 5 or 2.5.",
+    )
+    eqf_level = forms.TypedChoiceField(
+        label="EQF level",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "— not applicable —"), *[(n, str(n)) for n in reference.EQF_LEVELS]],
+    )
+    qf_ehea_cycle = forms.ChoiceField(
+        label="QF-EHEA cycle",
+        required=False,
+        choices=[("", "— not applicable —"), *Course.QfEhea.choices],
+    )
+    isced_f = forms.CharField(
+        label="Field of study (ISCED-F 2013 code)",
+        required=False,
+        max_length=4,
+        help_text='For example "0613" (software and applications development).',
+    )
+    languages = forms.CharField(
+        label="Languages",
+        required=False,
+        help_text="ISO 639-1 codes separated by commas, e.g. en, de.",
+    )
+    assessment_type = forms.CharField(
+        label="Type of assessment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    participation_form = forms.ChoiceField(
+        label="Form of participation",
+        required=False,
+        choices=[("", "— choose —"), *Course.ParticipationForm.choices],
+    )
+    quality_assurance = forms.CharField(
+        label="Type of quality assurance used",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    prerequisites = forms.CharField(
+        label="Prerequisites (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    supervision_identity_verification = forms.CharField(
+        label="Supervision and identity verification during assessment (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    grading = forms.CharField(
+        label="Grade achieved (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    stackability = forms.CharField(
+        label="Integration/stackability options (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    further_information = forms.CharField(
+        label="Further information (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    MANDATORY = (
+        "title",
+        "learning_outcomes",
+        "workload_ects",
+        "eqf_level",
+        "assessment_type",
+        "participation_form",
+        "quality_assurance",
+    )
+
+    def clean_isced_f(self):
+        value = self.cleaned_data["isced_f"].strip()
+        if value and not reference.is_isced_f(value):
+            raise ValidationError(f"{value} is not an ISCED-F 2013 field code.")
+        return value
+
+    def clean_languages(self):
+        codes = [c.strip().lower() for c in self.cleaned_data["languages"].split(",") if c.strip()]
+        bad = [c for c in codes if not reference.is_language(c)]
+        if bad:
+            raise ValidationError(f"Not ISO 639-1 language codes: {', '.join(bad)}.")
+        return codes
+
+    def clean_learning_outcomes(self):
+        return _lines(self.cleaned_data["learning_outcomes"])
+
+    def service_data(self):
+        data = dict(self.cleaned_data)
+        data["qf_ehea_cycle"] = data["qf_ehea_cycle"] or None
+        return data
+
+    @classmethod
+    def initial_for(cls, course):
+        initial = {name: getattr(course, name) for name in cls.base_fields}
+        initial["learning_outcomes"] = "\n".join(course.learning_outcomes or [])
+        initial["languages"] = ", ".join(course.languages or [])
+        initial["qf_ehea_cycle"] = course.qf_ehea_cycle or ""
+        return initial
+
+
+# --------------------------------------------------------------------------- dossier
+
+
+class ApplicationCreateForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What should be reviewed?",
+        choices=[
+            ("course", "Approval of one course"),
+            ("provider", "Institutional review of the organisation"),
+        ],
+    )
+    course = forms.ModelChoiceField(
+        label="Course", queryset=Course.objects.none(), required=False, empty_label="—"
+    )
+
+    def __init__(self, *args, courses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "course" and not data.get("course"):
+            self.add_error("course", "Choose the course to be approved.")
+        return data
+
+
+class DocumentUploadForm(DescribedForm):
+    kind = forms.ChoiceField(label="Kind of document", choices=Document.Kind.choices)
+    file = forms.FileField(
+        label="PDF file",
+        help_text="PDF only.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+
+class SelfAssessmentForm(DescribedForm):
+    narrative = forms.CharField(
+        label="Self-assessment",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="How the provider meets this standard, with references to the evidence.",
+    )
+    evidence = forms.MultipleChoiceField(
+        label="Evidence documents", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].choices = [(str(d.pk), d.display_name) for d in documents]
+        self.fields["evidence"].widget.attrs.pop("aria-describedby", None)
+
+    def evidence_ids(self):
+        return [int(v) for v in self.cleaned_data.get("evidence") or []]
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+class CommentForm(DescribedForm):
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RequiredCommentForm(DescribedForm):
+    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AnswerForm(DescribedForm):
+    answer = forms.CharField(label="Your answer", widget=forms.Textarea(attrs={"rows": 6}))
+    documents = forms.MultipleChoiceField(
+        label="Documents supporting the answer", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        docs = application.documents.all() if application is not None else []
+        self.fields["documents"].choices = [(str(d.pk), d.display_name) for d in docs]
+        self.fields["documents"].widget.attrs.pop("aria-describedby", None)
+
+    def transition_data(self):
+        return {
+            "answer": self.cleaned_data["answer"],
+            "documents": [int(v) for v in self.cleaned_data.get("documents") or []],
+        }
+
+
+class RejectForm(DescribedForm):
+    rationale = forms.CharField(
+        label="Rationale of the negative decision", widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class AccreditForm(DescribedForm):
+    valid_until = forms.DateField(
+        label="Valid until",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Leave empty for the default validity (5 years).",
+    )
+    rationale = forms.CharField(
+        label="Rationale (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def transition_data(self):
+        data = {"rationale": self.cleaned_data["rationale"]}
+        if self.cleaned_data.get("valid_until"):
+            data["valid_until"] = self.cleaned_data["valid_until"].isoformat()
+        return data
+
+
+class ConditionForm(forms.Form):
+    text = forms.CharField(
+        label="Condition", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_date = forms.DateField(
+        label="Due date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if bool((data.get("text") or "").strip()) != bool(data.get("due_date")):
+            raise ValidationError("A condition needs both a text and a due date.")
+        return data
+
+
+ConditionFormSet = forms.formset_factory(ConditionForm, extra=3)
+
+
+def conditions_from(formset):
+    return [
+        {"text": f.cleaned_data["text"].strip(), "due_date": f.cleaned_data["due_date"].isoformat()}
+        for f in formset.forms
+        if f.cleaned_data.get("due_date")
+    ]
+
+
+class AppealForm(DescribedForm):
+    grounds = forms.CharField(label="Grounds of appeal", widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class AppealDecisionForm(DescribedForm):
+    comment = forms.CharField(
+        label="Reasons", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+
+
+class ApplicationFilterForm(forms.Form):
+    state = forms.ChoiceField(label="State", required=False, choices=())
+    kind = forms.ChoiceField(
+        label="Kind",
+        required=False,
+        choices=[
+            ("", "Any kind"),
+            ("course", "Course"),
+            ("provider", "Institutional"),
+            ("renewal", "Renewal"),
+        ],
+    )
+    q = forms.CharField(label="Provider or course", required=False, max_length=100)
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args, states, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", "Any state"), *states]

@@ -1,0 +1,814 @@
+"""HTML pages of the workflow: home queues, provider profile, courses, dossiers, transitions.
+
+Views only read through the selectors and write through the services, exactly as the API
+does; objects outside `*_visible_to(user=...)` are 404. The domain errors of the services
+are shown as pages with their own status: 400 with the unmet items, 403, 404, 409.
+
+Other apps contribute parts of these pages without this app importing them (the dependency
+rule: reviews reads accreditation, never the reverse): `register_section(page, fn)` adds
+`fn(request, obj) -> {"template", ...context} | None` to the "home" or "application" page.
+"""
+
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import DomainError, GuardFailed, NotVisible
+from core.roles import Role, user_roles
+
+from . import forms as f
+from . import rules, selectors, services
+from .models import (
+    Application,
+    ApplicationState,
+    ApplicationTransition,
+    Document,
+    ProviderMembership,
+    SelfAssessment,
+)
+
+# --------------------------------------------------------------------------- page sections
+
+SECTIONS = {"home": [], "application": []}
+
+
+def register_section(page, fn):
+    """Let another app add a part to `page` ("home" or "application")."""
+    if fn not in SECTIONS[page]:
+        SECTIONS[page].append(fn)
+    return fn
+
+
+def sections_for(page, request, obj=None):
+    parts = []
+    for fn in SECTIONS[page]:
+        part = fn(request, obj)
+        if part:
+            parts.append(part)
+    return parts
+
+
+# --------------------------------------------------------------------------- errors
+
+
+ERROR_TITLES = {
+    400: "The request was refused",
+    403: "You may not do this",
+    404: "Not found",
+    409: "Not possible in the current state",
+    413: "The file is too large",
+    415: "The file was refused",
+}
+
+
+def render_domain_error(request, error, *, back=None, title=None):
+    """A page explaining why a service refused: the unmet items of a failed guard (400),
+    a missing right (403), a wrong state (409). `NotVisible` is a plain 404."""
+    if isinstance(error, NotVisible):
+        raise Http404(error.detail)
+    status = getattr(error, "status_code", 400)
+    return render(
+        request,
+        "web/refused.html",
+        {
+            "title": title or ERROR_TITLES.get(status, "The request was refused"),
+            "detail": error.detail,
+            "unmet": getattr(error, "unmet", []),
+            "status": status,
+            "back": back,
+        },
+        status=status,
+    )
+
+
+def _now():
+    return timezone.now()
+
+
+def mark_overdue(applications, now=None):
+    """Annotate each application with `overdue` (its current step's due date has passed)."""
+    now = now or _now()
+    for application in applications:
+        application.overdue = bool(application.due_at and application.due_at < now)
+    return applications
+
+
+def visible_application(request, pk, *, for_update=False):
+    """The application `pk` if the user may see it, else 404."""
+    return get_object_or_404(
+        selectors.applications_visible_to(user=request.user).select_related(
+            "provider", "course", "framework"
+        ),
+        pk=pk,
+    )
+
+
+def member_provider_ids(user):
+    return list(ProviderMembership.objects.filter(user=user).values_list("provider_id", flat=True))
+
+
+# --------------------------------------------------------------------------- home
+
+
+@login_required
+def home(request):
+    """What waits for this person, one section per role they hold."""
+    user = request.user
+    roles = user_roles(user)
+    visible = selectors.applications_visible_to(user=user).select_related("provider", "course")
+    now = _now()
+    context = {"roles": roles, "now": now}
+
+    provider_ids = member_provider_ids(user)
+    if provider_ids:
+        own = list(visible.filter(provider_id__in=provider_ids).order_by("-updated_at", "-id"))
+        for application in own:
+            application.next_steps = [
+                (name, TRANSITION_LABELS.get(name, name))
+                for name in services.available_transitions(application=application, actor=user)
+            ]
+        context["provider_applications"] = mark_overdue(own, now)
+        context["providers"] = selectors.providers_visible_to(user=user).filter(pk__in=provider_ids)
+    if Role.COORDINATOR in roles:
+        counts = dict(visible.values_list("state").annotate(n=Count("id")))
+        context["state_counts"] = [
+            (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
+        ]
+        context["coordinator_queue"] = mark_overdue(
+            list(
+                visible.filter(state__in=["submitted", "screening", "in_review"]).order_by(
+                    "due_at", "id"
+                )[:50]
+            ),
+            now,
+        )
+    if Role.DECISION_BODY in roles:
+        context["decision_queue"] = mark_overdue(
+            list(visible.filter(state=ApplicationState.DECISION_PENDING).order_by("due_at", "id")),
+            now,
+        )
+    if Role.APPEALS_COMMITTEE in roles:
+        context["appeal_queue"] = mark_overdue(
+            list(visible.filter(state=ApplicationState.APPEALED).order_by("due_at", "id")), now
+        )
+    context["sections"] = sections_for("home", request)
+    return render(request, "web/home.html", context)
+
+
+@login_required
+def application_list(request):
+    """Every application the user may see, by state, with filters and counts (the
+    coordinator's dashboard; others see their own cases)."""
+    visible = selectors.applications_visible_to(user=request.user)
+    form = f.ApplicationFilterForm(request.GET or None, states=ApplicationState.choices)
+    queryset = visible.select_related("provider", "course").order_by("due_at", "-id")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["state"]:
+            queryset = queryset.filter(state=data["state"])
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        if data["q"]:
+            queryset = queryset.filter(
+                Q(provider__legal_name__icontains=data["q"]) | Q(course__title__icontains=data["q"])
+            )
+        if data["overdue"]:
+            queryset = queryset.filter(due_at__lt=_now())
+    counts = dict(visible.values_list("state").annotate(n=Count("id")))
+    applications = mark_overdue(list(queryset[:200]))
+    return render(
+        request,
+        "web/application_list.html",
+        {
+            "form": form,
+            "applications": applications,
+            "state_counts": [
+                (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
+            ],
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@login_required
+def deadlines(request):
+    """Open cases by due date, overdue first: the coordinator's deadline overview."""
+    visible = selectors.applications_visible_to(user=request.user)
+    applications = mark_overdue(
+        list(
+            visible.filter(due_at__isnull=False)
+            .exclude(state__in=["accredited", "conditionally_accredited", "rejected", "withdrawn"])
+            .select_related("provider", "course")
+            .order_by("due_at", "id")[:200]
+        )
+    )
+    return render(
+        request,
+        "web/deadlines.html",
+        {
+            "overdue": [a for a in applications if a.overdue],
+            "upcoming": [a for a in applications if not a.overdue],
+            "sections": [],
+        },
+    )
+
+
+# --------------------------------------------------------------------------- provider
+
+
+@login_required
+def provider_detail(request, pk):
+    provider = get_object_or_404(
+        selectors.providers_visible_to(user=request.user).prefetch_related("identifiers"), pk=pk
+    )
+    is_member = selectors.is_provider_member(request.user, provider.pk)
+    courses = selectors.courses_visible_to(user=request.user).filter(provider=provider)
+    applications = mark_overdue(
+        list(
+            selectors.applications_visible_to(user=request.user)
+            .filter(provider=provider)
+            .select_related("course")
+        )
+    )
+    return render(
+        request,
+        "web/provider_detail.html",
+        {
+            "provider": provider,
+            "is_member": is_member,
+            "courses": courses,
+            "applications": applications,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_edit(request, pk):
+    provider = get_object_or_404(selectors.providers_visible_to(user=request.user), pk=pk)
+    if not selectors.is_provider_member(request.user, provider.pk):
+        return render_domain_error(
+            request,
+            _not_allowed("Only the provider's own people may edit its profile."),
+            back=provider.get_absolute_url(),
+        )
+    if request.method == "POST":
+        form = f.ProviderForm(request.POST)
+        formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
+        if form.is_valid() and formset.is_valid():
+            data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
+            try:
+                services.provider_update(provider=provider, actor=request.user, data=data)
+            except ValidationError as error:
+                f.apply_validation_error(form, error)
+            except DomainError as error:
+                return render_domain_error(request, error, back=provider.get_absolute_url())
+            else:
+                messages.success(request, "The organisation profile was saved.")
+                return redirect(provider)
+        status = 400
+    else:
+        form = f.ProviderForm(initial=f.ProviderForm.initial_for(provider))
+        formset = f.IdentifierFormSet(
+            prefix="identifiers",
+            initial=[{"scheme": i.scheme, "value": i.value} for i in provider.identifiers.all()],
+        )
+        status = 200
+    return render(
+        request,
+        "web/provider_form.html",
+        {"provider": provider, "form": form, "formset": formset},
+        status=status,
+    )
+
+
+def _not_allowed(message):
+    from core.errors import NotAllowed
+
+    return NotAllowed(message)
+
+
+# --------------------------------------------------------------------------- courses
+
+
+@login_required
+def course_list(request):
+    courses = (
+        selectors.courses_visible_to(user=request.user)
+        .select_related("provider")
+        .order_by("provider__legal_name", "title")
+    )
+    return render(
+        request,
+        "web/course_list.html",
+        {"courses": courses, "can_create": bool(member_provider_ids(request.user))},
+    )
+
+
+@login_required
+def course_detail(request, pk):
+    course = get_object_or_404(
+        selectors.courses_visible_to(user=request.user).select_related("provider"), pk=pk
+    )
+    missing = [
+        label for code, label, present in rules.ANNEX_I_COURSE_ELEMENTS if not present(course)
+    ]
+    applications = selectors.applications_visible_to(user=request.user).filter(course=course)
+    return render(
+        request,
+        "web/course_detail.html",
+        {
+            "course": course,
+            "missing": missing,
+            "applications": applications,
+            "is_member": selectors.is_provider_member(request.user, course.provider_id),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_edit(request, pk=None):
+    """Create (no pk) or edit a course; the service validates, errors appear at the field."""
+    course = None
+    if pk is not None:
+        course = get_object_or_404(selectors.courses_visible_to(user=request.user), pk=pk)
+        if not selectors.is_provider_member(request.user, course.provider_id):
+            return render_domain_error(
+                request,
+                _not_allowed("Only the provider's own people may edit its courses."),
+                back=course.get_absolute_url(),
+            )
+        provider_id = course.provider_id
+    else:
+        ids = member_provider_ids(request.user)
+        if not ids:
+            return render_domain_error(
+                request, _not_allowed("Only a provider's people may add courses.")
+            )
+        provider_id = int(request.GET.get("provider") or request.POST.get("provider") or ids[0])
+        if provider_id not in ids:
+            raise Http404
+    status = 200
+    if request.method == "POST":
+        form = f.CourseForm(request.POST)
+        if form.is_valid():
+            data = form.service_data()
+            try:
+                if course is None:
+                    course = services.course_create(
+                        actor=request.user, data={**data, "provider": provider_id}
+                    )
+                else:
+                    course = services.course_update(course=course, actor=request.user, data=data)
+            except ValidationError as error:
+                f.apply_validation_error(form, error)
+            except DomainError as error:
+                return render_domain_error(request, error)
+            else:
+                messages.success(request, "The course was saved.")
+                return redirect(course)
+        status = 400
+    else:
+        form = f.CourseForm(initial=f.CourseForm.initial_for(course) if course else None)
+    return render(
+        request,
+        "web/course_form.html",
+        {"course": course, "form": form, "provider_id": provider_id},
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------- applications
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_create(request):
+    ids = member_provider_ids(request.user)
+    if not ids:
+        return render_domain_error(
+            request, _not_allowed("Only a provider's people may open an application.")
+        )
+    courses = selectors.courses_visible_to(user=request.user).filter(provider_id__in=ids)
+    form = f.ApplicationCreateForm(request.POST or None, courses=courses)
+    if request.method == "POST" and form.is_valid():
+        course = form.cleaned_data.get("course") if form.cleaned_data["kind"] == "course" else None
+        provider = (
+            course.provider
+            if course
+            else selectors.providers_visible_to(user=request.user).get(pk=ids[0])
+        )
+        try:
+            application = services.application_create(
+                actor=request.user, kind=form.cleaned_data["kind"], provider=provider, course=course
+            )
+        except ValidationError as error:
+            f.apply_validation_error(form, error)
+        except DomainError as error:
+            return render_domain_error(request, error)
+        else:
+            messages.success(request, "The application was opened as a draft.")
+            return redirect(application)
+    return render(
+        request,
+        "web/application_create.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def application_context(request, application):
+    """Everything the application page shows; every list is one query."""
+    user = request.user
+    standards = list(application.framework.standards.all())
+    documents = list(application.documents.select_related("uploaded_by"))
+    assessments = {
+        sa.standard_id: sa
+        for sa in SelfAssessment.objects.filter(application=application).prefetch_related(
+            "evidence"
+        )
+    }
+    for standard in standards:
+        standard.self_assessment = assessments.get(standard.pk)
+    is_member = selectors.is_provider_member(user, application.provider_id)
+    editable = is_member and application.state in (
+        ApplicationState.DRAFT,
+        ApplicationState.RETURNED,
+    )
+    checklist = None
+    if application.state in (ApplicationState.DRAFT, ApplicationState.RETURNED):
+        checklist = rules.dossier_unmet(application)
+    history = list(
+        ApplicationTransition.objects.filter(application=application).select_related("actor")
+    )
+    decisions = list(application.decisions.select_related("decided_by"))
+    accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
+    transitions = services.available_transitions(application=application, actor=user)
+    application.overdue = bool(application.due_at and application.due_at < _now())
+    return {
+        "application": application,
+        "standards": standards,
+        "documents": documents,
+        "is_member": is_member,
+        "editable": editable,
+        "checklist": checklist,
+        "history": history,
+        "clarifications": list(application.clarifications.select_related("asked_by")),
+        "decisions": decisions,
+        "current_decision": rules.current_decision(application) if decisions else None,
+        "appeals": list(application.appeals.all()),
+        "accreditations": accreditations,
+        "transitions": [(name, TRANSITION_LABELS.get(name, name)) for name in transitions],
+        "upload_form": f.DocumentUploadForm() if editable or is_member else None,
+        "sections": sections_for("application", request, application),
+        "assessed_count": len(assessments),
+    }
+
+
+@login_required
+def application_detail(request, pk):
+    application = visible_application(request, pk)
+    return render(request, "web/application_detail.html", application_context(request, application))
+
+
+@login_required
+@require_POST
+def document_upload(request, pk):
+    """A plain multipart upload; the service sniffs and parses the PDF and stores it whole
+    with its checksum, or refuses (415/413) and stores nothing."""
+    application = visible_application(request, pk)
+    form = f.DocumentUploadForm(request.POST, request.FILES)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if form.is_valid():
+        try:
+            document = services.document_upload(
+                application=application,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except ValidationError as error:
+            f.apply_validation_error(form, error)
+        except DomainError as error:
+            if wants_json:
+                from django.http import JsonResponse
+
+                return JsonResponse({"detail": error.detail}, status=error.status_code)
+            return render_domain_error(request, error, back=application.get_absolute_url())
+        else:
+            messages.success(request, f"{document.display_name} was uploaded.")
+            if wants_json:
+                from django.http import JsonResponse
+
+                return JsonResponse(
+                    {"id": document.pk, "redirect": application.get_absolute_url()}, status=201
+                )
+            return redirect(reverse("application-detail", args=[application.pk]) + "#documents")
+    context = application_context(request, application)
+    context["upload_form"] = form
+    return render(request, "web/application_detail.html", context, status=400)
+
+
+@login_required
+def document_download(request, pk):
+    document = get_object_or_404(
+        Document.objects.filter(
+            application__in=selectors.applications_visible_to(user=request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        handle = services.document_open(document=document, actor=request.user)
+    except DomainError as error:
+        return render_domain_error(request, error)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.display_name,
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def self_assessment_edit(request, pk, code):
+    application = visible_application(request, pk)
+    standard = get_object_or_404(application.framework.standards.all(), code=code)
+    existing = (
+        SelfAssessment.objects.filter(application=application, standard=standard)
+        .prefetch_related("evidence")
+        .first()
+    )
+    documents = list(application.documents.all())
+    if request.method == "POST":
+        form = f.SelfAssessmentForm(request.POST, documents=documents)
+        if form.is_valid():
+            try:
+                services.self_assessment_put(
+                    application=application,
+                    actor=request.user,
+                    standard_code=standard.code,
+                    narrative=form.cleaned_data["narrative"],
+                    evidence_ids=form.evidence_ids(),
+                )
+            except ValidationError as error:
+                f.apply_validation_error(form, error)
+            except DomainError as error:
+                return render_domain_error(request, error, back=application.get_absolute_url())
+            else:
+                messages.success(request, f"The self-assessment for {standard.code} was saved.")
+                return redirect(
+                    reverse("application-detail", args=[application.pk]) + "#self-assessment"
+                )
+        status = 400
+    else:
+        initial = {}
+        if existing:
+            initial = {
+                "narrative": existing.narrative,
+                "evidence": [str(d.pk) for d in existing.evidence.all()],
+            }
+        form = f.SelfAssessmentForm(initial=initial, documents=documents)
+        status = 200
+    return render(
+        request,
+        "web/self_assessment_form.html",
+        {"application": application, "standard": standard, "form": form},
+        status=status,
+    )
+
+
+# --------------------------------------------------------------------------- transitions
+
+TRANSITION_LABELS = {
+    "submit": "Submit the dossier",
+    "start_screening": "Start screening",
+    "return_for_completion": "Return for completion",
+    "request_clarification": "Request clarification",
+    "answer_clarification": "Answer the clarification request",
+    "start_review": "Start the review",
+    "submit_draft_report": "Submit the draft report",
+    "confirm_factual_accuracy": "Confirm factual accuracy",
+    "accredit": "Accredit",
+    "accredit_with_conditions": "Accredit with conditions",
+    "reject": "Reject",
+    "appeal": "Appeal the decision",
+    "uphold_appeal": "Uphold the appeal",
+    "dismiss_appeal": "Dismiss the appeal",
+    "withdraw": "Withdraw the application",
+}
+
+TRANSITION_FORMS = {
+    "return_for_completion": f.RequiredCommentForm,
+    "request_clarification": f.RequiredCommentForm,
+    "answer_clarification": f.AnswerForm,
+    "accredit": f.AccreditForm,
+    "accredit_with_conditions": f.AccreditForm,
+    "reject": f.RejectForm,
+    "appeal": f.AppealForm,
+    "uphold_appeal": f.AppealDecisionForm,
+    "dismiss_appeal": f.AppealDecisionForm,
+}
+
+DANGEROUS = {"reject", "withdraw", "return_for_completion", "dismiss_appeal"}
+
+
+def _transition_form(name, application, data=None):
+    cls = TRANSITION_FORMS.get(name, f.CommentForm)
+    if cls is f.AnswerForm:
+        return cls(data, application=application)
+    return cls(data)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transition(request, pk, name):
+    """Confirm and fire a transition. GET is the confirmation step (with the fields the
+    transition needs); POST fires it through the engine. A button for it is only shown when
+    `available_transitions` allows it, but the engine is the one that decides."""
+    application = visible_application(request, pk)
+    if name not in TRANSITION_LABELS:
+        raise Http404
+    form = _transition_form(name, application, request.POST if request.method == "POST" else None)
+    conditions = None
+    if name == "accredit_with_conditions":
+        conditions = f.ConditionFormSet(
+            request.POST if request.method == "POST" else None, prefix="conditions"
+        )
+    context = {
+        "application": application,
+        "name": name,
+        "label": TRANSITION_LABELS[name],
+        "form": form,
+        "conditions": conditions,
+        "dangerous": name in DANGEROUS,
+        "unmet": [],
+        "checklist": rules.dossier_unmet(application) if name == "submit" else None,
+    }
+    if request.method == "GET":
+        return render(request, "web/transition_confirm.html", context)
+    valid = form.is_valid() and (conditions is None or conditions.is_valid())
+    if not valid:
+        return render(request, "web/transition_confirm.html", context, status=400)
+    data = form.transition_data() if hasattr(form, "transition_data") else dict(form.cleaned_data)
+    if conditions is not None:
+        data["conditions"] = f.conditions_from(conditions)
+    try:
+        services.application_transition(
+            application=application, name=name, actor=request.user, data=data
+        )
+    except GuardFailed as error:
+        context["unmet"] = error.unmet
+        context["detail"] = error.detail
+        return render(request, "web/transition_confirm.html", context, status=400)
+    except DomainError as error:
+        return render_domain_error(request, error, back=application.get_absolute_url())
+    messages.success(request, f"Done: {TRANSITION_LABELS[name].lower()}.")
+    return redirect(application)
+
+
+# --------------------------------------------------------------------------- help
+
+
+STATE_LAYOUT = {
+    # state: (column, row) in the drawing; columns follow the procedure left to right.
+    "draft": (0, 0),
+    "returned": (0, 2),
+    "submitted": (1, 0),
+    "screening": (2, 0),
+    "in_review": (3, 0),
+    "clarification_requested": (3, 2),
+    "factual_check": (4, 0),
+    "decision_pending": (5, 0),
+    "accredited": (6, 0),
+    "conditionally_accredited": (6, 1),
+    "rejected": (6, 2),
+    "appealed": (5, 2),
+    "withdrawn": (2, 3),
+}
+
+
+def state_machine_edges():
+    """(source, target, transition) for every edge declared on `Application.state`,
+    read from django-fsm-2, so the picture can never drift from the code."""
+    field = Application._meta.get_field("state")
+    edges = []
+    for t in field.get_all_transitions(Application):
+        targets = (
+            list(t.target.allowed_states) if hasattr(t.target, "allowed_states") else [t.target]
+        )
+        for target in targets:
+            if t.source in ("*", "+"):
+                continue
+            edges.append((str(t.source), str(target), t.name))
+    return edges
+
+
+def state_machine_svg():
+    """The application state machine as SVG data: boxes per state and one arrow per
+    transition; edges sharing a source and target are merged into one labelled arrow."""
+    gap_x, gap_y, box_w, box_h = 175, 95, 150, 34
+    positions = {}
+    labels = dict(ApplicationState.choices)
+    fallback_row = 4
+    for value, _label in ApplicationState.choices:
+        if value not in STATE_LAYOUT:
+            STATE_LAYOUT[value] = (0, fallback_row)
+            fallback_row += 1
+        col, row = STATE_LAYOUT[value]
+        positions[value] = (20 + col * gap_x, 30 + row * gap_y)
+    merged = {}
+    for source, target, name in state_machine_edges():
+        merged.setdefault((source, target), []).append(name)
+    edges = []
+    withdraw_sources = sorted(s for (s, t), names in merged.items() if t == "withdrawn")
+    for (source, target), names in sorted(merged.items()):
+        if target == "withdrawn":
+            continue
+        x1, y1 = positions[source]
+        x2, y2 = positions[target]
+        cx1, cy1 = x1 + box_w / 2, y1 + box_h / 2
+        cx2, cy2 = x2 + box_w / 2, y2 + box_h / 2
+        # Start and end on the box borders, bending reverse edges so they do not overlap.
+        sx, sy = _border(cx1, cy1, cx2, cy2, box_w, box_h)
+        ex, ey = _border(cx2, cy2, cx1, cy1, box_w, box_h)
+        reverse = (target, source) in merged
+        bend = 18 if reverse else 0
+        mx, my = (sx + ex) / 2, (sy + ey) / 2
+        dx, dy = ex - sx, ey - sy
+        length = max((dx * dx + dy * dy) ** 0.5, 1)
+        qx, qy = mx - dy / length * bend, my + dx / length * bend
+        edges.append(
+            {
+                "d": f"M{sx:.0f},{sy:.0f} Q{qx:.0f},{qy:.0f} {ex:.0f},{ey:.0f}",
+                "label": ", ".join(sorted(names)),
+                "lx": qx,
+                "ly": qy - 4,
+            }
+        )
+    states = [
+        {
+            "value": v,
+            "label": labels[v],
+            "x": positions[v][0],
+            "y": positions[v][1],
+            "tx": positions[v][0] + box_w // 2,
+            "ty": positions[v][1] + 22,
+        }
+        for v, _ in ApplicationState.choices
+    ]
+    return {
+        "states": states,
+        "edges": edges,
+        "box_w": box_w,
+        "box_h": box_h,
+        "width": 20 + 7 * gap_x,
+        "height": max(y for _, y in positions.values()) + box_h + 40,
+        "withdraw_sources": [labels[s] for s in withdraw_sources],
+    }
+
+
+def _border(cx, cy, tx, ty, w, h):
+    """Where the line from a box's centre towards (tx, ty) leaves the box."""
+    dx, dy = tx - cx, ty - cy
+    if dx == 0 and dy == 0:
+        return cx, cy
+    scale = min(
+        (w / 2) / abs(dx) if dx else float("inf"), (h / 2) / abs(dy) if dy else float("inf")
+    )
+    return cx + dx * scale, cy + dy * scale
+
+
+def help_page(request):
+    """How the procedure works, with the state machine drawn from the code."""
+    edges = state_machine_edges()
+    by_name = {}
+    for source, target, name in edges:
+        by_name.setdefault(name, {"sources": set(), "targets": set()})
+        by_name[name]["sources"].add(source)
+        by_name[name]["targets"].add(target)
+    table = [
+        {
+            "name": name,
+            "label": TRANSITION_LABELS.get(name, name),
+            "sources": sorted(v["sources"]),
+            "targets": sorted(v["targets"]),
+        }
+        for name, v in by_name.items()
+    ]
+    order = {name: i for i, name in enumerate(TRANSITION_LABELS)}
+    table.sort(key=lambda row: order.get(row["name"], 99))
+    return render(
+        request,
+        "web/help.html",
+        {"svg": state_machine_svg(), "table": table, "counts": Counter(e[0] for e in edges)},
+    )
