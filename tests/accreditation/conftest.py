@@ -4,7 +4,7 @@ import io
 
 import pytest
 from pypdf import PdfWriter
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory, pdf_bytes
@@ -24,10 +24,21 @@ def token_client(user):
 
 
 def javascript_pdf():
-    """A parseable PDF whose catalog runs JavaScript when opened."""
+    """A parseable PDF whose document-level name tree runs JavaScript when opened."""
     writer = PdfWriter()
     writer.add_blank_page(width=200, height=200)
-    writer.add_js("app.alert('hello');")
+    action = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert('hello');"),
+            }
+        )
+    )
+    tree = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("a"), action])})
+    writer._root_object[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/JavaScript"): writer._add_object(tree)}
+    )
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
