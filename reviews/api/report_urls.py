@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+"""Report API under /api/v1/ (contract: DESIGN section 4)."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import report_views as views
+
+urlpatterns = [
+    path(
+        "applications/<int:pk>/reports/",
+        views.ApplicationReportsView.as_view(),
+        name="api-application-reports",
+    ),
+    path("reports/<int:pk>/", views.ReportDetailView.as_view(), name="api-report-detail"),
+    path("reports/<int:pk>/pdf/", views.ReportPDFView.as_view(), name="report-pdf"),
+    path("reports/<int:pk>/retry/", views.ReportRetryView.as_view(), name="api-report-retry"),
+]
