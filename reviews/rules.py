@@ -6,6 +6,7 @@ Imported by `ReviewsConfig.ready()`; `accreditation` never imports this module.
 """
 
 from accreditation import workflow
+from accreditation.api.extensions import register_application_field
 from core.errors import Unmet
 
 from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders with beat)
@@ -166,12 +167,4 @@ def panel_field(application, request):
     ]
 
 
-def _register_panel_field():
-    try:
-        from accreditation.api.extensions import register_application_field
-    except ImportError:  # the workflow API is not there yet: the field stays []
-        return
-    register_application_field("panel", panel_field, prefetch=(selectors.panel_prefetch(),))
-
-
-_register_panel_field()
+register_application_field("panel", panel_field, prefetch=(selectors.panel_prefetch(),))
