@@ -103,5 +103,6 @@ def sign(payload):
 def jwks():
     """Every key's public half (old keys stay published after rotation)."""
     if not SigningKey.objects.exists():
+        _cache.update(key=None, loaded=0.0)
         active_key()
     return {"keys": [k.public_jwk for k in SigningKey.objects.order_by("created_at", "id")]}

@@ -158,7 +158,12 @@ def history(db):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters live in the cache: every test starts with a clean slate."""
+    """Throttle counters live in the cache and the signing key in a per-process cache:
+    every test starts with a clean slate (its database starts without keys)."""
+    from registry import signing
+
     cache.clear()
+    signing._cache.update(key=None, loaded=0.0)
     yield
     cache.clear()
+    signing._cache.update(key=None, loaded=0.0)

@@ -1,0 +1,172 @@
+"""The change feed and the projection: read from 0 on, idempotent, rebuildable."""
+
+import pytest
+from django.core.management import call_command
+
+from accreditation.models import Decision
+from accreditation.services import application_transition
+from registry.models import RegistryEvent, RegistryProvider
+from registry.services import registry_sync
+from tests.registry.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+def read_feed(api):
+    events, after = [], 0
+    for _ in range(100):
+        response = api.get("/api/v1/registry/changes/", {"after": after})
+        assert response.status_code == 200
+        body = response.json()
+        if not body["events"]:
+            assert body["next"] == after
+            return events
+        events.extend(body["events"])
+        after = body["next"]
+    raise AssertionError("the feed never ended")
+
+
+def build(history):
+    a = history.provider(name="Alpha", identifier="alpha.example.org")
+    b = history.provider(name="Beta", identifier="beta.example.org")
+    course = history.course(b)
+    _, _, acc = history.decide(a, when=day("2025-01-10"))
+    history.change(acc, "suspend", when=day("2025-02-10"))
+    history.change(acc, "reinstate", when=day("2025-03-10"))
+    history.decide(b, name="reject", when=day("2025-01-20"))
+    _, _, course_acc = history.decide(b, course=course, when=day("2025-04-01"))
+    history.change(course_acc, "revoke", when=day("2025-05-01"))
+    return a, b, acc, course_acc
+
+
+def snapshot():
+    events = list(
+        RegistryEvent.objects.order_by("seq").values_list(
+            "seq", "at", "type", "provider_id", "accreditation_id", "status", "source"
+        )
+    )
+    providers = list(
+        RegistryProvider.objects.order_by("pk").values_list(
+            "pk", "status", "accreditations", "decisions", "courses", "facets"
+        )
+    )
+    return events, providers
+
+
+def test_feed_from_zero_lists_every_event_in_order(api, history):
+    a, b, acc, course_acc = build(history)
+    history.publish()
+    events = read_feed(api)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [(e["type"], e["provider"], e["accreditation"], e["status"]) for e in events] == [
+        ("decision", a.pk, acc.pk, None),
+        ("create", a.pk, acc.pk, "active"),
+        ("decision", b.pk, None, None),
+        ("suspend", a.pk, acc.pk, "suspended"),
+        ("reinstate", a.pk, acc.pk, "active"),
+        ("decision", b.pk, course_acc.pk, None),
+        ("create", b.pk, course_acc.pk, "active"),
+        ("revoke", b.pk, course_acc.pk, "revoked"),
+    ]
+    assert set(events[0]) == {"seq", "at", "type", "provider", "accreditation", "status"}
+
+
+def test_negative_decision_is_a_decision_event_without_accreditation(api, history):
+    provider = history.provider()
+    history.decide(provider, name="reject")
+    history.publish()
+    (event,) = read_feed(api)
+    assert (event["type"], event["accreditation"], event["status"]) == ("decision", None, None)
+
+
+def test_reading_on_from_next_sees_only_new_events(api, history):
+    a, *_ = build(history)
+    history.publish()
+    seen = read_feed(api)
+    last = seen[-1]["seq"]
+    _, _, acc2 = history.decide(a)
+    history.publish()
+    body = api.get("/api/v1/registry/changes/", {"after": last}).json()
+    assert [e["seq"] for e in body["events"]] == [last + 1, last + 2]
+    assert body["next"] == last + 2
+
+
+def test_sync_twice_is_a_no_op(history):
+    build(history)
+    first = registry_sync()
+    before = snapshot()
+    assert first == 8
+    assert registry_sync() == 0
+    assert snapshot() == before
+
+
+def test_rebuild_command_gives_the_same_state(api, history):
+    build(history)
+    history.publish()
+    before = snapshot()
+    feed_before = read_feed(api)
+    call_command("registry_rebuild", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert snapshot() == before
+    assert read_feed(api) == feed_before
+
+
+def test_incremental_publication_equals_rebuild(api, history):
+    """Publishing after each step gives the same events as replaying at the end."""
+    a = history.provider(name="Alpha", identifier="alpha.example.org")
+    _, _, acc = history.decide(a, when=day("2025-01-10"))
+    history.publish()
+    history.change(acc, "suspend", when=day("2025-02-10"))
+    history.publish()
+    history.change(acc, "revoke", when=day("2025-03-10"))
+    history.publish()
+    incremental = snapshot()
+    call_command("registry_rebuild", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert snapshot() == incremental
+
+
+def test_feed_rejects_a_malformed_after(api, history):
+    for bad in ("-1", "abc", "1.5"):
+        response = api.get("/api/v1/registry/changes/", {"after": bad})
+        assert response.status_code == 400
+        assert "after" in response.json()
+
+
+def test_upheld_appeal_keeps_the_annulled_decision_in_history(api, history):
+    provider = history.provider()
+    application, decision, acc = history.decide(provider, name="accredit_with_conditions")
+    provider_user = history.decider.__class__.objects.create(username="prov-admin")
+    from accreditation.models import ProviderMembership
+
+    ProviderMembership.objects.create(user=provider_user, provider=provider)
+    application_transition(
+        application=application, name="appeal", actor=provider_user, data={"grounds": "Unfair."}
+    )
+    application_transition(application=application, name="uphold_appeal", actor=history.appeals)
+    history.publish()
+    types = [e["type"] for e in read_feed(api)]
+    assert types == ["decision", "create", "revoke", "annulled"]
+    detail = api.get(f"/api/v1/registry/providers/{provider.pk}/").json()
+    assert detail["decisions"][0]["annulled"] is True
+    assert detail["accreditations"][0]["status"] == "revoked"
+    assert Decision.objects.get(pk=decision.pk).annulled_at is not None
+
+
+def test_publication_follows_a_decision_after_commit(history, django_capture_on_commit_callbacks):
+    """The receivers schedule the sync task after commit (eager in tests)."""
+    provider = history.provider()
+    with django_capture_on_commit_callbacks(execute=True):
+        history.decide(provider, name="reject")
+    assert RegistryEvent.objects.filter(provider=provider, type="decision").count() == 1
+    _, _, acc = history.decide(provider)
+    with django_capture_on_commit_callbacks(execute=True):
+        history.change(acc, "suspend")
+    assert RegistryEvent.objects.filter(accreditation_id=acc.pk, type="suspend").exists()
+    assert RegistryProvider.objects.get(pk=provider.pk).status == "suspended"
+
+
+def test_beat_sweep_is_scheduled_every_minute():
+    from config.celery import app
+    from registry import tasks
+
+    entry = app.conf.beat_schedule[tasks.SWEEP]
+    assert entry["task"] == "registry.sync" and entry["schedule"] == 60.0

@@ -1,0 +1,97 @@
+"""Anonymous access, throttling per client, caching headers and conditional GET."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.registry.conftest import day
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def published(history):
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    return provider
+
+
+def test_anonymous_needs_no_csrf_or_auth(published):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert client.get("/api/v1/registry/providers/").status_code == 200
+    assert (
+        client.get("/api/v1/registry/verify/?identifier=schac:uni.example.org").status_code == 200
+    )
+
+
+def test_throttle_answers_429_with_retry_after(api, published, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"registry": "3/minute"},
+    }
+    cache.clear()
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
+    assert [api.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get(url)
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert api.get("/api/v1/registry/providers/").status_code == 429
+    export = api.get("/api/v1/registry/export/?format=csv")
+    assert export.status_code == 429 and int(export["Retry-After"]) >= 1
+
+
+def test_throttle_is_per_client(api, published, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"registry": "2/minute"},
+    }
+    cache.clear()
+    url = "/api/v1/registry/providers/"
+    for _ in range(2):
+        api.get(url, REMOTE_ADDR="10.0.0.1")
+    assert api.get(url, REMOTE_ADDR="10.0.0.1").status_code == 429
+    assert api.get(url, REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/registry/providers/", "/api/v1/registry/changes/?after=0", "/.well-known/jwks.json"],
+)
+def test_etag_and_conditional_get(api, published, url):
+    first = api.get(url)
+    assert first.status_code == 200
+    assert "max-age" in first["Cache-Control"]
+    etag = first["ETag"]
+    again = api.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b""
+    assert api.get(url, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+
+
+def test_detail_has_last_modified_and_etag_changes_with_a_new_event(api, history, published):
+    url = f"/api/v1/registry/providers/{published.pk}/"
+    first = api.get(url)
+    assert first["Last-Modified"] and first["ETag"]
+    assert api.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+    history.decide(published, name="reject")
+    history.publish()
+    changed = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    listing = api.get("/api/v1/registry/providers/")
+    assert listing["Last-Modified"]
+
+
+def test_verify_is_not_cached_and_varies_on_accept(api, published):
+    response = api.get("/api/v1/registry/verify/?identifier=schac:uni.example.org")
+    assert response["Cache-Control"] == "no-cache"
+    assert "Accept" in response["Vary"]
+
+
+def test_atom_feed_for_people(client, published):
+    response = client.get("/registry/changes.atom")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    text = response.content.decode()
+    assert "Example University: Decision: positive" in text
+    assert "Example University: Accreditation created" in text
