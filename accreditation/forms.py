@@ -30,22 +30,23 @@ def apply_validation_error(form, error):
 
 
 class DescribedForm(forms.Form):
-    """Every field carries `aria-describedby` pointing at its help and error text, so a screen
-    reader announces the error next to the field it belongs to."""
+    """Every field points `aria-describedby` at its help text and, once validated, at its
+    errors, so a screen reader announces the error with the field it belongs to."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
-            bound = self[name]
-            field.widget.attrs.setdefault(
-                "aria-describedby", f"{bound.auto_id}_help {bound.auto_id}_errors"
-            )
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"{self[name].auto_id}_help"
 
-    def full_clean(self):
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        if field in self.fields:
+            attrs = self.fields[field].widget.attrs
+            ids = [i for i in attrs.get("aria-describedby", "").split() if i]
+            ids.append(f"{self[field].auto_id}_errors")
+            attrs["aria-describedby"] = " ".join(dict.fromkeys(ids))
+            attrs["aria-invalid"] = "true"
 
 
 # --------------------------------------------------------------------------- provider
@@ -267,7 +268,6 @@ class SelfAssessmentForm(DescribedForm):
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].choices = [(str(d.pk), d.display_name) for d in documents]
-        self.fields["evidence"].widget.attrs.pop("aria-describedby", None)
 
     def evidence_ids(self):
         return [int(v) for v in self.cleaned_data.get("evidence") or []]
@@ -296,7 +296,6 @@ class AnswerForm(DescribedForm):
         super().__init__(*args, **kwargs)
         docs = application.documents.all() if application is not None else []
         self.fields["documents"].choices = [(str(d.pk), d.display_name) for d in docs]
-        self.fields["documents"].widget.attrs.pop("aria-describedby", None)
 
     def transition_data(self):
         return {
