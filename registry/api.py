@@ -24,6 +24,7 @@ from core import reference
 
 from . import services, signing
 from .models import RegistryEvent, RegistryProvider
+from .schema import changes_schema, detail_schema, list_schema, verify_schema
 
 STATUSES = ("active", "suspended", "revoked", "expired", "none")
 DEFAULT_RATE = "300/minute"
@@ -114,6 +115,7 @@ class VerifyView(PublicAPIView):
 
     renderer_classes = [renderers.JSONRenderer, JoseRenderer]
 
+    @verify_schema
     def get(self, request):
         params = request.query_params
         raw = params.get("identifier", "")
@@ -212,6 +214,7 @@ def list_item(entry):
 class ProviderListView(PublicAPIView):
     """Search the registry (cursor-paginated; two queries per page)."""
 
+    @list_schema
     def get(self, request):
         condition = search_filter(request.query_params)
         newest = _newest_event()
@@ -248,6 +251,7 @@ class ProviderDetailView(PublicAPIView):
     """One provider: identifiers, accreditations, approved courses and every decision,
     negative ones included (ESG 2.6). One query."""
 
+    @detail_schema
     def get(self, request, pk):
         entry = RegistryProvider.objects.filter(pk=pk).first()
         if entry is None:
@@ -282,6 +286,7 @@ class ChangesView(PublicAPIView):
 
     max_age = 10
 
+    @changes_schema
     def get(self, request):
         after = request.query_params.get("after", "0").strip() or "0"
         if not after.isdigit() or len(after) > 18:

@@ -1,0 +1,150 @@
+"""OpenAPI descriptions of the public registry's answers (documentation only: the views
+build their JSON directly from the projection, which keeps them fast)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+
+
+class IdentifierSchema(serializers.Serializer):
+    scheme = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ReportLinkSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    sha256 = serializers.CharField()
+
+
+class ConditionSchema(serializers.Serializer):
+    text = serializers.CharField()
+    due_date = serializers.DateField()
+    status = serializers.CharField()
+
+
+class AccreditationSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    scope = serializers.JSONField(help_text='"provider" or the course id')
+    decision = serializers.ChoiceField(["positive", "positive_with_conditions", "negative"])
+    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired"])
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    eqf_levels = serializers.ListField(child=serializers.IntegerField())
+    isced_fields = serializers.ListField(child=serializers.CharField())
+    conditions = ConditionSchema(many=True)
+    report = ReportLinkSchema(allow_null=True)
+
+
+class ProviderRefSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    identifiers = IdentifierSchema(many=True)
+
+
+class VerifySchema(serializers.Serializer):
+    trusted = serializers.BooleanField()
+    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired", "none"])
+    provider = ProviderRefSchema(allow_null=True)
+    accreditation = AccreditationSchema(allow_null=True)
+    as_of = serializers.DateTimeField()
+    checked_at = serializers.DateTimeField()
+
+
+class ProviderItemSchema(ProviderRefSchema):
+    status = serializers.CharField()
+    eqf_levels = serializers.ListField(child=serializers.IntegerField())
+    isced_fields = serializers.ListField(child=serializers.CharField())
+    url = serializers.CharField()
+
+
+class ProviderPageSchema(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProviderItemSchema(many=True)
+
+
+class DecisionSchema(serializers.Serializer):
+    application = serializers.IntegerField()
+    scope = serializers.JSONField()
+    decision = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+    annulled = serializers.BooleanField()
+    report = ReportLinkSchema(allow_null=True)
+
+
+class CourseSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    eqf_level = serializers.IntegerField(allow_null=True)
+    isced_f = serializers.CharField(allow_null=True)
+    status = serializers.CharField()
+    accreditation = serializers.IntegerField()
+
+
+class ProviderDetailSchema(ProviderRefSchema):
+    type = serializers.CharField()
+    website = serializers.CharField()
+    status = serializers.CharField()
+    eqf_levels = serializers.ListField(child=serializers.IntegerField())
+    isced_fields = serializers.ListField(child=serializers.CharField())
+    accreditations = AccreditationSchema(many=True)
+    courses = CourseSchema(many=True)
+    decisions = DecisionSchema(many=True)
+    updated_at = serializers.DateTimeField()
+
+
+class EventSchema(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    provider = serializers.IntegerField()
+    accreditation = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+
+
+class ChangesSchema(serializers.Serializer):
+    events = EventSchema(many=True)
+    next = serializers.IntegerField()
+
+
+BAD = OpenApiResponse(OpenApiTypes.OBJECT, description="Malformed parameter (named in the body)")
+LIMITED = OpenApiResponse(description="Throttled; see Retry-After")
+
+verify_schema = extend_schema(
+    operation_id="registry_verify",
+    summary="Was this provider (course) trusted at a moment?",
+    parameters=[
+        OpenApiParameter("identifier", str, required=True, description="<scheme>:<value>"),
+        OpenApiParameter("course", int, description="Course id"),
+        OpenApiParameter("at", str, description="ISO 8601 date (end of day UTC) or date-time"),
+    ],
+    responses={
+        (200, "application/json"): VerifySchema,
+        (200, "application/jose"): OpenApiResponse(OpenApiTypes.STR, description="Compact JWS"),
+        400: BAD,
+        429: LIMITED,
+    },
+)
+list_schema = extend_schema(
+    operation_id="registry_providers_list",
+    parameters=[
+        OpenApiParameter("q", str),
+        OpenApiParameter("country", str, description="ISO 3166-1 alpha-2"),
+        OpenApiParameter("status", str, enum=["active", "suspended", "revoked", "expired", "none"]),
+        OpenApiParameter("eqf_level", int),
+        OpenApiParameter("isced_f", str, description="ISCED-F 2013 code"),
+        OpenApiParameter("cursor", str),
+        OpenApiParameter("page_size", int),
+    ],
+    responses={200: ProviderPageSchema, 400: BAD, 429: LIMITED},
+)
+detail_schema = extend_schema(
+    operation_id="registry_providers_detail", responses={200: ProviderDetailSchema, 404: None}
+)
+changes_schema = extend_schema(
+    operation_id="registry_changes",
+    parameters=[OpenApiParameter("after", int, description="Last seq read (0: from the start)")],
+    responses={200: ChangesSchema, 400: BAD, 429: LIMITED},
+)
