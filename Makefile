@@ -10,6 +10,9 @@ BIN := $(VENV)/bin
 LOCK ?= requirements/dev.lock
 STAMP := $(VENV)/.installed-$(notdir $(LOCK))
 PORT ?= 8000
+# Links in e-mails point at the demo's own port unless the environment says otherwise.
+MCQA_SITE_URL ?= http://127.0.0.1:$(PORT)
+export MCQA_SITE_URL
 PYTEST_ARGS ?=
 PYTEST_MARKERS ?= not postgres and not redis
 SYSTEM_PACKAGES := chromium poppler-utils qpdf fonts-dejavu-core

@@ -94,8 +94,11 @@ class Supervisor:
             return
         self.stopping = True
         print("\n[demo] stopping web, worker and beat ...", flush=True)
+        # SIGTERM to each leader only: gunicorn's master and Celery's main process stop
+        # their own workers gracefully; the whole group is killed only if they linger.
         for child in self.children.values():
-            self._signal(child, signal.SIGTERM)
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + GRACE_SECONDS
         for child in self.children.values():
             remaining = max(0.1, deadline - time.monotonic())

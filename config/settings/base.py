@@ -191,6 +191,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The worker polls the folder; kombu's default of 1 s lets one task through per
+        # second (prefetch 1, acks late), too slow for the burst a seeded demo queues.
+        "polling_interval": 0.1,
     }
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
