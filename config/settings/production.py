@@ -16,6 +16,7 @@ MIN_SECRET_KEY_LENGTH = 50
 
 DEBUG = False
 MCQA_DEMO_MODE = False
+MCQA_BENCH_VIEWS = False  # the benchmark's baseline view is never mounted in production
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or SECRET_KEY.startswith("insecure"):

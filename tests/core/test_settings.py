@@ -22,6 +22,7 @@ SCRUBBED = (
     "MCQA_ALLOW_INSECURE_KEY",
     "MCQA_DEMO_MODE",
     "MCQA_VAR_DIR",
+    "MCQA_BENCH_VIEWS",
 )
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings as s; "
@@ -30,7 +31,8 @@ PROBE = (
     "'host': s.DATABASES['default'].get('HOST', ''), "
     "'broker': s.CELERY_BROKER_URL, 'backend': s.CELERY_RESULT_BACKEND, "
     "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, "
-    "'demo': s.MCQA_DEMO_MODE, 'secure_cookies': s.SESSION_COOKIE_SECURE}))"
+    "'demo': s.MCQA_DEMO_MODE, 'bench': s.MCQA_BENCH_VIEWS, "
+    "'secure_cookies': s.SESSION_COOKIE_SECURE}))"
 )
 
 
@@ -115,14 +117,15 @@ def test_production_refuses_to_start_without_an_explicit_host_list(tmp_path):
     assert "DJANGO_ALLOWED_HOSTS" in result.stderr
 
 
-def test_production_never_runs_in_debug_or_demo_mode(tmp_path):
+def test_production_never_runs_in_debug_demo_or_benchmark_mode(tmp_path):
     values = probe(
         "config.settings.production",
         tmp_path,
-        **production_env(DJANGO_DEBUG="1", MCQA_DEMO_MODE="1"),
+        **production_env(DJANGO_DEBUG="1", MCQA_DEMO_MODE="1", MCQA_BENCH_VIEWS="1"),
     )
     assert values["debug"] is False
     assert values["demo"] is False
+    assert values["bench"] is False
     assert values["secure_cookies"] is True
 
 
