@@ -40,6 +40,7 @@ from .models import (
     Complaint,
     Condition,
     Course,
+    Decision,
     Document,
     Framework,
     Provider,
@@ -791,7 +792,11 @@ def accreditation_transition_right(*, accreditation, name, actor):
 
 
 def available_accreditation_transitions(*, accreditation, actor):
+    """What `actor` may fire now (status allows it, actor has the right); confirming
+    conditions is offered only on an accreditation granted with conditions."""
     names = {t.name for t in accreditation.get_available_status_transitions()}
+    if accreditation.outcome != Decision.Outcome.POSITIVE_WITH_CONDITIONS:
+        names.discard("confirm_conditions_met")
     return [
         name
         for name in DECISION_BODY_TRANSITIONS
