@@ -48,6 +48,8 @@ _TYPE_ORDER = {
     EventType.REPORT: 4,
 }
 _TRANSITION_TYPES = {"confirm_conditions_met": EventType.CONDITIONS_MET}
+# History rows of each kind projected per transaction (bounded memory on a large replay).
+SYNC_BATCH = 5000
 
 
 def report_url(report_id):
@@ -80,11 +82,24 @@ def _conditions(conditions, met):
     ]
 
 
-def _pending_events():
-    """Every history row not yet projected, as unsaved events, in a stable order."""
+def _pending_events(limit):
+    """History rows not yet projected, as unsaved events in a stable order: at most
+    `limit` rows of each kind, cut where the oldest truncated kind stops, so that the
+    batches, taken one after the other, give the same order as one pass would."""
     events = []
-    decisions = _unprojected(
-        Decision.objects.select_related("application", "application__course"), "decision:"
+    truncated_at = []
+
+    def take(queryset, time_field):
+        rows = list(queryset.order_by(time_field, "id")[:limit])
+        if len(rows) == limit:
+            truncated_at.append(_time_of(rows[-1], time_field))
+        return rows
+
+    decisions = take(
+        _unprojected(
+            Decision.objects.select_related("application", "application__course"), "decision:"
+        ),
+        "decided_at",
     )
     created = dict(
         Accreditation.objects.filter(decision__in=[d.pk for d in decisions]).values_list(
@@ -113,9 +128,12 @@ def _pending_events():
                 source=f"decision:{d.pk}",
             )
         )
-    annulled = _unprojected(
-        Decision.objects.filter(annulled_at__isnull=False).select_related("application"),
-        "annulled:",
+    annulled = take(
+        _unprojected(
+            Decision.objects.filter(annulled_at__isnull=False).select_related("application"),
+            "annulled:",
+        ),
+        "annulled_at",
     )
     for d in annulled:
         events.append(
@@ -132,13 +150,14 @@ def _pending_events():
                 source=f"annulled:{d.pk}",
             )
         )
-    logs = list(
+    logs = take(
         _unprojected(
             AccreditationTransition.objects.select_related(
                 "accreditation", "accreditation__decision", "accreditation__course"
             ),
             "acc-log:",
-        ).order_by("at", "id")
+        ),
+        "at",
     )
     acc_ids = {log.accreditation_id for log in logs}
     conditions = defaultdict(list)
@@ -180,19 +199,22 @@ def _pending_events():
                 source=f"acc-log:{log.pk}",
             )
         )
-    reports = _unprojected(
-        Report.objects.filter(
-            stage=Report.Stage.PUBLISHED, status=Report.Status.READY
-        ).select_related("application"),
-        "report:",
+    reports = take(
+        _unprojected(
+            Report.objects.filter(
+                stage=Report.Stage.PUBLISHED, status=Report.Status.READY
+            ).select_related("application"),
+            "report:",
+        ),
+        "rendered_at",
+    )
+    newest_acc = dict(
+        Accreditation.objects.filter(application_id__in={r.application_id for r in reports})
+        .order_by("created_at", "id")
+        .values_list("application_id", "pk")
     )
     for r in reports:
-        acc_id = (
-            Accreditation.objects.filter(application_id=r.application_id)
-            .order_by("-created_at", "-id")
-            .values_list("pk", flat=True)
-            .first()
-        )
+        acc_id = newest_acc.get(r.application_id)
         events.append(
             RegistryEvent(
                 at=r.rendered_at or r.updated_at,
@@ -216,7 +238,16 @@ def _pending_events():
             int(e.source.split(":")[1]),
         )
     )
+    if truncated_at:
+        cutoff = min(truncated_at)
+        kept = [e for e in events if e.at < cutoff]
+        events = kept or events
     return events
+
+
+def _time_of(row, field):
+    value = getattr(row, field)
+    return value if value is not None else row.updated_at
 
 
 def registry_sync():
@@ -227,17 +258,21 @@ def registry_sync():
     `source` is unique, so a row is projected exactly once. Sequence numbers are given
     in order under the lock, so the change feed never shows a gap that fills in later.
     """
-    with transaction.atomic():
-        _lock()
-        events = _pending_events()
-        if not events:
-            return 0
-        last = RegistryEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-        for offset, event in enumerate(events, start=1):
-            event.seq = last + offset
-        RegistryEvent.objects.bulk_create(events, batch_size=500)
-        refresh_providers({e.provider_id for e in events})
-    return len(events)
+    total = 0
+    while True:
+        with transaction.atomic():
+            _lock()
+            events = _pending_events(SYNC_BATCH)
+            if not events:
+                return total
+            last = RegistryEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            for offset, event in enumerate(events, start=1):
+                event.seq = last + offset
+            RegistryEvent.objects.bulk_create(events, batch_size=1000)
+            ids = sorted({e.provider_id for e in events})
+            for start in range(0, len(ids), 2000):
+                refresh_providers(ids[start : start + 2000])
+        total += len(events)
 
 
 def registry_rebuild():

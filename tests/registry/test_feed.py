@@ -170,3 +170,15 @@ def test_beat_sweep_is_scheduled_every_minute():
 
     entry = app.conf.beat_schedule[tasks.SWEEP]
     assert entry["task"] == "registry.sync" and entry["schedule"] == 60.0
+
+
+def test_small_batches_project_the_same_history(history, monkeypatch):
+    """A long history is replayed in bounded batches with the same order as one pass."""
+    from registry import services
+
+    build(history)
+    history.publish()
+    one_pass = snapshot()
+    monkeypatch.setattr(services, "SYNC_BATCH", 2)
+    assert services.registry_rebuild() == 8
+    assert snapshot() == one_pass
