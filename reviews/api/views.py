@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from accreditation.api.serializers import ErrorSerializer
 from accreditation.models import Provider
 from accreditation.selectors import applications_visible_to
 from core.errors import NotAllowed, NotVisible
@@ -20,10 +21,12 @@ from ..models import ConflictDeclaration, PanelAssignment
 from . import serializers as s
 
 ERRORS = {
-    400: OpenApiResponse(description="Invalid input or unmet requirements (`unmet` lists them)."),
-    403: OpenApiResponse(description="The caller sees the object but lacks the right."),
-    404: OpenApiResponse(description="Not found, or not visible to the caller."),
-    409: OpenApiResponse(description="Not possible in the current state."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="Invalid input or unmet requirements (`unmet` lists them)."
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="The caller sees it but lacks the right."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found, or not visible to the caller."),
+    409: OpenApiResponse(ErrorSerializer, description="Not possible in the current state."),
 }
 
 
@@ -146,17 +149,13 @@ class FindingView(GenericAPIView):
         )
 
 
-class AssignmentListView(GenericAPIView):
+class AssignmentListView(ListAPIView):
     """The caller's own panel seats (a page with `results`)."""
 
     serializer_class = s.AssignmentSerializer
 
     def get_queryset(self):
         return selectors.assignments_for(user=self.request.user)
-
-    def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class AssignmentDetailView(GenericAPIView):
