@@ -76,14 +76,15 @@ def commands(port):
 
 
 class Supervisor:
-    def __init__(self, port):
+    def __init__(self, port, commands_for=commands):
         self.port = port
+        self.commands_for = commands_for
         self.children = {}
         self.stopping = False
 
     def start(self):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.demo"}
-        for name, argv in commands(self.port).items():
+        for name, argv in self.commands_for(self.port).items():
             self.children[name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 argv, cwd=ROOT, env=env, start_new_session=True
             )
