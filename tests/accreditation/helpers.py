@@ -45,10 +45,11 @@ def decided(application, decider, *, state="accredited", conditions=(), valid_un
     Application.objects.filter(pk=application.pk).update(state=state, decided_at=now)
     application.refresh_from_db()
     valid_until = valid_until or now.date() + datetime.timedelta(days=5 * 365)
+    valid_from = min(now.date(), valid_until - datetime.timedelta(days=1))
     decision = Decision.objects.create(
         application=application,
         outcome=outcome,
-        valid_from=now.date() if outcome != "negative" else None,
+        valid_from=valid_from if outcome != "negative" else None,
         valid_until=valid_until if outcome != "negative" else None,
         decided_by=decider,
         decided_at=now,
@@ -61,7 +62,7 @@ def decided(application, decider, *, state="accredited", conditions=(), valid_un
         application=application,
         decision=decision,
         outcome=outcome,
-        valid_from=min(now.date(), valid_until - datetime.timedelta(days=1)),
+        valid_from=valid_from,
         valid_until=valid_until,
     )
     for text, due in conditions:
