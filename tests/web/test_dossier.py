@@ -133,7 +133,7 @@ def test_application_of_another_provider_is_404(as_user, outsider, course_applic
     assert client.post(url).status_code == 404
     course_application.refresh_from_db()
     assert course_application.state == "draft"
-    assert "#%d " % course_application.pk not in client.get("/").content.decode()
+    assert f"#{course_application.pk} " not in client.get("/").content.decode()
 
 
 def test_submit_through_the_confirmation_page(as_user, provider_user, course_application):
