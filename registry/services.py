@@ -8,6 +8,7 @@ was true before it.
 """
 
 import datetime
+import json
 from collections import defaultdict
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accreditation.models import (
     Accreditation,
@@ -454,37 +456,112 @@ def verify(*, scheme, value, course_id=None, at=None):
         "as_of": as_of.isoformat().replace("+00:00", "Z"),
         "checked_at": now.isoformat().replace("+00:00", "Z"),
     }
-    entry = (
-        RegistryProvider.objects.filter(
-            provider__identifiers__scheme=scheme, provider__identifiers__value=value
-        )
-        .only("provider_id", "legal_name", "country", "identifiers")
-        .first()
-    )
+    entry, course, events = _verify_rows(scheme, value, course_id, as_of)
     if entry is None:
         return answer
-    answer["provider"] = provider_public(entry)
-    course = None
-    if course_id is not None:
-        from accreditation.models import Course
-
-        course = (
-            Course.objects.filter(pk=course_id).values("id", "provider_id", "eqf_level", "isced_f")
-        ).first()
-        if course is None:
-            return answer
-    events = list(
-        RegistryEvent.objects.filter(provider_id=entry.provider_id, at__lte=as_of).order_by(
-            "at", "seq"
-        )
-    )
+    answer["provider"] = entry
+    if course_id is not None and course is None:
+        return answer
     accreditations, _ = state_at(events, as_of)
-    acc = deciding_accreditation(accreditations, provider_id=entry.provider_id, course=course)
+    acc = deciding_accreditation(accreditations, provider_id=entry["id"], course=course)
     if acc is not None:
         answer["status"] = acc["status"]
         answer["trusted"] = acc["status"] == "active"
         answer["accreditation"] = public_accreditation(acc)
     return answer
+
+
+class _Row:
+    """An event row read by the verify hot path (the attributes `state_at` uses)."""
+
+    __slots__ = (
+        "seq",
+        "at",
+        "type",
+        "accreditation_id",
+        "status",
+        "application_id",
+        "decision_id",
+        "outcome",
+        "course_id",
+        "eqf_levels",
+        "isced_fields",
+        "valid_from",
+        "valid_until",
+        "data",
+    )
+
+
+_EVENT_COLUMNS = _Row.__slots__
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _datetime(value):
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _verify_rows(scheme, value, course_id, as_of):
+    """The verify hot path in plain SQL (two or three indexed queries, no ORM query
+    building): the provider by identifier, the course, the provider's events to `as_of`."""
+    from accreditation.models import Course, ProviderIdentifier
+
+    rp = RegistryProvider._meta.db_table
+    ident = ProviderIdentifier._meta.db_table
+    events_table = RegistryEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rp.provider_id, rp.legal_name, rp.country, rp.identifiers "  # noqa: S608
+            f"FROM {rp} rp JOIN {ident} i ON i.provider_id = rp.provider_id "
+            f"WHERE i.scheme = %s AND i.value = %s",
+            [scheme, value],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None, None, []
+        entry = {
+            "id": row[0],
+            "legal_name": row[1],
+            "country": row[2],
+            "identifiers": _json(row[3]),
+        }
+        course = None
+        if course_id is not None:
+            cursor.execute(
+                f"SELECT id, provider_id, eqf_level, isced_f FROM {Course._meta.db_table} "  # noqa: S608
+                "WHERE id = %s",
+                [course_id],
+            )
+            found = cursor.fetchone()
+            if found is None:
+                return entry, None, []
+            course = dict(zip(("id", "provider_id", "eqf_level", "isced_f"), found, strict=True))
+        cursor.execute(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM {events_table} "  # noqa: S608
+            "WHERE provider_id = %s AND at <= %s ORDER BY at, seq",
+            [entry["id"], connection.ops.adapt_datetimefield_value(as_of)],
+        )
+        events = []
+        for values in cursor.fetchall():
+            e = _Row()
+            for name, v in zip(_EVENT_COLUMNS, values, strict=True):
+                setattr(e, name, v)
+            e.at = _datetime(e.at)
+            e.valid_from, e.valid_until = _date(e.valid_from), _date(e.valid_until)
+            e.eqf_levels, e.isced_fields = _json(e.eqf_levels), _json(e.isced_fields)
+            e.data = _json(e.data)
+            events.append(e)
+    return entry, course, events
 
 
 # --------------------------------------------------------------------------- provider view

@@ -1,0 +1,482 @@
+"""Registry benchmark: `python -m bench.registry [--providers N] [--seconds S] [--workers W]`.
+
+Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test); it
+creates its own throwaway database `mcqa_bench_registry` beside it and drops it at the
+end. Only 127.0.0.1 is contacted. Steps:
+
+1. Seeds `--providers` providers (default 20,000) with bulk_create: identifiers,
+   courses, institutional and course decisions (10 % negative), accreditations and
+   their status history (some suspended, some revoked); then projects the registry
+   with `registry_sync` (timed).
+2. Starts gunicorn on 127.0.0.1 (gthread workers) and drives 16 concurrent keep-alive
+   connections for `--seconds` per scenario against: a bare constant Django view
+   (`MCQA_BENCH_VIEWS=1`), verify, signed verify (`Accept: application/jose`) and
+   search. Prints req/s and p50/p95/p99 latency of each, and the ratios the goals use.
+3. Adds providers up to 100,000 registry rows and streams the export (CSV and JSON
+   Lines) in this process, measuring the resident memory growth while it streams.
+
+Goals (issue 6): verify ≥ 50 % of the constant view's req/s in the same run and
+p99 ≤ 25 ms; signed ≥ 80 % of unsigned; search p95 ≤ 100 ms; export of 100,000 rows
+with < 50 MB memory growth. Figures are reported, not enforced (the machine decides).
+"""
+
+import argparse
+import asyncio
+import datetime
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "mcqa_bench_registry"
+CONNECTIONS = 16
+EXPORT_ROWS = 100_000
+
+
+def figure(name, value, unit=""):
+    if isinstance(value, float):
+        value = f"{value:.3f}"
+    print(f"BENCH {name} {value} {unit}".rstrip(), flush=True)
+
+
+def rss_mb():
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# --------------------------------------------------------------------------- database
+
+
+def setup(database_url):
+    import dj_database_url
+
+    parsed = dj_database_url.parse(database_url)
+    if "postgresql" not in parsed["ENGINE"]:
+        raise SystemExit("bench.registry needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if parsed.get("HOST") not in ("127.0.0.1", "localhost", "", None):
+        raise SystemExit("bench.registry only talks to 127.0.0.1")
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("MCQA_ALLOW_INSECURE_KEY", "1")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    settings.DATABASES["default"]["TEST"]["NAME"] = BENCH_DB
+    connection.settings_dict["TEST"]["NAME"] = BENCH_DB
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    user = parsed.get("USER") or "postgres"
+    return f"postgres://{user}@127.0.0.1:{parsed.get('PORT') or 5432}/{BENCH_DB}"
+
+
+def teardown():
+    from django.db import connection
+
+    connection.creation.destroy_test_db(BENCH_DB, verbosity=0)
+
+
+WORDS = ["Applied", "Open", "Northern", "Coastal", "Digital", "Green", "Civic", "Maritime"]
+NOUNS = ["Academy", "University", "Institute", "School", "College", "Learning Centre"]
+COUNTRIES = ["NL", "DE", "FR", "BE", "IT", "ES", "PL", "SE", "FI", "PT", "IE", "AT"]
+FIELDS = ["0613", "0413", "0714", "0913", "0231", "0311", "0532", "1015"]
+
+
+def seed(count, start=0, negative_only=False):
+    """Bulk-insert `count` providers with a plausible history (ids from `start`)."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from accreditation.models import (
+        Accreditation,
+        AccreditationTransition,
+        Application,
+        Course,
+        Decision,
+        Framework,
+        Provider,
+        ProviderIdentifier,
+    )
+
+    rng = random.Random(start + 7)
+    decider, _ = User.objects.get_or_create(username="bench-decider")
+    frameworks = {f.code: f for f in Framework.objects.all()}
+    inst_fw = frameworks.get("esg-2015-part1")
+    course_fw = frameworks.get("eu-mc-2022-principles")
+    base = timezone.now() - datetime.timedelta(days=900)
+    batch = 2000
+    for lo in range(start, start + count, batch):
+        hi = min(lo + batch, start + count)
+        providers = Provider.objects.bulk_create(
+            [
+                Provider(
+                    legal_name=f"{WORDS[i % 8]} {NOUNS[i % 6]} {i}",
+                    country=COUNTRIES[i % len(COUNTRIES)],
+                    type="university",
+                    website=f"https://p{i}.example.org",
+                )
+                for i in range(lo, hi)
+            ]
+        )
+        identifiers = [
+            ProviderIdentifier(provider=p, scheme="schac", value=f"p{i}.example.org")
+            for i, p in zip(range(lo, hi), providers, strict=True)
+        ]
+        identifiers += [
+            ProviderIdentifier(provider=p, scheme="erasmus", value=f"X BENCH{i:06d}")
+            for i, p in zip(range(lo, hi), providers, strict=True)
+            if i % 2 == 0
+        ]
+        ProviderIdentifier.objects.bulk_create(identifiers)
+        with_course = [(i, p) for i, p in zip(range(lo, hi), providers, strict=True) if i % 4 == 0]
+        courses = Course.objects.bulk_create(
+            [
+                Course(
+                    provider=p,
+                    title=f"Micro-credential {i}",
+                    learning_outcomes=["Apply the method"],
+                    workload_ects=5,
+                    eqf_level=4 + i % 4,
+                    isced_f=FIELDS[i % len(FIELDS)],
+                    assessment_type="Exam",
+                    participation_form="online",
+                    quality_assurance="Internal",
+                    languages=["en"],
+                )
+                for i, p in with_course
+            ]
+        )
+        cases = [(i, p, None) for i, p in zip(range(lo, hi), providers, strict=True)]
+        if not negative_only:
+            cases += [(i, p, c) for (i, p), c in zip(with_course, courses, strict=True)]
+        applications = Application.objects.bulk_create(
+            [
+                Application(
+                    kind="course" if c else "provider",
+                    provider=p,
+                    course=c,
+                    framework=course_fw if c else inst_fw,
+                    state="rejected" if negative_only or i % 10 == 0 else "accredited",
+                )
+                for i, p, c in cases
+            ]
+        )
+        decisions = []
+        for (i, _p, c), app in zip(cases, applications, strict=True):
+            at = base + datetime.timedelta(seconds=i * 3 + (1 if c else 0))
+            negative = negative_only or i % 10 == 0
+            decisions.append(
+                Decision(
+                    application=app,
+                    outcome="negative" if negative else "positive",
+                    valid_from=None if negative else at.date(),
+                    valid_until=None if negative else at.date().replace(year=at.year + 5),
+                    decided_by=decider,
+                    decided_at=at,
+                )
+            )
+        decisions = Decision.objects.bulk_create(decisions)
+        accs = [
+            Accreditation(
+                provider=app.provider,
+                course=app.course,
+                application=app,
+                decision=d,
+                outcome="positive",
+                valid_from=d.valid_from,
+                valid_until=d.valid_until,
+                eqf_levels=[5, 6] if (i % 3 == 0 and c is None) else [],
+            )
+            for (i, _p, c), app, d in zip(cases, applications, decisions, strict=True)
+            if d.outcome != "negative"
+        ]
+        accs = Accreditation.objects.bulk_create(accs)
+        logs = []
+        for acc in accs:
+            at = acc.decision.decided_at
+            logs.append(
+                AccreditationTransition(
+                    accreditation=acc, transition="create", from_state="", to_state="active", at=at
+                )
+            )
+            roll = rng.random()
+            if roll < 0.05:
+                logs.append(
+                    AccreditationTransition(
+                        accreditation=acc,
+                        transition="suspend",
+                        from_state="active",
+                        to_state="suspended",
+                        at=at + datetime.timedelta(days=200),
+                    )
+                )
+            elif roll < 0.07:
+                logs.append(
+                    AccreditationTransition(
+                        accreditation=acc,
+                        transition="revoke",
+                        from_state="active",
+                        to_state="revoked",
+                        at=at + datetime.timedelta(days=300),
+                    )
+                )
+        AccreditationTransition.objects.bulk_create(logs)
+        # Keep the live status in line with the logs, as the services would have.
+        suspended = [log.accreditation_id for log in logs if log.transition == "suspend"]
+        revoked = [log.accreditation_id for log in logs if log.transition == "revoke"]
+        Accreditation.objects.filter(pk__in=suspended).update(status="suspended")
+        Accreditation.objects.filter(pk__in=revoked).update(status="revoked")
+
+
+# --------------------------------------------------------------------------- load
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(database_url, port, workers):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "MCQA_BENCH_VIEWS": "1",
+        "REGISTRY_THROTTLE_RATE": "100000000/minute",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(  # noqa: S603 - our own server, fixed arguments
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise SystemExit("gunicorn did not start")
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _request(reader, writer, path, accept):
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n".encode("latin-1")
+    )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    close = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"connection" and value.strip().lower() == b"close":
+            close = True
+    if length:
+        await reader.readexactly(length)
+    return status, close
+
+
+async def _client(port, paths, accept, until, latencies, errors):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    rng = random.Random()
+    try:
+        while time.monotonic() < until:
+            path = rng.choice(paths)
+            start = time.perf_counter()
+            status, close = await _request(reader, writer, path, accept)
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                errors.append(status)
+            if close:
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        writer.close()
+
+
+async def _drive(port, paths, accept, seconds):
+    latencies, errors = [], []
+    until = time.monotonic() + seconds
+    await asyncio.gather(
+        *[_client(port, paths, accept, until, latencies, errors) for _ in range(CONNECTIONS)]
+    )
+    return latencies, errors
+
+
+def drive(name, port, paths, seconds, accept="application/json"):
+    asyncio.run(_drive(port, paths, accept, min(1.0, seconds / 4)))  # warm up
+    start = time.perf_counter()
+    latencies, errors = asyncio.run(_drive(port, paths, accept, seconds))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    rps = len(latencies) / elapsed
+    figure(f"registry.{name}.rps", rps, "req/s")
+    figure(f"registry.{name}.p50", q[49] * 1000, "ms")
+    figure(f"registry.{name}.p95", q[94] * 1000, "ms")
+    figure(f"registry.{name}.p99", q[98] * 1000, "ms")
+    if errors:
+        figure(f"registry.{name}.errors", len(errors), f"(statuses {sorted(set(errors))})")
+    return {"rps": rps, "p95": q[94] * 1000, "p99": q[98] * 1000, "errors": len(errors)}
+
+
+def scenarios(providers):
+    from accreditation.models import Course
+
+    rng = random.Random(42)
+    courses = list(Course.objects.values_list("pk", flat=True)[:2000])
+    verify = []
+    for _ in range(2000):
+        i = rng.randrange(providers)
+        path = f"/api/v1/registry/verify/?identifier=schac:p{i}.example.org"
+        roll = rng.random()
+        if roll < 0.3:
+            path += f"&at=202{rng.randrange(4, 6)}-0{rng.randrange(1, 10)}-1{rng.randrange(10)}"
+        elif roll < 0.5 and courses:
+            path += f"&course={rng.choice(courses)}"
+        elif roll < 0.55:
+            path = f"/api/v1/registry/verify/?identifier=schac:unknown{i}.example.org"
+        verify.append(path)
+    search = []
+    for _ in range(500):
+        roll = rng.random()
+        if roll < 0.4:
+            term = f"{rng.choice(WORDS).lower()} {rng.choice(NOUNS).split()[0].lower()}"
+            search.append(f"/api/v1/registry/providers/?q={term.replace(' ', '+')}")
+        elif roll < 0.6:
+            search.append(f"/api/v1/registry/providers/?q=p{rng.randrange(providers)}.example")
+        elif roll < 0.8:
+            search.append(
+                f"/api/v1/registry/providers/?country={rng.choice(COUNTRIES)}&status=active"
+            )
+        else:
+            search.append(
+                f"/api/v1/registry/providers/?eqf_level={rng.randrange(4, 8)}"
+                f"&isced_f={rng.choice(FIELDS)}"
+            )
+    return verify, search
+
+
+# --------------------------------------------------------------------------- export
+
+
+def measure_export():
+    from registry.models import RegistryProvider
+    from registry.views import export_rows
+
+    rows = RegistryProvider.objects.count()
+    figure("registry.export.rows", rows)
+    for fmt in ("csv", "jsonl"):
+        before = rss_mb()
+        peak = before
+        size = 0
+        start = time.perf_counter()
+        for n, chunk in enumerate(export_rows(fmt)):
+            size += len(chunk)
+            if n % 2000 == 0:
+                peak = max(peak, rss_mb())
+        peak = max(peak, rss_mb())
+        elapsed = time.perf_counter() - start
+        figure(f"registry.export.{fmt}.seconds", elapsed, "s")
+        figure(f"registry.export.{fmt}.bytes", size)
+        figure(f"registry.export.{fmt}.memory_growth", peak - before, "MB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--providers", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS)
+    args = parser.parse_args()
+    database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
+    bench_url = setup(database_url)
+    server = None
+    try:
+        from registry.services import registry_sync
+
+        start = time.perf_counter()
+        seed(args.providers)
+        figure("registry.seed.seconds", time.perf_counter() - start, "s")
+        start = time.perf_counter()
+        events = registry_sync()
+        figure("registry.project.seconds", time.perf_counter() - start, "s")
+        figure("registry.project.events", events)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        verify_paths, search_paths = scenarios(args.providers)
+        port = free_port()
+        server = start_gunicorn(bench_url, port, args.workers)
+        base = drive("constant", port, ["/bench/constant/"], args.seconds)
+        verify = drive("verify", port, verify_paths, args.seconds)
+        signed = drive("verify_signed", port, verify_paths, args.seconds, "application/jose")
+        search = drive("search", port, search_paths, args.seconds)
+        stop(server)
+        server = None
+        ratio = verify["rps"] / base["rps"]
+        signed_ratio = signed["rps"] / verify["rps"]
+        figure("registry.verify_vs_constant", ratio * 100, "% (goal >= 50)")
+        figure("registry.verify.p99_goal_met", int(verify["p99"] <= 25), "(p99 <= 25 ms)")
+        figure("registry.signed_vs_unsigned", signed_ratio * 100, "% (goal >= 80)")
+        figure("registry.search.p95_goal_met", int(search["p95"] <= 100), "(p95 <= 100 ms)")
+        extra = args.export_rows - args.providers
+        if extra > 0:
+            start = time.perf_counter()
+            seed(extra, start=args.providers, negative_only=True)
+            registry_sync()
+            figure("registry.export.seed_seconds", time.perf_counter() - start, "s")
+        measure_export()
+    finally:
+        if server is not None:
+            stop(server)
+        from django.db import connections
+
+        connections.close_all()
+        teardown()
+
+
+if __name__ == "__main__":
+    main()
