@@ -24,7 +24,7 @@ from .models import SigningKey
 # Worker processes re-read the active key this often, so a rotation reaches every
 # process quickly without a query per signed answer.
 _CACHE_SECONDS = 30
-_cache = {"key": None, "loaded": 0.0}
+_cache = {"key": None, "loaded": 0.0, "jwks": None, "jwks_loaded": 0.0}
 
 
 def b64url(data):
@@ -66,7 +66,7 @@ def rotate_key():
         key = SigningKey.objects.create(
             kid=kid, public_jwk=jwk, private_key_encrypted=encrypted, active=True
         )
-    _cache.update(key=None, loaded=0.0)
+    _cache.update(key=None, loaded=0.0, jwks=None, jwks_loaded=0.0)
     return key
 
 
@@ -101,8 +101,16 @@ def sign(payload):
 
 
 def jwks():
-    """Every key's public half (old keys stay published after rotation)."""
-    if not SigningKey.objects.exists():
+    """Every key's public half (old keys stay published after rotation). Cached per
+    process like the active key: a rotation shows within the same 30 seconds."""
+    cached = _cache.get("jwks")
+    if cached is not None and time.monotonic() - _cache.get("jwks_loaded", 0.0) < _CACHE_SECONDS:
+        return cached
+    keys = [k.public_jwk for k in SigningKey.objects.order_by("created_at", "id")]
+    if not keys:
         _cache.update(key=None, loaded=0.0)
         active_key()
-    return {"keys": [k.public_jwk for k in SigningKey.objects.order_by("created_at", "id")]}
+        keys = [k.public_jwk for k in SigningKey.objects.order_by("created_at", "id")]
+    result = {"keys": keys}
+    _cache.update(jwks=result, jwks_loaded=time.monotonic())
+    return result

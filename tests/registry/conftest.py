@@ -163,7 +163,7 @@ def _clear_cache():
     from registry import signing
 
     cache.clear()
-    signing._cache.update(key=None, loaded=0.0)
+    signing._cache.update(key=None, loaded=0.0, jwks=None)
     yield
     cache.clear()
-    signing._cache.update(key=None, loaded=0.0)
+    signing._cache.update(key=None, loaded=0.0, jwks=None)

@@ -88,7 +88,7 @@ def test_private_key_is_unusable_without_the_secret(history, settings):
 
     signing.active_key()
     settings.REGISTRY_KEY_SECRET = "another secret"
-    signing._cache.update(key=None, loaded=0.0)
+    signing._cache.update(key=None, loaded=0.0, jwks=None)
     with pytest.raises(InvalidToken):
         signing.active_key()
-    signing._cache.update(key=None, loaded=0.0)
+    signing._cache.update(key=None, loaded=0.0, jwks=None)
