@@ -90,7 +90,10 @@ class RegistryProvider(models.Model):
     courses = models.JSONField(default=list, blank=True)
     decisions = models.JSONField(default=list, blank=True)
     last_seq = models.PositiveBigIntegerField(default=0)
-    updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="Time of the newest event (Last-Modified).")
+    refreshed_at = models.DateTimeField(
+        null=True, help_text="When the row was last rebuilt (profile edits are caught up)."
+    )
 
     class Meta:
         ordering = ["legal_name", "provider_id"]

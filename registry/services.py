@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -266,6 +266,7 @@ def registry_sync():
             _lock()
             events = _pending_events(SYNC_BATCH)
             if not events:
+                _catch_up_profiles()
                 return total
             last = RegistryEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
             for offset, event in enumerate(events, start=1):
@@ -275,6 +276,17 @@ def registry_sync():
             for start in range(0, len(ids), 2000):
                 refresh_providers(ids[start : start + 2000])
         total += len(events)
+
+
+def _catch_up_profiles():
+    """Providers whose name, country or identifiers changed after their row was built
+    are rebuilt too (a profile edit is not a registry event, but the registry shows it)."""
+    stale = list(
+        RegistryProvider.objects.filter(provider__updated_at__gt=F("refreshed_at")).values_list(
+            "provider_id", flat=True
+        )[:2000]
+    )
+    refresh_providers(stale)
 
 
 def registry_rebuild():
@@ -661,6 +673,7 @@ def refresh_providers(provider_ids):
                 decisions=sorted(decisions, key=lambda d: d["decided_at"], reverse=True),
                 last_seq=max((e.seq for e in evs), default=0),
                 updated_at=max((e.at for e in evs), default=now),
+                refreshed_at=now,
             )
         )
     RegistryProvider.objects.filter(pk__in=[r.provider_id for r in rows]).delete()

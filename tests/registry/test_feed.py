@@ -182,3 +182,17 @@ def test_small_batches_project_the_same_history(history, monkeypatch):
     monkeypatch.setattr(services, "SYNC_BATCH", 2)
     assert services.registry_rebuild() == 8
     assert snapshot() == one_pass
+
+
+def test_profile_edits_reach_the_registry_on_the_next_sweep(api, history):
+    from accreditation.models import Provider
+
+    provider = history.provider(name="Old Name")
+    history.decide(provider, name="reject")
+    history.publish()
+    p = Provider.objects.get(pk=provider.pk)
+    p.legal_name = "New Name"
+    p.save()
+    assert registry_sync() == 0
+    detail = api.get(f"/api/v1/registry/providers/{provider.pk}/").json()
+    assert detail["legal_name"] == "New Name"
