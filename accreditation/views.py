@@ -680,20 +680,20 @@ def transition(request, pk, name):
 
 
 STATE_LAYOUT = {
-    # state: (column, row) in the drawing; columns follow the procedure left to right.
-    "draft": (0, 0),
-    "returned": (0, 2),
-    "submitted": (1, 0),
-    "screening": (2, 0),
-    "in_review": (3, 0),
-    "clarification_requested": (3, 2),
-    "factual_check": (4, 0),
-    "decision_pending": (5, 0),
-    "accredited": (6, 0),
-    "conditionally_accredited": (6, 1),
-    "rejected": (6, 2),
-    "appealed": (5, 2),
-    "withdrawn": (2, 3),
+    # state: (column, row) of the drawing; the procedure runs top to bottom in column 1.
+    "draft": (1, 0),
+    "returned": (0, 1),
+    "submitted": (1, 1),
+    "screening": (1, 2),
+    "in_review": (1, 3),
+    "clarification_requested": (2, 3),
+    "withdrawn": (0, 4),
+    "factual_check": (1, 4),
+    "decision_pending": (1, 5),
+    "appealed": (3, 5),
+    "accredited": (0, 6),
+    "conditionally_accredited": (1, 6),
+    "rejected": (2, 6),
 }
 
 
@@ -714,45 +714,53 @@ def state_machine_edges():
 
 
 def state_machine_svg():
-    """The application state machine as SVG data: boxes per state and one arrow per
-    transition; edges sharing a source and target are merged into one labelled arrow."""
-    gap_x, gap_y, box_w, box_h = 175, 95, 150, 34
-    positions = {}
+    """The application state machine as SVG data: a box per state and one arrow per
+    (source, target) pair labelled with its transitions; a pair of opposite arrows is bent
+    apart so both stay readable. Positions come from STATE_LAYOUT; a state added to the
+    model later is drawn in an extra row rather than left out."""
+    gap_x, gap_y, box_w, box_h, margin = 260, 80, 170, 34, 20
     labels = dict(ApplicationState.choices)
-    fallback_row = 4
+    layout = dict(STATE_LAYOUT)
+    extra_row = max(row for _, row in layout.values()) + 1
     for value, _label in ApplicationState.choices:
-        if value not in STATE_LAYOUT:
-            STATE_LAYOUT[value] = (0, fallback_row)
-            fallback_row += 1
-        col, row = STATE_LAYOUT[value]
-        positions[value] = (20 + col * gap_x, 30 + row * gap_y)
+        if value not in layout:
+            layout[value] = (0, extra_row)
+            extra_row += 1
+    # The decisions' row sits a little lower: the appeal arrows run between it and the row above.
+    positions = {
+        value: (margin + col * gap_x, margin + row * gap_y + (50 if row >= 6 else 0))
+        for value, (col, row) in layout.items()
+    }
     merged = {}
     for source, target, name in state_machine_edges():
         merged.setdefault((source, target), []).append(name)
     edges = []
-    withdraw_sources = sorted(s for (s, t), names in merged.items() if t == "withdrawn")
     for (source, target), names in sorted(merged.items()):
         if target == "withdrawn":
             continue
-        x1, y1 = positions[source]
-        x2, y2 = positions[target]
+        (x1, y1), (x2, y2) = positions[source], positions[target]
         cx1, cy1 = x1 + box_w / 2, y1 + box_h / 2
         cx2, cy2 = x2 + box_w / 2, y2 + box_h / 2
-        # Start and end on the box borders, bending reverse edges so they do not overlap.
         sx, sy = _border(cx1, cy1, cx2, cy2, box_w, box_h)
         ex, ey = _border(cx2, cy2, cx1, cy1, box_w, box_h)
-        reverse = (target, source) in merged
-        bend = 18 if reverse else 0
-        mx, my = (sx + ex) / 2, (sy + ey) / 2
+        bend = 22 if (target, source) in merged else 0
         dx, dy = ex - sx, ey - sy
         length = max((dx * dx + dy * dy) ** 0.5, 1)
-        qx, qy = mx - dy / length * bend, my + dx / length * bend
+        ox, oy = -dy / length * bend, dx / length * bend
+        qx, qy = (sx + ex) / 2 + ox, (sy + ey) / 2 + oy
+        if abs(dy) >= abs(dx):  # mostly vertical: the label beside the arrow
+            anchor = "end" if ox < 0 else "start"
+            lx, ly = (qx - 6 if ox < 0 else qx + 6), qy + 4
+        else:  # mostly horizontal: the label above (or below, when bent down)
+            anchor = "middle"
+            lx, ly = qx, (qy + 14 if oy > 0 else qy - 6)
         edges.append(
             {
                 "d": f"M{sx:.0f},{sy:.0f} Q{qx:.0f},{qy:.0f} {ex:.0f},{ey:.0f}",
                 "label": ", ".join(sorted(names)),
-                "lx": qx,
-                "ly": qy - 4,
+                "lx": round(lx),
+                "ly": round(ly),
+                "anchor": anchor,
             }
         )
     states = [
@@ -766,13 +774,14 @@ def state_machine_svg():
         }
         for v, _ in ApplicationState.choices
     ]
+    withdraw_sources = sorted(s for (s, t) in merged if t == "withdrawn")
     return {
         "states": states,
         "edges": edges,
         "box_w": box_w,
         "box_h": box_h,
-        "width": 20 + 7 * gap_x,
-        "height": max(y for _, y in positions.values()) + box_h + 40,
+        "width": 2 * margin + max(x for x, _ in positions.values()) + box_w - margin,
+        "height": 2 * margin + max(y for _, y in positions.values()) + box_h - margin,
         "withdraw_sources": [labels[s] for s in withdraw_sources],
     }
 
