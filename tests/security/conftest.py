@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.base import ContentFile
+from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from rest_framework.authtoken.models import Token
@@ -103,6 +104,13 @@ class World:
     def client(self, role):
         return api_client(self.user(role))
 
+    def page_client(self, role):
+        """A browser: session login (CSRF checks are tested on their own)."""
+        client = Client()
+        if self.user(role) is not None:
+            client.force_login(self.user(role))
+        return client
+
     # ----------------------------------------------------------------- states
 
     def set_state(self, state):
@@ -190,6 +198,9 @@ class World:
                 actor=self.user("decision_body"),
             )
         self.report = ready_report(self.application, Report.Stage.PUBLISHED)
+        from registry.services import registry_sync
+
+        registry_sync()  # the projection the after-commit task and the sweep keep current
 
     def _prepare_accredited(self):
         self._decide("positive", "accredited")
@@ -219,6 +230,17 @@ class World:
     def _prepare_draft_report(self):
         self._prepare_in_review()
         self.report = ready_report(self.application, Report.Stage.DRAFT)
+
+    def _prepare_failed_report(self):
+        self._prepare_in_review()
+        self.report = Report.objects.create(
+            application=self.application,
+            stage=Report.Stage.DRAFT,
+            version=1,
+            status=Report.Status.FAILED,
+            error="RuntimeError: renderer crashed",
+            attempts=1,
+        )
 
     def _prepare_invited(self):
         """`reviewer_off` is invited (not yet accepted) to the panel of provider A's case."""

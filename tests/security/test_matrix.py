@@ -55,6 +55,8 @@ def send(client, row, values):
     if row.method == "GET":
         return method(path)
     body = fill(row.body or {}, values)
+    if row.page:
+        return method(path, body)
     if row.multipart:
         return method(path, body, format="multipart")
     return method(path, json.dumps(body), content_type="application/json")
@@ -71,13 +73,16 @@ def test_matrix(world, row, role):
     before = world.snapshot()
     transitions_before = ApplicationTransition.objects.count()
 
-    response = send(world.client(role), row, values)
+    client = world.page_client(role) if row.page else world.client(role)
+    response = send(client, row, values)
 
     expected = row.expect[role]
     assert response.status_code == expected, (
         f"{row.method} {row.path} as {role}: expected {expected}, "
         f"got {response.status_code}: {response.content[:300]!r}"
     )
+    if expected == 302 and role == "anonymous":
+        assert response["Location"].startswith("/accounts/login/")
     if expected == 401:
         assert response.headers.get("WWW-Authenticate", "").startswith("Token")
     if expected >= 400:
