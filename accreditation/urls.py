@@ -68,5 +68,10 @@ urlpatterns = [
         name="application-transition",
     ),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
+    path(
+        "accreditations/<int:pk>/transitions/<slug:name>/",
+        views.accreditation_transition,
+        name="accreditation-transition",
+    ),
     path("deadlines/", views.deadlines, name="deadlines"),
 ]

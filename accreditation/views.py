@@ -452,6 +452,14 @@ def application_context(request, application):
     )
     decisions = list(application.decisions.select_related("decided_by"))
     accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
+    for accreditation in accreditations:
+        accreditation.actions = [
+            (name, ACCREDITATION_LABELS[name])
+            for name in services.available_accreditation_transitions(
+                accreditation=accreditation, actor=user
+            )
+            if name in ACCREDITATION_LABELS
+        ]
     transitions = services.available_transitions(application=application, actor=user)
     application.overdue = bool(application.due_at and application.due_at < _now())
     return {
@@ -656,6 +664,13 @@ def transition(request, pk, name):
     }
     if request.method == "GET":
         return render(request, "web/transition_confirm.html", context)
+    if conditions is not None and "add_condition" in request.POST:
+        # Another condition row, without JavaScript: the same form again, one row longer.
+        data = request.POST.copy()
+        data["conditions-TOTAL_FORMS"] = str(conditions.total_form_count() + 1)
+        context["form"] = _transition_form(name, application, data)
+        context["conditions"] = f.ConditionFormSet(data, prefix="conditions")
+        return render(request, "web/transition_confirm.html", context)
     valid = form.is_valid() and (conditions is None or conditions.is_valid())
     if not valid:
         return render(request, "web/transition_confirm.html", context, status=400)
@@ -674,6 +689,58 @@ def transition(request, pk, name):
         return render_domain_error(request, error, back=application.get_absolute_url())
     messages.success(request, f"Done: {TRANSITION_LABELS[name].lower()}.")
     return redirect(application)
+
+
+# --------------------------------------------------------------------------- accreditations
+
+ACCREDITATION_LABELS = {
+    "suspend": "Suspend the accreditation",
+    "reinstate": "Reinstate the accreditation",
+    "revoke": "Revoke the accreditation",
+    "confirm_conditions_met": "Confirm that the conditions are met",
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def accreditation_transition(request, pk, name):
+    """Confirm and fire a change of an accreditation's status (decision body), through the
+    same service as the API; refusals are shown with their status and unmet items."""
+    accreditation = get_object_or_404(
+        selectors.accreditations_visible_to(user=request.user).select_related(
+            "provider", "course", "application"
+        ),
+        pk=pk,
+    )
+    if name not in ACCREDITATION_LABELS:
+        raise Http404
+    application = accreditation.application
+    form = f.CommentForm(request.POST if request.method == "POST" else None)
+    context = {
+        "accreditation": accreditation,
+        "application": application,
+        "name": name,
+        "label": ACCREDITATION_LABELS[name],
+        "form": form,
+        "unmet": [],
+        "dangerous": name in ("suspend", "revoke"),
+    }
+    if request.method == "GET":
+        return render(request, "web/accreditation_confirm.html", context)
+    if not form.is_valid():
+        return render(request, "web/accreditation_confirm.html", context, status=400)
+    try:
+        services.accreditation_transition(
+            accreditation=accreditation, name=name, actor=request.user, data=form.cleaned_data
+        )
+    except GuardFailed as error:
+        context["unmet"] = error.unmet
+        context["detail"] = error.detail
+        return render(request, "web/accreditation_confirm.html", context, status=400)
+    except DomainError as error:
+        return render_domain_error(request, error, back=application.get_absolute_url())
+    messages.success(request, f"Done: {ACCREDITATION_LABELS[name].lower()}.")
+    return redirect(reverse("application-detail", args=[application.pk]) + "#decision")
 
 
 # --------------------------------------------------------------------------- help

@@ -207,3 +207,58 @@ def test_overdue_cases_are_marked(as_user, coordinator, decision_pending):
     assert "Overdue (1)" in html and 'class="overdue"' in html
     filtered = as_user(coordinator).get(reverse("application-list"), {"overdue": "on"})
     assert decision_pending.get_absolute_url() in filtered.content.decode()
+
+
+def test_another_condition_row_without_javascript(as_user, decider, decision_pending):
+    data = {
+        "rationale": "Kept while adding a row.",
+        "conditions-TOTAL_FORMS": "3",
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-0-text": "First condition",
+        "conditions-0-due_date": "",
+        "add_condition": "1",
+    }
+    response = as_user(decider).post(url(decision_pending, "accredit_with_conditions"), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="conditions-3-text"' in html and "First condition" in html
+    assert "Kept while adding a row." in html
+    decision_pending.refresh_from_db()
+    assert decision_pending.state == "decision_pending"
+
+
+def accredited(as_user, decider, application):
+    as_user(decider).post(url(application, "accredit"), {"valid_until": "", "rationale": ""})
+    return Accreditation.objects.get(application=application)
+
+
+def test_decision_body_suspends_with_a_reason(as_user, decider, decision_pending):
+    accreditation = accredited(as_user, decider, decision_pending)
+    client = as_user(decider)
+    page = client.get(decision_pending.get_absolute_url()).content.decode()
+    assert 'data-accreditation-transition="suspend"' in page
+    assert 'data-accreditation-transition="reinstate"' not in page
+    target = reverse("accreditation-transition", args=[accreditation.pk, "suspend"])
+    response = client.post(target, {"comment": ""})
+    assert response.status_code == 400
+    assert 'data-code="missing_field:comment"' in response.content.decode()
+    accreditation.refresh_from_db()
+    assert accreditation.status == "active"
+    response = client.post(target, {"comment": "Overdue condition."})
+    assert response.status_code == 302
+    accreditation.refresh_from_db()
+    assert accreditation.status == "suspended"
+
+
+def test_provider_cannot_suspend_its_accreditation(
+    as_user, decider, provider_user, decision_pending, reviewers
+):
+    accreditation = accredited(as_user, decider, decision_pending)
+    client = as_user(provider_user)
+    page = client.get(decision_pending.get_absolute_url()).content.decode()
+    assert "data-accreditation-transition" not in page
+    target = reverse("accreditation-transition", args=[accreditation.pk, "revoke"])
+    assert client.post(target, {"comment": "x"}).status_code == 403
+    assert as_user(reviewers["member"]).post(target, {"comment": "x"}).status_code == 404
+    accreditation.refresh_from_db()
+    assert accreditation.status == "active"
