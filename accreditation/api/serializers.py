@@ -361,14 +361,14 @@ class TransitionLogSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UnmetSerializer(serializers.Serializer):
+class WorkflowUnmetSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class WorkflowErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    unmet = UnmetSerializer(many=True, required=False)
+    unmet = WorkflowUnmetSerializer(many=True, required=False)
 
 
 # --------------------------------------------------------------------------- accreditations
@@ -448,3 +448,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
         model = Complaint
         fields = ["id", "application", "text", "status", "lodged_at"]
         read_only_fields = fields
+
+
+# The name other apps import (reviews' API answers with the same error shape).
+ErrorSerializer = WorkflowErrorSerializer
+UnmetSerializer = WorkflowUnmetSerializer

@@ -37,10 +37,10 @@ from . import extensions
 from . import serializers as s
 
 ERRORS = {
-    400: OpenApiResponse(s.ErrorSerializer, description="invalid input or unmet guard"),
-    403: OpenApiResponse(s.ErrorSerializer, description="no right"),
-    404: OpenApiResponse(s.ErrorSerializer, description="not found or not visible"),
-    409: OpenApiResponse(s.ErrorSerializer, description="wrong state"),
+    400: OpenApiResponse(s.WorkflowErrorSerializer, description="invalid input or unmet guard"),
+    403: OpenApiResponse(s.WorkflowErrorSerializer, description="no right"),
+    404: OpenApiResponse(s.WorkflowErrorSerializer, description="not found or not visible"),
+    409: OpenApiResponse(s.WorkflowErrorSerializer, description="wrong state"),
 }
 
 
@@ -271,8 +271,8 @@ class DocumentUploadView(APIView):
         responses={
             201: s.DocumentSerializer,
             **_errors(400, 403, 404, 409),
-            413: OpenApiResponse(s.ErrorSerializer, description="over the size limit"),
-            415: OpenApiResponse(s.ErrorSerializer, description="not a plain PDF"),
+            413: OpenApiResponse(s.WorkflowErrorSerializer, description="over the size limit"),
+            415: OpenApiResponse(s.WorkflowErrorSerializer, description="not a plain PDF"),
         },
     )
     def post(self, request, pk):
