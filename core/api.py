@@ -1,12 +1,55 @@
-"""API plumbing shared by every app: the exception handler that maps domain errors."""
+"""API plumbing shared by every app: the exception handler that maps domain errors, and
+the JSON parser with limits on what a hostile body may make the server do."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from rest_framework import parsers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError, GuardFailed
+
+# No request of the contract nests deeper than a few levels; hostile bodies nest thousands.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = "JSON parse error - the body is nested too deeply."
+
+
+def _nested_deeper_than(data, limit):
+    """True when lists/objects in `data` nest more than `limit` levels (checked without
+    recursion, so the check itself cannot be made to overflow the stack)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser that answers 400 instead of crashing on deeply nested bodies.
+
+    Python's decoder recurses once per nesting level, so `[[[[...]]]]` a few thousand deep
+    raises RecursionError (a 500 with the stock parser); and a body just under that limit
+    would crash whatever walks it next. Both are refused here as a parse error (400).
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError(TOO_DEEP) from exc
+        if _nested_deeper_than(data, MAX_JSON_DEPTH):
+            raise ParseError(TOO_DEEP)
+        return data
 
 
 def exception_handler(exc, context):
@@ -24,4 +67,13 @@ def exception_handler(exc, context):
         return Response({"detail": exc.messages}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
         return Response({"detail": str(exc) or "Permission denied."}, status=403)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(
+            {"detail": f"The request body is larger than the limit of {limit} bytes."},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, RecursionError):
+        # A view whose parser is not the one above: a nested body is still the client's error.
+        return Response({"detail": TOO_DEEP}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
