@@ -109,11 +109,20 @@ class Session:
         self.context.close()
 
 
+def assert_accessible(page, where, axe):
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    found = _serious(axe.run(page))
+    assert found == [], (where, found)
+
+
 def state_of(application):
     return Application.objects.get(pk=application.pk).state
 
 
 def test_course_application_from_draft_to_accredited(chromium, live_server, people, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
     url = live_server.url
     standards = []
     pdf = tmp_path / "self-evaluation.pdf"
@@ -182,6 +191,8 @@ def test_course_application_from_draft_to_accredited(chromium, live_server, peop
         page.check("#id_no_conflict")
         page.click("button:has-text('Accept the seat')")
         page.wait_for_url("**/review/")
+        if role == "chair":
+            assert_accessible(page, "review page", axe)
 
     coordinator.fire(application, "start_review")
     assert state_of(application) == "in_review"
@@ -210,6 +221,7 @@ def test_course_application_from_draft_to_accredited(chromium, live_server, peop
     chair = reviewers["chair"]
     page = chair.go(f"/applications/{application.pk}/consolidation/")
     chair.screenshot("chair-consolidation")
+    assert_accessible(page, "consolidation", axe)
     for code in standards:
         prefix = f"s-{code}"
         page.select_option(f"[id='id_{prefix}-judgement']", "compliant")
@@ -240,6 +252,10 @@ def test_course_application_from_draft_to_accredited(chromium, live_server, peop
     page = decider.page
     assert f"/applications/{application.pk}/" in page.content()
     decider.screenshot("decider-home")
+    page = decider.go(f"/applications/{application.pk}/transitions/accredit_with_conditions/")
+    assert_accessible(page, "decision form with conditions", axe)
+    page = decider.go(f"/applications/{application.pk}/")
+    assert_accessible(page, "application page awaiting a decision", axe)
     decider.fire(application, "accredit", **{"#id_rationale": "All standards met."})
     assert state_of(application) == "accredited"
     assert Accreditation.objects.get(application=application).status == "active"
