@@ -45,6 +45,11 @@ def panel_composed(application, actor, data):
     """The review starts with a panel of at least three accepted members: exactly one chair
     and at least one student (ESG 2.4 asks for a student member), and no accepted member
     with a conflict of interest that no override covers. Each unmet item is listed."""
+    return panel_composition_unmet(application)
+
+
+def panel_composition_unmet(application):
+    """What the sitting panel lacks: size, chair, student, independence (one item each)."""
     seats = list(
         PanelAssignment.objects.filter(
             application=application, state__in=selectors.SITTING_STATES
@@ -75,9 +80,12 @@ def panel_composed(application, actor, data):
 
 @workflow.guard("submit_draft_report")
 def review_complete(application, actor, data):
-    """The draft report goes to the provider only when the review is complete: every
-    sitting member judged every standard of the frozen framework, the chair recorded a
-    consolidated finding for every standard, and a draft report PDF is ready."""
+    """The draft report goes to the provider only when the review is complete: the panel
+    is still properly composed (a member may have left, or a conflict surfaced, since the
+    review started), every sitting member judged every standard of the frozen framework,
+    the chair recorded a consolidated finding for every standard, and a draft report PDF
+    is ready."""
+    unmet = panel_composition_unmet(application)
     standards = list(selectors.standards_of(application))
     seats = list(selectors.sitting_panel(application))
     judged = set(
@@ -85,7 +93,6 @@ def review_complete(application, actor, data):
             "assignment_id", "standard_id"
         )
     )
-    unmet = []
     for seat in seats:
         name = seat.reviewer.get_username()
         for standard in standards:

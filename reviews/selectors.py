@@ -3,7 +3,8 @@ can forget who may see what, and every list runs a constant number of queries.""
 
 from django.db.models import Prefetch, Q
 
-from accreditation.models import Standard
+from accreditation.models import ApplicationState, Standard
+from accreditation.selectors import is_provider_member, sees_everything
 from core.roles import Role, has_role
 
 from .models import Finding, PanelAssignment, ReviewerJudgement
@@ -14,6 +15,17 @@ S = PanelAssignment.State
 SITTING_STATES = (S.ACCEPTED, S.COMPLETED)
 # Seats still holding a place on the panel (the database allows one per reviewer).
 LIVE_STATES = (S.INVITED, S.ACCEPTED, S.COMPLETED)
+# Application states in which the provider has not yet been sent the draft report.
+A = ApplicationState
+BEFORE_DRAFT_REPORT = (
+    A.DRAFT,
+    A.SUBMITTED,
+    A.SCREENING,
+    A.RETURNED,
+    A.IN_REVIEW,
+    A.CLARIFICATION_REQUESTED,
+    A.WITHDRAWN,
+)
 
 
 def assignments_for(*, user):
@@ -107,14 +119,9 @@ def may_read_findings(user, application):
     """Findings are the panel's working material: the agency's staff and the sitting panel
     read them at any time; the provider reads them once the draft report is sent for the
     factual-accuracy check (they are then part of the report it comments on)."""
-    from accreditation.models import ApplicationState as AS
-    from accreditation.selectors import is_provider_member, sees_everything
-
     if sees_everything(user) or is_sitting_member(user, application):
         return True
-    before_report = (AS.DRAFT, AS.SUBMITTED, AS.SCREENING, AS.RETURNED, AS.IN_REVIEW)
-    before_report += (AS.CLARIFICATION_REQUESTED, AS.WITHDRAWN)
-    return application.state not in before_report and is_provider_member(
+    return application.state not in BEFORE_DRAFT_REPORT and is_provider_member(
         user, application.provider_id
     )
 

@@ -199,10 +199,6 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
     _visible_application(application, actor)
     if not has_role(actor, Role.COORDINATOR):
         raise NotAllowed("Only a coordinator composes the panel.")
-    if role not in PanelAssignment.Role.values:
-        raise ValidationError(
-            {"role": [f"Choose one of: {', '.join(PanelAssignment.Role.values)}."]}
-        )
     justification = override_justification.strip() if override_justification else ""
     try:
         with transaction.atomic():
@@ -211,6 +207,10 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                 raise ConflictError(
                     f"The panel can be composed only in screening or in review, "
                     f"not while the application is {locked.state}."
+                )
+            if role not in PanelAssignment.Role.values:
+                raise ValidationError(
+                    {"role": [f"Choose one of: {', '.join(PanelAssignment.Role.values)}."]}
                 )
             if not has_role(reviewer, Role.REVIEWER):
                 raise ValidationError(
@@ -332,12 +332,16 @@ def assignment_accept(*, assignment, actor, no_conflict):
     overridden. Accepting grants the object permission to see the application and its
     documents (audited); the reviewer's next step, their judgements, is due with the review.
     """
-    if no_conflict is not True:
-        raise ValidationError(
-            {"no_conflict": ["Declare that you have no conflict of interest (no_conflict: true)."]}
-        )
     with transaction.atomic():
         locked = _locked_own_assignment(assignment, actor)
+        if no_conflict is not True:
+            raise ValidationError(
+                {
+                    "no_conflict": [
+                        "Declare that you have no conflict of interest (no_conflict: true)."
+                    ]
+                }
+            )
         if locked.state != S.INVITED:
             raise ConflictError(
                 f"This assignment is {locked.state}; only an invitation is accepted."

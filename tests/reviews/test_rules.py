@@ -406,3 +406,26 @@ def test_replaced_panel_member_still_may_not_decide(screening_application, coord
         application=screening_application, reviewer=invited_only, role="member", actor=coordinator
     )
     assert not sat_on_panel(invited_only, screening_application)
+
+
+def test_member_leaving_during_review_blocks_the_draft_report(
+    in_review_application, panel, chair, student
+):
+    for seat in panel.values():
+        judge_everything(seat)
+    record_every_finding(in_review_application, chair)
+    ready_report(in_review_application, "draft")
+    services.assignment_decline(assignment=panel["student"], actor=student, reason="Exams")
+    codes = _unmet(in_review_application, "submit_draft_report", chair)
+    assert codes == ["panel_too_small", "panel_missing_student"]
+
+
+def test_accept_checks_the_seat_before_the_declaration(screening_application, coordinator):
+    seat = services.panel_member_assign(
+        application=screening_application,
+        reviewer=make_reviewer(),
+        role="member",
+        actor=coordinator,
+    )
+    with pytest.raises(NotVisible):
+        services.assignment_accept(assignment=seat, actor=make_reviewer(), no_conflict=False)
