@@ -8,6 +8,7 @@ whose state checks refuse a second firing).
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
@@ -30,19 +31,27 @@ from .notifications import WAITING_FOR
 logger = logging.getLogger(__name__)
 
 SWEEP_SCHEDULE_NAME = "accreditation-deadlines"
+# A mail server that is down is retried with backoff; whoever was already mailed is
+# skipped on the retry (see notifications.deliver).
+MAIL_RETRY = {
+    "autoretry_for": (OSError, SMTPException),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 
-@shared_task(name="accreditation.send_application_notifications")
+@shared_task(name="accreditation.send_application_notifications", **MAIL_RETRY)
 def send_application_notifications(log_id):
     return notifications.notify_application_transition(log_id)
 
 
-@shared_task(name="accreditation.send_accreditation_notifications")
+@shared_task(name="accreditation.send_accreditation_notifications", **MAIL_RETRY)
 def send_accreditation_notifications(log_id):
     return notifications.notify_accreditation_change(log_id)
 
 
-@shared_task(name="accreditation.send_complaint_notification")
+@shared_task(name="accreditation.send_complaint_notification", **MAIL_RETRY)
 def send_complaint_notification(complaint_id):
     return notifications.notify_complaint(complaint_id)
 

@@ -215,3 +215,27 @@ def test_beat_runs_the_sweep(settings):
     from config.celery import app
 
     assert "accreditation.run_deadlines" in app.tasks
+
+
+def test_retry_after_a_mail_failure_mails_only_who_was_missed(monkeypatch, people, coordinator):
+    from smtplib import SMTPException
+
+    from django.core.mail import send_mail as real_send_mail
+
+    users = [coordinator, people["decision"], people["appeals"]]
+    calls = []
+
+    def flaky(subject, body, sender, to_list):
+        calls.append(to_list[0])
+        if to_list[0] == "db1@example.org" and calls.count("db1@example.org") == 1:
+            raise SMTPException("server busy")
+        return real_send_mail(subject, body, sender, to_list)
+
+    monkeypatch.setattr(notifications, "send_mail", flaky)
+    with pytest.raises(SMTPException):
+        notifications.deliver(key="event:1", users=users, subject="S", body="B")
+    assert to(mail.outbox) == ["coord@example.org"]
+    assert notifications.deliver(key="event:1", users=users, subject="S", body="B") == 2
+    assert to(mail.outbox) == ["ap1@example.org", "coord@example.org", "db1@example.org"]
+    assert notifications.deliver(key="event:1", users=users, subject="S", body="B") == 0
+    assert len(mail.outbox) == 3
