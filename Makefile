@@ -15,13 +15,10 @@ MCQA_SITE_URL ?= http://127.0.0.1:$(PORT)
 export MCQA_SITE_URL
 PYTEST_ARGS ?=
 PYTEST_MARKERS ?= not postgres and not redis
-SYSTEM_PACKAGES := chromium poppler-utils qpdf fonts-dejavu-core
-# Commands each system package provides; a package is installed only when its command is missing.
-SYSTEM_COMMANDS := chromium pdftotext qpdf
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv install system-deps demo demo-prepare test lint format bench clean
+.PHONY: help venv install system-deps system-deps-pdf demo demo-prepare test lint format bench clean
 
 help:
 	@echo "make demo         install, migrate, seed demo data, run web + Celery worker + beat"
@@ -29,11 +26,15 @@ help:
 	@echo "make lint         ruff check and ruff format --check only"
 	@echo "make format       ruff check --fix and ruff format"
 	@echo "make bench        run the benchmarks (python -m bench.run)"
-	@echo "make system-deps  apt-get install chromium, poppler-utils, qpdf when missing"
+	@echo "make system-deps  apt-get install what is missing: chromium, poppler-utils, qpdf, Pango"
 	@echo "make clean        remove var/, caches and test artifacts (keeps .venv)"
 
+# Debian's own python3 needs python3-venv for this; it is installed when missing (as root).
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { \
+		[ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null && rm -rf $(VENV) \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv \
+		&& $(PYTHON) -m venv $(VENV); }
 
 # Installs exactly the locked versions; uv is installed into the venv first because it is
 # an order of magnitude faster than pip, and pip stays the fallback if uv cannot be had.
@@ -51,22 +52,17 @@ $(STAMP): $(LOCK) | $(BIN)/python
 venv: $(BIN)/python
 install: $(STAMP)
 
+# Debian packages, installed with apt-get only when missing (and only as root).
 system-deps:
-	@missing=""; \
-	for cmd in $(SYSTEM_COMMANDS); do command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$cmd"; done; \
-	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" != "0" ]; then \
-		echo "missing system tools:$$missing; run as root: apt-get install -y $(SYSTEM_PACKAGES)" >&2; exit 1; \
-	fi; \
-	echo "==> apt-get install $(SYSTEM_PACKAGES) (missing:$$missing)"; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null
+	@bash scripts/system-deps.sh test
+
+system-deps-pdf:
+	@bash scripts/system-deps.sh pdf
 
 # ---------------------------------------------------------------------------- demo
 
 demo-prepare: export DJANGO_SETTINGS_MODULE = config.settings.demo
-demo-prepare: $(STAMP)
+demo-prepare: $(STAMP) system-deps-pdf
 	@mkdir -p var/broker/out var/broker/processed var/media var/static
 	@echo "==> migrating var/db.sqlite3"
 	@$(BIN)/python manage.py migrate --no-input -v 0
