@@ -151,3 +151,19 @@ def test_full_seed_reaches_every_state_through_the_services(demo_mode):
         assert not Decision.objects.filter(application__provider=provider).exists()
         assert not Accreditation.objects.filter(provider=provider).exists()
     assert "partial" not in out, (out, err)
+
+
+def test_seeded_appeal_can_be_decided_by_appeals_but_not_by_the_decider_who_decided(demo_mode):
+    from accreditation.services import available_transitions
+
+    seed()
+    appealed = Application.objects.get(state="appealed")
+    assert appealed.decisions.get().decided_by.username == "decider"
+    decider = User.objects.get(username="decider")
+    appeals = User.objects.get(username="appeals")
+    assert not {"uphold_appeal", "dismiss_appeal"} & set(
+        available_transitions(application=appealed, actor=decider)
+    )
+    assert {"uphold_appeal", "dismiss_appeal"} <= set(
+        available_transitions(application=appealed, actor=appeals)
+    )
