@@ -285,3 +285,40 @@ def test_documents_of_other_cases_stay_hidden_from_a_panel_member(in_review_appl
     other = DocumentFactory()
     response = client_for(member).get(f"/api/v1/documents/{other.pk}/download/")
     assert response.status_code == 404
+
+
+def test_chair_asks_for_clarification_and_panel_reads_the_answer(
+    in_review_application, panel, chair, member, provider_user
+):
+    app_id = in_review_application.pk
+    url = f"/api/v1/applications/{app_id}/transitions/request_clarification/"
+    question = {"comment": "Please explain how identity is verified in online exams."}
+    assert client_for(member).post(url, question, format="json").status_code == 403
+    response = client_for(chair).post(url, question, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "clarification_requested"
+    assert "answer_clarification" not in response.json()["available_transitions"]
+    answer = client_for(provider_user).post(
+        f"/api/v1/applications/{app_id}/transitions/answer_clarification/",
+        {"answer": "Proctoring with ID check."},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    detail = client_for(member).get(f"/api/v1/applications/{app_id}/").json()
+    assert detail["state"] == "in_review"
+    [clarification] = detail["clarifications"]
+    assert clarification["question"] == question["comment"]
+    assert clarification["answer"] == "Proctoring with ID check."
+
+
+def test_own_judgements_list_at_constant_queries(
+    in_review_application, panel, member, django_assert_max_num_queries
+):
+    client = client_for(member)
+    url = f"/api/v1/assignments/{panel['member'].pk}/judgements/"
+    with django_assert_max_num_queries(8) as baseline:
+        assert client.get(url).json() == []
+    queries = len(baseline.captured_queries)
+    judge_everything(panel["member"])
+    with django_assert_max_num_queries(queries):
+        assert len(client.get(url).json()) == 10
