@@ -429,3 +429,21 @@ def test_accept_checks_the_seat_before_the_declaration(screening_application, co
     )
     with pytest.raises(NotVisible):
         services.assignment_accept(assignment=seat, actor=make_reviewer(), no_conflict=False)
+
+
+def test_appeals_member_who_sat_on_the_panel_may_not_decide_the_appeal(
+    screening_application, coordinator
+):
+    from accreditation.rules import APPEAL_DECISIONS
+    from accreditation.services import transition_right
+
+    both = make_reviewer("appeals-r", roles=["reviewer", "appeals_committee"])
+    _assign_and_accept(screening_application, both, "member", coordinator)
+    for name in APPEAL_DECISIONS:
+        reason = transition_right(application=screening_application, name=name, actor=both)
+        assert reason and "panel" in reason
+    outsider = make_reviewer(roles=["appeals_committee"])
+    for name in APPEAL_DECISIONS:
+        assert (
+            transition_right(application=screening_application, name=name, actor=outsider) is None
+        )
