@@ -1,17 +1,20 @@
 """Celery tasks of the review stage: invitations, declines and deadline reminders.
 
-Tasks receive ids, load fresh rows and are safe to run twice: every e-mail is recorded as
-an `accreditation.Notification` keyed by its event, and a key already sent is not sent again.
+Tasks receive ids, load fresh rows and are safe to run twice: every e-mail goes through the
+workflow's `deliver`, which records it as a `Notification` keyed by its event, so a key
+already sent is not sent again.
 """
+
+from datetime import timedelta
 
 from celery import shared_task
 from celery.schedules import crontab
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accreditation.models import ApplicationState, Notification
+from accreditation.models import ApplicationState
+from accreditation.notifications import deliver
 from config.celery import app
 
 from .models import PanelAssignment
@@ -31,25 +34,10 @@ app.conf.beat_schedule.update(
 
 def mail_once(*, key, recipient, subject, body):
     """Send `subject`/`body` to `recipient` unless this event (`key`) was already mailed to
-    them. Returns True when a mail went out now. A failed send leaves the record unsent, so
-    a retry sends it."""
-    if not recipient.email:
+    them (the workflow's notification record). Returns True when a mail went out now."""
+    if not recipient.email or not recipient.is_active:
         return False
-    try:
-        with transaction.atomic():
-            record, _ = Notification.objects.get_or_create(
-                key=key[:200], recipient=recipient, defaults={"subject": subject[:300]}
-            )
-    except IntegrityError:
-        record = Notification.objects.get(key=key[:200], recipient=recipient)
-    with transaction.atomic():
-        claimed = Notification.objects.select_for_update().get(pk=record.pk)
-        if claimed.sent_at is not None:
-            return False
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient.email])
-        claimed.sent_at = timezone.now()
-        claimed.save(update_fields=["sent_at"])
-    return True
+    return deliver(key=key[:200], users=[recipient], subject=subject, body=body) == 1
 
 
 def _case(assignment):
@@ -112,8 +100,6 @@ def notify_assignment_declined(*, assignment_id):
 def _reminder_candidates(today):
     """Seats whose next step is pending: invitations not yet answered while the panel is
     being composed, and accepted seats while the review runs."""
-    from django.db.models import Q
-
     return PanelAssignment.objects.filter(
         Q(state=S.INVITED, application__state__in=[A.SCREENING, A.IN_REVIEW])
         | Q(state=S.ACCEPTED, application__state=A.IN_REVIEW),
@@ -136,8 +122,6 @@ def send_assignment_reminders():
     its due date and its kind, so running the task twice, or every few hours, mails once;
     a new due date (e.g. after accepting) earns a new reminder.
     """
-    from datetime import timedelta
-
     today = timezone.now().date()
     soon = today + timedelta(days=settings.MCQA_REMINDER_DAYS_BEFORE)
     sent = 0
