@@ -19,7 +19,14 @@ from rest_framework.exceptions import APIException, ValidationError
 from core import reference
 
 from . import signing
-from .api import STATUSES, check_throttle, list_item, provider_detail, search_filter
+from .api import (
+    LIST_FIELDS,
+    STATUSES,
+    check_throttle,
+    list_item,
+    provider_detail,
+    search_filter,
+)
 from .models import RegistryEvent, RegistryProvider
 
 EXPORT_CHUNK = 1000
@@ -168,16 +175,7 @@ def search_page(request):
         condition = None
     page = None
     if condition is not None:
-        queryset = RegistryProvider.objects.filter(condition).only(
-            "provider_id",
-            "legal_name",
-            "country",
-            "identifiers",
-            "status",
-            "eqf_levels",
-            "isced_fields",
-            "updated_at",
-        )
+        queryset = RegistryProvider.objects.filter(condition).values(*LIST_FIELDS)
         paginator = Paginator(queryset, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
         results = [list_item(e) for e in page.object_list]
