@@ -27,7 +27,7 @@ from core.audit import audit
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
 from core.roles import Role, has_role
 
-from . import selectors
+from . import selectors, tasks
 from .models import (
     Affiliation,
     ConflictDeclaration,
@@ -260,15 +260,11 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
 
 
 def _notify_invited(assignment_id):
-    from .tasks import notify_reviewer_invited
-
-    notify_reviewer_invited.delay(assignment_id=assignment_id)
+    tasks.notify_reviewer_invited.delay(assignment_id=assignment_id)
 
 
 def _notify_declined(assignment_id):
-    from .tasks import notify_assignment_declined
-
-    notify_assignment_declined.delay(assignment_id=assignment_id)
+    tasks.notify_assignment_declined.delay(assignment_id=assignment_id)
 
 
 def _locked_own_assignment(assignment, actor):
