@@ -452,8 +452,8 @@ def provider_public(entry):
 
 def verify(*, scheme, value, course_id=None, at=None):
     """Answer a verifier: was the provider with identifier `scheme:value` (for course
-    `course_id`) trusted at `at`? Point in time from the event history; two or three
-    queries whatever the history's length.
+    `course_id`) trusted at `at`? Point in time from the event history; one query
+    whatever the history's length.
 
     The answer for a moment never changes afterwards; a moment in the future is
     answered as of now (the registry does not vouch for what has not happened).
@@ -524,55 +524,52 @@ def _date(value):
 
 
 def _verify_rows(scheme, value, course_id, as_of):
-    """The verify hot path in plain SQL (two or three indexed queries, no ORM query
-    building): the provider by identifier, the course, the provider's events to `as_of`."""
+    """The verify hot path: one indexed query in plain SQL (no ORM query building) that
+    finds the provider by identifier, the course if asked, and the provider's events up
+    to `as_of` (one row per event; the provider and course columns repeat)."""
     from accreditation.models import Course, ProviderIdentifier
 
-    rp = RegistryProvider._meta.db_table
-    ident = ProviderIdentifier._meta.db_table
-    events_table = RegistryEvent._meta.db_table
+    event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
+    sql = (
+        "SELECT rp.provider_id, rp.legal_name, rp.country, rp.identifiers, "  # noqa: S608
+        f"c.id, c.provider_id, c.eqf_level, c.isced_f, {event_columns} "
+        f"FROM {RegistryProvider._meta.db_table} rp "
+        f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
+        f"LEFT JOIN {Course._meta.db_table} c ON c.id = %s "
+        f"LEFT JOIN {RegistryEvent._meta.db_table} e "
+        "ON e.provider_id = rp.provider_id AND e.at <= %s "
+        "WHERE i.scheme = %s AND i.value = %s "
+        "ORDER BY e.at, e.seq"
+    )
+    params = [course_id, connection.ops.adapt_datetimefield_value(as_of), scheme, value]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT rp.provider_id, rp.legal_name, rp.country, rp.identifiers "  # noqa: S608
-            f"FROM {rp} rp JOIN {ident} i ON i.provider_id = rp.provider_id "
-            f"WHERE i.scheme = %s AND i.value = %s",
-            [scheme, value],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return None, None, []
-        entry = {
-            "id": row[0],
-            "legal_name": row[1],
-            "country": row[2],
-            "identifiers": _json(row[3]),
-        }
-        course = None
-        if course_id is not None:
-            cursor.execute(
-                f"SELECT id, provider_id, eqf_level, isced_f FROM {Course._meta.db_table} "  # noqa: S608
-                "WHERE id = %s",
-                [course_id],
-            )
-            found = cursor.fetchone()
-            if found is None:
-                return entry, None, []
-            course = dict(zip(("id", "provider_id", "eqf_level", "isced_f"), found, strict=True))
-        cursor.execute(
-            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM {events_table} "  # noqa: S608
-            "WHERE provider_id = %s AND at <= %s ORDER BY at, seq",
-            [entry["id"], connection.ops.adapt_datetimefield_value(as_of)],
-        )
-        events = []
-        for values in cursor.fetchall():
-            e = _Row()
-            for name, v in zip(_EVENT_COLUMNS, values, strict=True):
-                setattr(e, name, v)
-            e.at = _datetime(e.at)
-            e.valid_from, e.valid_until = _date(e.valid_from), _date(e.valid_until)
-            e.eqf_levels, e.isced_fields = _json(e.eqf_levels), _json(e.isced_fields)
-            e.data = _json(e.data)
-            events.append(e)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None, None, []
+    first = rows[0]
+    entry = {
+        "id": first[0],
+        "legal_name": first[1],
+        "country": first[2],
+        "identifiers": _json(first[3]),
+    }
+    course = None
+    if first[4] is not None:
+        course = {"id": first[4], "provider_id": first[5], "eqf_level": first[6]}
+        course["isced_f"] = first[7]
+    events = []
+    for values in rows:
+        if values[8] is None:  # no event yet (LEFT JOIN)
+            continue
+        e = _Row()
+        for name, v in zip(_EVENT_COLUMNS, values[8:], strict=True):
+            setattr(e, name, v)
+        e.at = _datetime(e.at)
+        e.valid_from, e.valid_until = _date(e.valid_from), _date(e.valid_until)
+        e.eqf_levels, e.isced_fields = _json(e.eqf_levels), _json(e.isced_fields)
+        e.data = _json(e.data)
+        events.append(e)
     return entry, course, events
 
 
