@@ -14,7 +14,9 @@ level=${1:-test}
 missing=()
 
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
-have_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+# Read the linker cache once: `ldconfig -p | grep -q` would die of SIGPIPE under pipefail.
+LIBS=$(ldconfig -p 2>/dev/null || true)
+have_lib() { [[ $LIBS == *"$1"* ]]; }
 
 have_lib 'libpango-1.0.so.0' || missing+=(libpango-1.0-0)
 have_lib 'libpangoft2-1.0.so.0' || missing+=(libpangoft2-1.0-0)
