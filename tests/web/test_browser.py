@@ -20,7 +20,12 @@ from tests.factories import pdf_bytes as make_pdf
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: a transactional test flushes the database, which would also remove the
+# standards the data migrations loaded; restore them for the tests that follow.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,8 +40,11 @@ PASSWORD = "correct horse battery"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def chromium():
+@pytest.fixture
+def chromium(transactional_db, live_server):
+    """A fresh Chromium per test, started after (and stopped before) the test database
+    fixtures: Playwright's event loop would otherwise give the database teardown another
+    connection object, and the standards restored by serialized_rollback would be lost."""
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
