@@ -98,6 +98,13 @@ class PublicAPIView(APIView):
     renderer_classes = [renderers.JSONRenderer]
     max_age = 60
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Public, credential-free data: any web page (a wallet, an admissions portal)
+        may read it cross-origin."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
     def cached(self, request, response_factory, *, etag, last_modified=None):
         """Answer 304 when the client's copy is current, else the response with
         ETag, Last-Modified and Cache-Control."""

@@ -68,6 +68,12 @@ def export_record(entry):
     }
 
 
+def csv_safe(text):
+    """A provider-typed cell that a spreadsheet would run as a formula gets a leading
+    apostrophe (CSV injection); JSON Lines keep the text exactly."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def export_rows(fmt):
     """Yield the export line by line, reading the projection in chunks (constant memory
     whatever the registry's size)."""
@@ -88,7 +94,7 @@ def export_rows(fmt):
         writer.writerow(
             [
                 record["id"],
-                record["legal_name"],
+                csv_safe(record["legal_name"]),
                 record["country"],
                 record["status"],
                 json.dumps(record["identifiers"], separators=(",", ":")),

@@ -95,3 +95,9 @@ def test_atom_feed_for_people(client, published):
     text = response.content.decode()
     assert "Example University: Decision: positive" in text
     assert "Example University: Accreditation created" in text
+
+
+def test_public_api_is_readable_cross_origin(api, published):
+    response = api.get("/api/v1/registry/verify/?identifier=schac:uni.example.org")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert api.get("/.well-known/jwks.json")["Access-Control-Allow-Origin"] == "*"

@@ -220,3 +220,14 @@ def test_static_snapshot_is_signed_and_complete(api, registry, tmp_path):
         assert hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() == meta["sha256"]
     detail = json.loads((tmp_path / f"providers/{registry['nl'].pk}.json").read_text())
     assert detail == api.get(f"/api/v1/registry/providers/{registry['nl'].pk}/").json()
+
+
+def test_csv_export_defuses_formulas_in_names(api, history):
+    provider = history.provider(name='=HYPERLINK("http://evil.example","x")')
+    history.decide(provider, name="reject")
+    history.publish()
+    text = b"".join(api.get("/api/v1/registry/export/?format=csv").streaming_content).decode()
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["legal_name"] == "'" + provider.legal_name
+    jsonl = b"".join(api.get("/api/v1/registry/export/?format=jsonl").streaming_content)
+    assert json.loads(jsonl)["legal_name"] == provider.legal_name
