@@ -190,6 +190,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         # The worker polls the folder; kombu's default of 1 s lets one task through per
         # second (prefetch 1, acks late), too slow for the burst a seeded demo queues.
@@ -246,6 +247,11 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "accreditation.models.Complaint.Status",
         "PanelAssignmentStateEnum": "reviews.models.PanelAssignment.State",
     },
+    # Operations that need authentication also document their 401 (see core.api).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.document_unauthenticated_answers",
+    ],
 }
 
 CACHES = {
