@@ -200,7 +200,7 @@ class VerifyView(PublicAPIView):
 
 class ProviderCursor(CursorPagination):
     ordering = ("legal_name", "provider_id")
-    page_size = 50
+    page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
 
@@ -244,7 +244,7 @@ def search_filter(params):
 
 
 LIST_FIELDS = ("provider_id", "legal_name", "country", "identifiers", "status")
-LIST_FIELDS += ("eqf_levels", "isced_fields", "updated_at")
+LIST_FIELDS += ("eqf_levels", "isced_fields")
 
 
 def list_item(entry):
