@@ -59,6 +59,16 @@ def reviewer_queue(request, _obj):
     }
 
 
+def requestable_reports(application):
+    """The report stages the reporting service accepts a request for in the current state,
+    so that the page offers only buttons that can work."""
+    return [
+        stage
+        for stage, states in getattr(reporting, "REQUESTABLE_STAGES", {}).items()
+        if application.state in states
+    ]
+
+
 def application_review_part(request, application):
     """The panel and the reports of an application, with the links the user's seat allows."""
     user = request.user
@@ -81,6 +91,7 @@ def application_review_part(request, application):
         "is_coordinator": is_coordinator,
         "is_chair": is_chair,
         "may_request_reports": is_coordinator or is_chair,
+        "requestable": requestable_reports(application),
         "findings": list(selectors.findings_of(application))
         if selectors.may_read_findings(user, application)
         else [],
@@ -334,6 +345,7 @@ def _render_consolidation(request, application, data=None, only=None, status=200
             "summary": summary,
             "rows": rows,
             "is_chair": selectors.is_panel_chair(request.user, application),
+            "requestable": requestable_reports(application),
         },
         status=status,
     )

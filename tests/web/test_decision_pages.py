@@ -262,3 +262,9 @@ def test_provider_cannot_suspend_its_accreditation(
     assert as_user(reviewers["member"]).post(target, {"comment": "x"}).status_code == 404
     accreditation.refresh_from_db()
     assert accreditation.status == "active"
+
+
+def test_report_buttons_only_where_the_service_accepts_them(as_user, coordinator, decision_pending):
+    html = as_user(coordinator).get(decision_pending.get_absolute_url()).content.decode()
+    assert "Request the final report" in html
+    assert "Request the draft report" not in html
