@@ -8,11 +8,12 @@ mails anyone twice.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from core.roles import Role
@@ -100,21 +101,28 @@ def _application_line(application):
 
 
 def deliver(*, key, users, subject, body):
-    """Send `subject`/`body` to each user once per `key`. The row is written before the
-    mail and marked sent after it: a retry skips whoever was already mailed."""
+    """Send `subject`/`body` to each user once per `key`.
+
+    The row is written first; the mail is sent while that row is locked and marked sent in
+    the same transaction. A failed send leaves it unsent (a retry sends it), and of two
+    workers delivering the same event the second waits for the lock and then skips.
+    """
     sent = 0
     for user in users:
         try:
             with transaction.atomic():
-                note, _ = Notification.objects.get_or_create(
+                Notification.objects.get_or_create(
                     key=key, recipient=user, defaults={"subject": subject[:300]}
                 )
         except IntegrityError:
-            note = Notification.objects.get(key=key, recipient=user)
-        if note.sent_at is not None:
-            continue
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
-        Notification.objects.filter(pk=note.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+            pass  # created meanwhile by another worker
+        with transaction.atomic():
+            note = Notification.objects.select_for_update().get(key=key, recipient=user)
+            if note.sent_at is not None:
+                continue
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            note.sent_at = timezone.now()
+            note.save(update_fields=["sent_at"])
         sent += 1
     return sent
 
@@ -268,3 +276,44 @@ def notify_deadline(application, *, overdue):
         first = f"{_application_line(application)} waits in {state}; the next step is due"
     body = f"{first} ({due:%Y-%m-%d %H:%M} UTC).\n\n{_link(f'/applications/{application.pk}/')}\n"
     return deliver(key=key, users=users, subject=subject, body=body)
+
+
+# --------------------------------------------------------------------------- recovery
+
+
+def resend_missed(*, now=None):
+    """Deliver what the after-commit path lost (the broker was down, a worker died): every
+    transition of the last MCQA_NOTIFICATION_RECOVERY_HOURS whose e-mails are not all
+    recorded as sent is delivered again; `deliver` skips whoever already has it."""
+    now = now or timezone.now()
+    hours = getattr(settings, "MCQA_NOTIFICATION_RECOVERY_HOURS", 24)
+    since = now - timedelta(hours=hours)
+    done = _fully_sent_keys(since)
+    count = 0
+    for log_id in ApplicationTransition.objects.filter(at__gte=since).values_list("pk", flat=True):
+        if f"application-log:{log_id}" not in done:
+            count += notify_application_transition(log_id)
+    for log_id in (
+        AccreditationTransition.objects.filter(at__gte=since)
+        .exclude(transition="create")
+        .values_list("pk", flat=True)
+    ):
+        if f"accreditation-log:{log_id}" not in done:
+            count += notify_accreditation_change(log_id)
+    for complaint_id in Complaint.objects.filter(lodged_at__gte=since).values_list("pk", flat=True):
+        if f"complaint:{complaint_id}" not in done:
+            count += notify_complaint(complaint_id)
+    return count
+
+
+def _fully_sent_keys(since):
+    """Event keys (recorded since `since`) with every recipient mailed."""
+    from django.db.models import Count, Q
+
+    rows = (
+        Notification.objects.filter(created_at__gte=since)
+        .values("key")
+        .annotate(total=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False)))
+        .filter(total=models.F("sent"))
+    )
+    return {row["key"] for row in rows}

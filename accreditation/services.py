@@ -4,6 +4,7 @@ scheduled jobs, so that all of them lock, check, log and notify the same way.
 """
 
 import hashlib
+import logging
 import os
 import tempfile
 from datetime import timedelta
@@ -57,6 +58,8 @@ from .selectors import (
     providers_visible_to,
 )
 from .signals import accreditation_changed, application_transitioned
+
+logger = logging.getLogger(__name__)
 
 
 def due_at_for(state, *, now=None):
@@ -156,18 +159,34 @@ def application_transition(*, application, name, actor, data=None):
             for fn in rules.effects:
                 fn(locked, actor, data, log)
             app_id, log_id = locked.pk, log.pk
-            transaction.on_commit(lambda: _after_commit(name, app_id, log_id))
+            transaction.on_commit(lambda: _after_commit(name, app_id, log_id), robust=True)
     except ConcurrentTransition as exc:
         raise ConflictError("The application changed meanwhile; reload and try again.") from exc
     return locked
 
 
 def _after_commit(name, application_id, log_id):
+    """Side effects of a committed transition. The transition stands whatever happens
+    here: a side effect that cannot even be queued (broker down) is logged, the others
+    still run, and the periodic sweeps catch up on what was lost."""
     for fn in workflow.rules_for(name).after_commit:
-        fn(application_id, log_id)
-    application_transitioned.send(
+        try:
+            fn(application_id, log_id)
+        except Exception:
+            logger.exception(
+                "after-commit %s of %s failed for application %s", fn, name, application_id
+            )
+    for receiver, result in application_transitioned.send_robust(
         sender=Application, application_id=application_id, transition=name, log_id=log_id
-    )
+    ):
+        if isinstance(result, Exception):
+            logger.error(
+                "receiver %s of %s failed for application %s: %r",
+                receiver,
+                name,
+                application_id,
+                result,
+            )
 
 
 def _jsonable(value):
@@ -879,18 +898,24 @@ def accreditation_transition(*, accreditation, name, actor, data=None):
                 payload=payload,
             )
             acc_id, log_id = locked.pk, log.pk
-            transaction.on_commit(lambda: _accreditation_after_commit(name, acc_id, log_id))
+            transaction.on_commit(
+                lambda: _accreditation_after_commit(name, acc_id, log_id), robust=True
+            )
     except ConcurrentTransition as exc:
         raise ConflictError("The accreditation changed meanwhile; reload and try again.") from exc
     return locked
 
 
 def _accreditation_after_commit(name, accreditation_id, log_id):
+    """Tell the registry and the people concerned; failures are logged, never undo the
+    committed change (the sweeps catch up)."""
     from .notifications import schedule_accreditation_notifications
 
-    accreditation_changed.send(
+    for receiver, result in accreditation_changed.send_robust(
         sender=Accreditation, accreditation_id=accreditation_id, transition=name, log_id=log_id
-    )
+    ):
+        if isinstance(result, Exception):
+            logger.error("receiver %s of %s failed: %r", receiver, name, result)
     schedule_accreditation_notifications(log_id)
 
 
@@ -910,7 +935,7 @@ def complaint_lodge(*, actor, application, text):
         )
         audit("complaint.lodge", actor=actor, obj=complaint)
         complaint_id = complaint.pk
-        transaction.on_commit(lambda: _complaint_after_commit(complaint_id))
+        transaction.on_commit(lambda: _complaint_after_commit(complaint_id), robust=True)
     return complaint
 
 

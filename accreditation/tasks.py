@@ -31,29 +31,35 @@ from .notifications import WAITING_FOR
 logger = logging.getLogger(__name__)
 
 SWEEP_SCHEDULE_NAME = "accreditation-deadlines"
-# A mail server that is down is retried with backoff; whoever was already mailed is
-# skipped on the retry (see notifications.deliver).
-MAIL_RETRY = {
-    "autoretry_for": (OSError, SMTPException),
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-}
+MAIL_ERRORS = (OSError, SMTPException)
 
 
-@shared_task(name="accreditation.send_application_notifications", **MAIL_RETRY)
-def send_application_notifications(log_id):
-    return notifications.notify_application_transition(log_id)
+def _mail_task(task, fn, *args):
+    """Run a delivery; when the mail server fails, retry later with backoff (whoever was
+    already mailed is skipped on the retry, see notifications.deliver). Run eagerly (tests,
+    commands) the error is raised as it is."""
+    try:
+        return fn(*args)
+    except MAIL_ERRORS as exc:
+        if task.request.is_eager or task.request.called_directly:
+            raise
+        countdown = min(600, 30 * 2**task.request.retries)
+        raise task.retry(exc=exc, countdown=countdown, max_retries=8) from exc
 
 
-@shared_task(name="accreditation.send_accreditation_notifications", **MAIL_RETRY)
-def send_accreditation_notifications(log_id):
-    return notifications.notify_accreditation_change(log_id)
+@shared_task(bind=True, name="accreditation.send_application_notifications")
+def send_application_notifications(self, log_id):
+    return _mail_task(self, notifications.notify_application_transition, log_id)
 
 
-@shared_task(name="accreditation.send_complaint_notification", **MAIL_RETRY)
-def send_complaint_notification(complaint_id):
-    return notifications.notify_complaint(complaint_id)
+@shared_task(bind=True, name="accreditation.send_accreditation_notifications")
+def send_accreditation_notifications(self, log_id):
+    return _mail_task(self, notifications.notify_accreditation_change, log_id)
+
+
+@shared_task(bind=True, name="accreditation.send_complaint_notification")
+def send_complaint_notification(self, complaint_id):
+    return _mail_task(self, notifications.notify_complaint, complaint_id)
 
 
 # --------------------------------------------------------------------------- deadlines
@@ -172,14 +178,25 @@ def mark_overdue_conditions(now=None):
 
 
 def run_deadlines(now=None):
-    """One sweep over every deadline; returns what each step did."""
-    return {
-        "reminders": send_reminders(now),
-        "overdue": send_overdue_notices(now),
-        "factual_checks_closed": close_factual_checks(now),
-        "conditions_overdue": mark_overdue_conditions(now),
-        "accreditations_expired": expire_accreditations(now),
+    """One sweep: e-mails the after-commit path lost, then every deadline. Each step runs
+    even when another fails (a mail server outage must not stop expiries); the result
+    says what each step did, or `"failed"`."""
+    steps = {
+        "notifications_recovered": lambda: notifications.resend_missed(now=now),
+        "reminders": lambda: send_reminders(now),
+        "overdue": lambda: send_overdue_notices(now),
+        "factual_checks_closed": lambda: close_factual_checks(now),
+        "conditions_overdue": lambda: mark_overdue_conditions(now),
+        "accreditations_expired": lambda: expire_accreditations(now),
     }
+    result = {}
+    for name, step in steps.items():
+        try:
+            result[name] = step()
+        except Exception:
+            logger.exception("deadline step %s failed", name)
+            result[name] = "failed"
+    return result
 
 
 @shared_task(name="accreditation.run_deadlines")

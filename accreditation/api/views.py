@@ -16,13 +16,16 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core.api import JSONParser
 from core.errors import FileRejected
 
 from .. import services
@@ -71,10 +74,24 @@ class TokenView(APIView):
         auth=[],
     )
     def post(self, request):
+        self._refuse_locked_out(request)
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            self._refuse_locked_out(request)
+            raise DRFValidationError(serializer.errors)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+    @staticmethod
+    def _refuse_locked_out(request):
+        """The login lockout (django-axes) counts failures here as on the login page; a
+        locked-out username gets no token even with the right password (429)."""
+        from axes.handlers.proxy import AxesProxyHandler
+
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        credentials = {"username": str(username or "")}
+        if AxesProxyHandler.is_locked(request._request, credentials=credentials):
+            raise Throttled(detail="Too many failed logins; try again later.")
 
 
 class MeView(APIView):

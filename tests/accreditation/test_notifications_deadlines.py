@@ -239,3 +239,54 @@ def test_retry_after_a_mail_failure_mails_only_who_was_missed(monkeypatch, peopl
     assert to(mail.outbox) == ["ap1@example.org", "coord@example.org", "db1@example.org"]
     assert notifications.deliver(key="event:1", users=users, subject="S", body="B") == 0
     assert len(mail.outbox) == 3
+
+
+def test_broker_down_at_submit_the_transition_stands_and_the_sweep_mails_later(
+    course_application, provider_user, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery import Task
+    from kombu.exceptions import OperationalError
+
+    from .conftest import token_client
+    from .helpers import fire
+
+    complete_dossier(course_application, provider_user)
+
+    def refuse(self, *args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(Task, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = fire(token_client(provider_user), course_application.pk, "submit")
+    monkeypatch.undo()
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "submitted"
+    assert mail.outbox == []
+    assert tasks.run_deadlines()["notifications_recovered"] == 1
+    assert to(mail.outbox) == ["coord@example.org"]
+    assert tasks.run_deadlines()["notifications_recovered"] == 0
+    assert len(mail.outbox) == 1
+
+
+def test_mail_task_raises_when_run_eagerly_and_sends_once_after(
+    course_application, provider_user, people, monkeypatch
+):
+    from smtplib import SMTPServerDisconnected
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    complete_dossier(course_application, provider_user)
+    application_transition(application=course_application, name="submit", actor=provider_user)
+    log = ApplicationTransition.objects.get()
+
+    def down(self, messages):
+        raise SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", down)
+    with pytest.raises(SMTPServerDisconnected):
+        tasks.send_application_notifications.apply(kwargs={"log_id": log.pk}, throw=True)
+    monkeypatch.undo()
+    assert Notification.objects.get().sent_at is None
+    tasks.send_application_notifications.apply(kwargs={"log_id": log.pk}, throw=True)
+    tasks.send_application_notifications.apply(kwargs={"log_id": log.pk}, throw=True)
+    assert to(mail.outbox) == ["coord@example.org"]
