@@ -46,6 +46,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     # Providers and courses.
+    path("providers/new/", views.provider_create, name="provider-create"),
     path("providers/<int:pk>/", views.provider_detail, name="provider-detail"),
     path("providers/<int:pk>/edit/", views.provider_edit, name="provider-edit"),
     path("courses/", views.course_list, name="course-list"),

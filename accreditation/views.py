@@ -159,6 +159,7 @@ def home(request):
         context["appeal_queue"] = mark_overdue(
             list(visible.filter(state=ApplicationState.APPEALED).order_by("due_at", "id")), now
         )
+    context["may_register"] = not provider_ids and not roles - {Role.PROVIDER}
     context["sections"] = sections_for("home", request)
     return render(request, "web/home.html", context)
 
@@ -286,6 +287,38 @@ def provider_edit(request, pk):
         request,
         "web/provider_form.html",
         {"provider": provider, "form": form, "formset": formset},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_create(request):
+    """Register an organisation; the service makes the registering person its first
+    administrator, so they can describe courses and apply straight away."""
+    if request.method == "POST":
+        form = f.ProviderForm(request.POST)
+        formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
+        if form.is_valid() and formset.is_valid():
+            data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
+            try:
+                provider = services.provider_create(actor=request.user, data=data)
+            except ValidationError as error:
+                f.apply_validation_error(form, error)
+            except DomainError as error:
+                return render_domain_error(request, error)
+            else:
+                messages.success(request, f"{provider.legal_name} was registered.")
+                return redirect(provider)
+        status = 400
+    else:
+        form = f.ProviderForm()
+        formset = f.IdentifierFormSet(prefix="identifiers")
+        status = 200
+    return render(
+        request,
+        "web/provider_form.html",
+        {"provider": None, "form": form, "formset": formset},
         status=status,
     )
 

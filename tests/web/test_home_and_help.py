@@ -84,3 +84,19 @@ def test_pages_send_a_strict_script_policy(as_user, provider_user):
     response = as_user(provider_user).get("/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "<script>" not in response.content.decode()
+
+
+def test_application_page_runs_a_bounded_number_of_queries(
+    as_user, provider_user, course_application, django_assert_max_num_queries
+):
+    from tests.factories import DocumentFactory, complete_dossier
+
+    complete_dossier(course_application, provider_user)
+    client = as_user(provider_user)
+    client.get(course_application.get_absolute_url())
+    with django_assert_max_num_queries(45) as few:
+        client.get(course_application.get_absolute_url())
+    for _ in range(10):
+        DocumentFactory(application=course_application, uploaded_by=provider_user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(course_application.get_absolute_url())

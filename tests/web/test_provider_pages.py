@@ -198,3 +198,33 @@ def test_reviewer_may_not_create_courses(as_user, reviewers):
     response = as_user(reviewers["chair"]).get(reverse("course-create"))
     assert response.status_code == 403
     assert "Only a provider" in response.content.decode()
+
+
+def test_a_new_user_registers_an_organisation_and_becomes_its_admin(as_user):
+    from accreditation.models import Provider, ProviderMembership
+    from tests.factories import UserFactory
+
+    newcomer = UserFactory(username="newcomer")
+    client = as_user(newcomer)
+    assert "Register your organisation" in client.get("/").content.decode()
+    data = profile_post(
+        Provider(legal_name="Fresh Academy", country="DE", type="company", website=""),
+        **{"identifiers-0-scheme": "lei", "identifiers-0-value": "5299001A2B3C4D5E6F70"},
+    )
+    response = client.post(reverse("provider-create"), data)
+    assert response.status_code == 302
+    provider = Provider.objects.get(legal_name="Fresh Academy")
+    assert ProviderMembership.objects.filter(user=newcomer, provider=provider).exists()
+    assert "Register your organisation" not in client.get("/").content.decode()
+
+
+def test_registration_with_a_bad_country_names_the_field(as_user):
+    from accreditation.models import Provider
+    from tests.factories import UserFactory
+
+    client = as_user(UserFactory(username="newcomer2"))
+    data = profile_post(Provider(legal_name="X", country="ZZ", type="company", website=""))
+    response = client.post(reverse("provider-create"), data)
+    assert response.status_code == 400
+    assert 'id="id_country_errors"' in response.content.decode()
+    assert not Provider.objects.filter(legal_name="X").exists()
