@@ -33,14 +33,6 @@ from .models import EventType, RegistryEvent, RegistryProvider
 # Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
 # writers by itself: the project opens its transactions IMMEDIATE).
 _SYNC_LOCK = 0x6D637161  # "mcqa"
-STATUS_EVENTS = {
-    EventType.CREATE,
-    EventType.SUSPEND,
-    EventType.REINSTATE,
-    EventType.REVOKE,
-    EventType.EXPIRE,
-    EventType.CONDITIONS_MET,
-}
 # Within one instant, a decision precedes the accreditation it creates, and a report
 # follows the decision it publishes.
 _TYPE_ORDER = {
@@ -74,11 +66,14 @@ def _lock():
 
 
 def _conditions(conditions, met):
+    """The conditions as published with an event: `met` once the decision body confirmed
+    them, else `open` (the same on a rebuild as when first projected; an overdue
+    condition is a matter for the decision body, which suspends if needed)."""
     return [
         {
             "text": c.text,
             "due_date": c.due_date.isoformat() if c.due_date else None,
-            "status": "met" if met else c.status if c.status != "met" else "open",
+            "status": "met" if met else "open",
         }
         for c in conditions
     ]
