@@ -364,6 +364,14 @@ class AppealDecisionForm(DescribedForm):
     )
 
 
+class ComplaintForm(DescribedForm):
+    text = forms.CharField(
+        label="Your complaint about the procedure",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Complaints are handled by the agency independently of the decision (ESG 2.7).",
+    )
+
+
 class ApplicationFilterForm(forms.Form):
     state = forms.ChoiceField(label="State", required=False, choices=())
     kind = forms.ChoiceField(

@@ -68,6 +68,7 @@ urlpatterns = [
         views.transition,
         name="application-transition",
     ),
+    path("applications/<int:pk>/complaints/", views.complaint_lodge, name="complaint-lodge"),
     path("documents/<int:pk>/", views.document_download, name="document-download"),
     path(
         "accreditations/<int:pk>/transitions/<slug:name>/",

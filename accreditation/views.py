@@ -510,6 +510,8 @@ def application_context(request, application):
         "accreditations": accreditations,
         "transitions": [(name, TRANSITION_LABELS.get(name, name)) for name in transitions],
         "upload_form": f.DocumentUploadForm() if editable or is_member else None,
+        "complaint_form": f.ComplaintForm() if is_member else None,
+        "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
         "sections": sections_for("application", request, application),
         "assessed_count": len(assessments),
     }
@@ -556,6 +558,29 @@ def document_upload(request, pk):
             return redirect(reverse("application-detail", args=[application.pk]) + "#documents")
     context = application_context(request, application)
     context["upload_form"] = form
+    return render(request, "web/application_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def complaint_lodge(request, pk):
+    """A complaint about the procedure of a case the person may see (ESG 2.7)."""
+    application = visible_application(request, pk)
+    form = f.ComplaintForm(request.POST)
+    if form.is_valid():
+        try:
+            services.complaint_lodge(
+                actor=request.user, application=application, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            f.apply_validation_error(form, error)
+        except DomainError as error:
+            return render_domain_error(request, error, back=application.get_absolute_url())
+        else:
+            messages.success(request, "Your complaint was recorded; the agency will answer it.")
+            return redirect(reverse("application-detail", args=[application.pk]) + "#complaint")
+    context = application_context(request, application)
+    context["complaint_form"] = form
     return render(request, "web/application_detail.html", context, status=400)
 
 

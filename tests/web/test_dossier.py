@@ -150,3 +150,20 @@ def test_submit_through_the_confirmation_page(as_user, provider_user, course_app
     html = client.get(course_application.get_absolute_url()).content.decode()
     assert "draft → submitted" in html
     assert provider_user.username in html
+
+
+def test_provider_lodges_a_complaint(as_user, provider_user, outsider, course_application):
+    from accreditation.models import Complaint
+
+    client = as_user(provider_user)
+    target = reverse("complaint-lodge", args=[course_application.pk])
+    response = client.post(target, {"text": ""})
+    assert response.status_code == 400
+    assert 'id="id_text_errors"' in response.content.decode()
+    response = client.post(target, {"text": f"The panel was late {HOSTILE}"})
+    assert response.status_code == 302
+    complaint = Complaint.objects.get()
+    assert (complaint.application, complaint.lodged_by) == (course_application, provider_user)
+    html = client.get(course_application.get_absolute_url()).content.decode()
+    assert "The panel was late &lt;script&gt;" in html and HOSTILE not in html
+    assert as_user(outsider).post(target, {"text": "x"}).status_code == 404
