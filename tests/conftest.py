@@ -4,6 +4,25 @@ from rest_framework.test import APIClient
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test rolls back by serialization.
+
+    A transactional test ends with a flush that empties every table, the reference data
+    of the migrations (frameworks, groups) included. With `serialized_rollback` the flush
+    skips post_migrate and the data is restored; without it, post_migrate recreates the
+    content types, which the next serialized test then inserts again (duplicate key on
+    PostgreSQL), and later tests find no framework. One plain transactional test is
+    enough to break the others, so none is left plain.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction"):
+            continue
+        if not marker.kwargs.get("serialized_rollback"):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

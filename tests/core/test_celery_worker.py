@@ -43,7 +43,9 @@ def test_worker_process_executes_ping_through_redis(live_worker):
     assert result.successful()
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback like every transactional test of the suite: the flush at the end then
+# leaves the reference data (frameworks, groups, content types) as the migrations made it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_transition_notification_is_mailed_by_the_worker_after_commit(live_worker):
     coordinator = UserFactory(username="coord-redis", roles=["coordinator"])
     membership = MembershipFactory()
