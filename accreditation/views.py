@@ -719,6 +719,8 @@ def transition(request, pk, name):
         "dangerous": name in DANGEROUS,
         "unmet": [],
         "checklist": rules.dossier_unmet(application) if name == "submit" else None,
+        "available": name
+        in services.available_transitions(application=application, actor=request.user),
     }
     if request.method == "GET":
         return render(request, "web/transition_confirm.html", context)

@@ -124,3 +124,12 @@ def test_forms_need_the_csrf_token(provider_user, course_application):
 def test_withdraw_is_marked_as_irreversible(as_user, provider_user, course_application):
     html = as_user(provider_user).get(url(course_application, "withdraw")).content.decode()
     assert "This cannot be undone." in html and 'class="danger"' in html
+
+
+def test_confirmation_page_offers_no_button_for_what_is_not_allowed(
+    as_user, provider_user, coordinator, course_application
+):
+    html = as_user(coordinator).get(url(course_application, "start_screening")).content.decode()
+    assert 'id="not-available"' in html and 'name="confirm"' not in html
+    html = as_user(provider_user).get(url(course_application, "withdraw")).content.decode()
+    assert 'id="not-available"' not in html and 'name="confirm"' in html
