@@ -642,18 +642,66 @@ def cases():
     return [(row, role) for row in ROWS for role in ROLES]
 
 
+ROLE_TEXT = {
+    "anonymous": "no credentials",
+    "provider_own": "admin of provider A, whose case is under test",
+    "provider_other": "admin of provider B, a competitor",
+    "reviewer_on": "reviewer with an accepted ordinary seat on A's panel",
+    "reviewer_off": "reviewer with no seat on A's panel",
+    "panel_chair": "reviewer with the accepted chair seat on A's panel",
+    "coordinator": "agency coordinator",
+    "decision_body": "decision body member (took the decision in decided setups)",
+    "appeals": "appeals committee member who never decided",
+}
+
+
 def markdown():
-    """The matrix as the Markdown table of docs/permissions.md."""
+    """docs/permissions.md, generated from ROWS (so the document cannot drift)."""
     short = {v: k for k, v in SHORT.items()}
     lines = [
+        "# Permission matrix",
+        "",
+        "Generated from `tests/security/matrix.py` by "
+        "`.venv/bin/python -m tests.security.matrix > docs/permissions.md`; "
+        "`tests/security/test_matrix.py` runs one test per cell and asserts the exact "
+        "status code, and that every refusal left all data unchanged.",
+        "",
+        "## Rules",
+        "",
+        "- Anonymous on an authenticated API endpoint: **401** with "
+        "`WWW-Authenticate: Token` (token authentication is tried first); on a signed-in "
+        "page: **302** to `/accounts/login/`.",
+        "- An object the caller may not see: **404**, never 403, so ids reveal nothing.",
+        "- The caller sees the object but lacks the right: **403**.",
+        "- Right, wrong state: **409**. Right, right state, unmet guard or bad field: "
+        "**400** naming the field or listing the unmet items.",
+        "- Who sees a case: its provider's people, reviewers whose seat on its panel was "
+        "accepted (a guardian object permission granted on accept and audited), and "
+        "agency staff (coordinator, decision body, appeals committee). Every list comes "
+        "from a selector applying the same rule.",
+        "- Public: the registry API and pages, the JWKS, the OpenAPI schema, and ready "
+        "published reports.",
+        "",
+        "## Roles (columns)",
+        "",
+    ]
+    lines += [f"- `{short[role]}` ({role}): {ROLE_TEXT[role]}" for role in ROLES]
+    lines += [
+        "",
+        "`setup` is the situation of provider A's case when the request is made "
+        "(`tests/security/conftest.py`, `World.prepare`).",
+        "",
+        "## Matrix",
+        "",
         "| endpoint | method | setup | " + " | ".join(short[r] for r in ROLES) + " | note |",
         "|---|---|---|" + "---|" * len(ROLES) + "---|",
     ]
     for row in ROWS:
         cells = " | ".join(str(row.expect[r]) for r in ROLES)
-        lines.append(f"| `{row.path}` | {row.method} | {row.setup} | {cells} | {row.note} |")
-    return "\n".join(lines)
+        path = row.path.replace("|", "\\|")
+        lines.append(f"| `{path}` | {row.method} | {row.setup} | {cells} | {row.note} |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    print(markdown())
+    print(markdown(), end="")

@@ -89,3 +89,16 @@ def test_matrix(world, row, role):
         assert world.snapshot() == before, f"a refused {row.key} changed something"
     elif row.key.startswith("transition-"):
         assert ApplicationTransition.objects.count() == transitions_before + 1
+
+
+def test_permissions_document_is_generated_from_the_matrix():
+    """docs/permissions.md is the matrix as tested; regenerate it when the matrix changes."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    document = Path(settings.BASE_DIR) / "docs" / "permissions.md"
+    assert document.read_text() == matrix.markdown(), (
+        "docs/permissions.md is stale: .venv/bin/python -m tests.security.matrix "
+        "> docs/permissions.md"
+    )
