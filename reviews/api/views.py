@@ -5,6 +5,7 @@ after accepting a seat), a seat unless it is their own."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -22,7 +23,10 @@ from . import serializers as s
 
 ERRORS = {
     400: OpenApiResponse(
-        ErrorSerializer, description="Invalid input or unmet requirements (`unmet` lists them)."
+        OpenApiTypes.OBJECT,
+        description="Invalid input: `{field: [messages]}` naming each bad field, or "
+        "`{detail, unmet: [{code, message}]}` listing unmet requirements (e.g. "
+        "`conflict_of_interest`).",
     ),
     403: OpenApiResponse(ErrorSerializer, description="The caller sees it but lacks the right."),
     404: OpenApiResponse(ErrorSerializer, description="Not found, or not visible to the caller."),
