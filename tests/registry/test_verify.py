@@ -263,3 +263,33 @@ def test_verify_uses_few_queries(api, history, django_assert_max_num_queries):
         assert ask(api, course=course.pk)["trusted"] is True
     with django_assert_max_num_queries(1):
         assert ask(api)["trusted"] is True
+
+
+def test_future_moment_is_answered_as_of_now(api, history):
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api, at="2999-01-01")
+    assert body["status"] == "active"
+    assert body["as_of"] <= body["checked_at"]
+
+
+def test_date_time_with_offset_is_converted_to_utc(api, history):
+    provider = history.provider()
+    _, _, acc = history.decide(provider, when=day("2025-01-10"))
+    history.change(acc, "suspend", when=day("2025-04-01", hour=12))
+    history.publish()
+    # 13:30 in Amsterdam (UTC+2 in April) is 11:30 UTC: before the suspension.
+    body = ask(api, at="2025-04-01T13:30:00+02:00")
+    assert body["status"] == "active"
+    assert body["as_of"] == "2025-04-01T11:30:00Z"
+    assert ask(api, at="2025-04-01T14:30:00+02:00")["status"] == "suspended"
+
+
+def test_unknown_course_is_untrusted_but_names_the_provider(api, history):
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    body = ask(api, course=987654)
+    assert (body["trusted"], body["status"], body["accreditation"]) == (False, "none", None)
+    assert body["provider"]["id"] == provider.pk
