@@ -15,3 +15,8 @@ urlpatterns = [
     path("", include("accreditation.urls")),
     path("", include("reviews.urls")),
 ]
+
+# Errors raised outside the API views (no route, a suspicious request) answer JSON under /api/.
+handler400 = "core.api.bad_request"
+handler404 = "core.api.page_not_found"
+handler500 = "core.api.server_error"

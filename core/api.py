@@ -4,6 +4,8 @@ the JSON parser with limits on what a hostile body may make the server do."""
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework import parsers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
@@ -77,3 +79,65 @@ def exception_handler(exc, context):
         # A view whose parser is not the one above: a nested body is still the client's error.
         return Response({"detail": TOO_DEEP}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+def document_unauthenticated_answers(result, generator, request, public):
+    """drf-spectacular post-processing hook for answers every view gives but no view
+    declares: an operation that requires authentication also answers 401 (no or bad
+    credentials; token authentication comes first, so DRF says 401 with
+    `WWW-Authenticate: Token`), and a page-number-paginated list answers 404 for a page
+    that does not exist. Without them the schema was wrong for every anonymous call."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault(
+        "NotAuthenticated",
+        {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        },
+    )
+    answer = {
+        "description": "Authentication credentials were missing or invalid.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/NotAuthenticated"}}
+        },
+    }
+    invalid_page = {
+        "description": "The page does not exist (past the last page, or not a page number).",
+        "content": answer["content"],
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            security = operation.get("security")
+            if security and {} not in security:
+                operation["responses"].setdefault("401", answer)
+            names = {p.get("name") for p in operation.get("parameters", ()) if "name" in p}
+            if "page" in names:
+                operation["responses"].setdefault("404", invalid_page)
+    return result
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request, exception):
+    """404 for a URL no route matches (e.g. `/api/v1/applications/-1/`): JSON under /api/,
+    as every other API answer, so a client never has to parse an HTML page."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
