@@ -314,6 +314,8 @@ def report_data(application, stage, *, report=None):
                 "role": seat.role,
                 "role_label": seat.get_role_display(),
                 "student": seat.role == PanelAssignment.Role.STUDENT,
+                "declared_no_conflict": seat.no_conflict_declared,
+                "conflict_overridden": bool(seat.override_justification.strip()),
             }
             for seat in seats
         ],
