@@ -7,7 +7,6 @@ admin); the input serializers here describe the request bodies for the OpenAPI s
 from decimal import Decimal
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -290,7 +289,7 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
             return None
         return DecisionSerializer(decision).data
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_accreditation(self, application):
         accreditation = (
             Accreditation.objects.filter(application=application)
@@ -367,8 +366,12 @@ class WorkflowUnmetSerializer(serializers.Serializer):
 
 
 class WorkflowErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    """An error: `detail` (with `unmet` for a failed guard), or for invalid input one
+    entry per field naming what is wrong (`{"field": ["message", ...]}`)."""
+
+    detail = serializers.CharField(required=False)
     unmet = WorkflowUnmetSerializer(many=True, required=False)
+    code = serializers.CharField(required=False)
 
 
 # --------------------------------------------------------------------------- accreditations
