@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from rest_framework import renderers
 from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -91,7 +92,20 @@ class JoseRenderer(renderers.BaseRenderer):
         return signing.sign(data).encode("ascii")
 
 
+class RegistryNegotiation(DefaultContentNegotiation):
+    """JSON unless the client asks for a signed answer (`application/jose`): no 406 for
+    odd Accept headers, and no Accept parsing on the hot path."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        accept = request.META.get("HTTP_ACCEPT", "")
+        for renderer in renderers[1:]:
+            if renderer.media_type in accept:
+                return renderer, renderer.media_type
+        return renderers[0], renderers[0].media_type
+
+
 class PublicAPIView(APIView):
+    content_negotiation_class = RegistryNegotiation
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [RegistryThrottle]

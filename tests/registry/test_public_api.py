@@ -101,3 +101,13 @@ def test_public_api_is_readable_cross_origin(api, published):
     response = api.get("/api/v1/registry/verify/?identifier=schac:uni.example.org")
     assert response["Access-Control-Allow-Origin"] == "*"
     assert api.get("/.well-known/jwks.json")["Access-Control-Allow-Origin"] == "*"
+
+
+def test_any_accept_header_gets_json_unless_jose_is_asked(api, published):
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
+    for accept in ("text/html", "*/*", "application/xml;q=0.9", ""):
+        response = api.get(url, HTTP_ACCEPT=accept)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+    signed = api.get(url, HTTP_ACCEPT="application/json;q=0.5, application/jose")
+    assert signed["Content-Type"] == "application/jose"
