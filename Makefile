@@ -67,8 +67,8 @@ demo-prepare: $(STAMP) system-deps-pdf
 	@echo "==> migrating var/db.sqlite3"
 	@$(BIN)/python manage.py migrate --no-input -v 0
 	@$(BIN)/python manage.py load_standards
-	@echo "==> seeding demo data"
-	@$(BIN)/python manage.py seed_demo
+	@echo "==> demo accounts (the cases are seeded once the web server answers)"
+	@$(BIN)/python manage.py seed_demo --accounts-only
 	@$(BIN)/python manage.py collectstatic --no-input -v 0
 
 demo: export DJANGO_SETTINGS_MODULE = config.settings.demo

@@ -5,6 +5,11 @@ process in its own process group, prints the URL and the demo accounts once the
 web server answers, and on Ctrl-C (SIGINT) or SIGTERM stops every child (SIGTERM,
 then SIGKILL after a grace period). If one child dies, the others are stopped too,
 so the demo never runs half-alive.
+
+The demo's cases (applications in every state, rendered reports) are seeded by a
+one-shot job that starts once the web server answers: the accounts already exist
+(`make demo` creates them before), so the demo is usable at once and the cases appear
+within a minute or two. A job that ends, well or badly, does not stop the demo.
 """
 
 import contextlib
@@ -75,20 +80,42 @@ def commands(port):
     }
 
 
+def jobs(port):
+    """One-shot commands started once the web server answers."""
+    return {"seed": [sys.executable, str(ROOT / "manage.py"), "seed_demo"]}
+
+
 class Supervisor:
-    def __init__(self, port, commands_for=commands):
+    def __init__(self, port, commands_for=commands, jobs_for=jobs):
         self.port = port
         self.commands_for = commands_for
+        self.jobs_for = jobs_for
         self.children = {}
+        self.jobs = {}
         self.stopping = False
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.demo"}
+
+    def _spawn(self, name, argv):
+        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            argv, cwd=ROOT, env=self.env, start_new_session=True
+        )
+        print(f"[demo] started {name} (pid {process.pid})", flush=True)
+        return process
 
     def start(self):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.demo"}
         for name, argv in self.commands_for(self.port).items():
-            self.children[name] = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                argv, cwd=ROOT, env=env, start_new_session=True
-            )
-            print(f"[demo] started {name} (pid {self.children[name].pid})", flush=True)
+            self.children[name] = self._spawn(name, argv)
+
+    def start_jobs(self):
+        for name, argv in self.jobs_for(self.port).items():
+            self.jobs[name] = self._spawn(name, argv)
+
+    def check_jobs(self):
+        for name, job in list(self.jobs.items()):
+            if job.poll() is not None:
+                del self.jobs[name]
+                outcome = "done" if job.returncode == 0 else f"failed (exit {job.returncode})"
+                print(f"[demo] {name} {outcome}; the demo keeps running.", flush=True)
 
     def stop(self, *_):
         if self.stopping:
@@ -97,11 +124,12 @@ class Supervisor:
         print("\n[demo] stopping web, worker and beat ...", flush=True)
         # SIGTERM to each leader only: gunicorn's master and Celery's main process stop
         # their own workers gracefully; the whole group is killed only if they linger.
-        for child in self.children.values():
+        everyone = [*self.jobs.values(), *self.children.values()]
+        for child in everyone:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + GRACE_SECONDS
-        for child in self.children.values():
+        for child in everyone:
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 child.wait(timeout=remaining)
@@ -139,6 +167,7 @@ class Supervisor:
             f"    registry   {base}/registry/",
             "  Demo accounts (password: demo):",
             *(f"    {name:<12} {what}" for name, what in ACCOUNTS),
+            "  Cases in every state are being seeded now ([demo] seed done when ready).",
             "  Press Ctrl-C to stop the web server, the Celery worker and beat.",
             "=" * 72,
             "",
@@ -152,6 +181,7 @@ class Supervisor:
         self.start()
         if self.wait_until_serving():
             self.banner()
+            self.start_jobs()
         elif not self.stopping:
             print("[demo] the web server did not answer; stopping.", file=sys.stderr, flush=True)
             self.stop()
@@ -162,6 +192,7 @@ class Supervisor:
                     print(f"[demo] {name} exited with {child.returncode}; stopping the rest.")
                     self.stop()
                     return 1
+            self.check_jobs()
             time.sleep(0.5)
         return 0
 

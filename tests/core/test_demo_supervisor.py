@@ -39,7 +39,9 @@ def stand_ins(port):
         "worker": [py, "-c", f"import time; time.sleep({worker_seconds})"],
         "beat": [py, "-c", "import time; time.sleep(600)"],
     }
-sys.exit(demo.Supervisor(int(sys.argv[2]), commands_for=stand_ins).run())
+def one_shot(port):
+    return {"seed": [py, "-c", "import sys; sys.exit(int(sys.argv[1]))", sys.argv[4]]}
+sys.exit(demo.Supervisor(int(sys.argv[2]), commands_for=stand_ins, jobs_for=one_shot).run())
 """
 
 
@@ -59,7 +61,7 @@ def alive(pid):
     return not (stat.exists() and stat.read_text().split(") ", 1)[1].startswith("Z"))
 
 
-def start_supervisor(worker_seconds=600):
+def start_supervisor(worker_seconds=600, seed_exit=0):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -68,6 +70,7 @@ def start_supervisor(worker_seconds=600):
             str(ROOT / "scripts" / "demo.py"),
             str(free_port()),
             str(worker_seconds),
+            str(seed_exit),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -108,4 +111,25 @@ def test_a_child_that_dies_takes_the_others_down():
     rest, _ = process.communicate(timeout=30)
     assert process.returncode == 1, "".join(output) + rest
     assert "worker exited with 0" in "".join(output) + rest
+    assert not [name for name, pid in pids.items() if alive(pid)]
+
+
+@pytest.mark.parametrize("seed_exit", [0, 3])
+def test_the_seeding_job_ending_well_or_badly_does_not_stop_the_demo(seed_exit):
+    process, pids, output = start_supervisor(seed_exit=seed_exit)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            output.append(line)
+            if "[demo] seed " in line:
+                break
+        text = "".join(output)
+        assert ("seed done" if seed_exit == 0 else f"seed failed (exit {seed_exit})") in text
+        time.sleep(1)
+        assert process.poll() is None, text
+        assert all(alive(pid) for name, pid in pids.items() if name != "seed")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
     assert not [name for name, pid in pids.items() if alive(pid)]

@@ -548,15 +548,16 @@ class Command(BaseCommand):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
 
     def _user(self, username, roles=(), *, staff=False, demo_password=True):
-        user, _ = User.objects.get_or_create(
+        user, created = User.objects.get_or_create(
             username=username, defaults={"email": f"{username}@demo.example.org"}
         )
         user.is_staff = staff
         user.is_active = True
-        if demo_password:
-            user.set_password(DEMO_PASSWORD)  # bypasses the validators on purpose: demo only
-        else:
+        # Hashing is slow on purpose; a second run keeps a password that is already right.
+        if not demo_password:
             user.set_unusable_password()
+        elif created or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)  # bypasses the validators on purpose: demo only
         user.save()
         for name in roles:
             user.groups.add(Group.objects.get_or_create(name=name)[0])
