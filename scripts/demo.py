@@ -167,7 +167,7 @@ class Supervisor:
             f"    registry   {base}/registry/",
             "  Demo accounts (password: demo):",
             *(f"    {name:<12} {what}" for name, what in ACCOUNTS),
-            "  Cases in every state are being seeded now ([demo] seed done when ready).",
+            "  Cases in every state are being seeded in the background (a minute or two).",
             "  Press Ctrl-C to stop the web server, the Celery worker and beat.",
             "=" * 72,
             "",
