@@ -356,6 +356,50 @@ def test_two_concurrent_transitions_one_wins_the_other_is_409(world):
     assert ApplicationTransition.objects.count() == 1
 
 
+def _wait_for(predicate, timeout=60.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_real_worker_render_crash_leaves_report_failed_and_a_retry_renders_it(world):
+    """Through Redis and a real worker process: a render that crashes in the worker leaves
+    the report `failed` (error kept, attempt counted) and the application untouched; once
+    the cause is gone, the retry the sweep or a coordinator queues renders it."""
+    from django.conf import settings as django_settings
+
+    from reviews.report_tasks import render_report
+
+    assert not django_settings.CELERY_TASK_ALWAYS_EAGER, "run with CELERY_TASK_ALWAYS_EAGER=0"
+    world.prepare("in_review")
+    before = _state(world)
+    # Data a renderer cannot use (as after a template/data mismatch): the render crashes.
+    report = Report.objects.create(
+        application=world.application, stage="draft", version=1, data={"broken": True}
+    )
+    render_report.delay(report.pk)
+    assert _wait_for(lambda: Report.objects.get(pk=report.pk).status == "failed"), (
+        f"the worker never recorded the failure: {Report.objects.get(pk=report.pk).status}"
+    )
+    report.refresh_from_db()
+    assert report.attempts == 1 and report.error and not report.file.name
+    assert _state(world) == before
+
+    Report.objects.filter(pk=report.pk).update(data={}, status="pending")
+    render_report.delay(report.pk)
+    assert _wait_for(lambda: Report.objects.get(pk=report.pk).status == "ready", timeout=120)
+    report.refresh_from_db()
+    assert report.sha256 and report.file.name and report.attempts == 2
+    assert _state(world) == before
+
+
 @pytest.mark.redis
 def test_redis_broker_is_the_configured_one():
     """The Redis leg really uses Redis (not the in-memory transport of unit tests)."""
