@@ -257,7 +257,11 @@ def measure_single(application, renders):
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         size = len(pdf)
-    pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page")
+    import io
+
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
     return report, {
         "renders": renders,
         "median_s": round(statistics.median(times), 3),
@@ -267,7 +271,7 @@ def measure_single(application, renders):
         "min_s": round(min(times), 3),
         "max_s": round(max(times), 3),
         "pdf_bytes": size,
-        "pages_hint": pages,
+        "pages": pages,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
     }
 
@@ -388,7 +392,7 @@ def main(argv=None):
         f"p95 {single['p95_s']} s (goal ≤ {GOAL_MEDIAN_S} s median); CPU time median "
         f"{single['cpu_median_s']} s, p95 {single['cpu_p95_s']} s; "
         f"peak RSS {single['peak_rss_mb']} MB (goal ≤ {GOAL_RSS_MB} MB); "
-        f"PDF {single['pdf_bytes']} bytes"
+        f"PDF {single['pages']} pages, {single['pdf_bytes']} bytes"
     )
     print(
         f"  {batch['workers']} workers: {batch['reports']} reports in {batch['wall_s']} s "
