@@ -17,7 +17,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext  # noqa: F401  (kept for debugging)
 from django.utils import timezone
 from pypdf import PdfReader
 
