@@ -62,6 +62,10 @@ from .signals import accreditation_changed, application_transitioned
 logger = logging.getLogger(__name__)
 
 
+# Transitions the system fires by itself (deadlines), with no person as actor.
+SYSTEM_APPLICATION_TRANSITIONS = ("confirm_factual_accuracy",)
+
+
 def due_at_for(state, *, now=None):
     """When the step that `state` waits for is due, per the agency's configured days."""
     days = settings.MCQA_DEADLINE_DAYS.get(state)
@@ -74,10 +78,14 @@ def transition_right(*, application, name, actor):
     """None when `actor` may fire `name` on `application`, else the reason they may not.
 
     Rights are independent of the current state: a provider never has the right to
-    `accredit`, whatever the state. `actor=None` is the system, which has every right.
+    `accredit`, whatever the state. `actor=None` is the system, which fires only what the
+    procedure gives it (closing a lapsed factual-accuracy check): every other step records
+    a responsible person (who asked, who decided), so the system may not take it.
     """
     if actor is None:
-        return None
+        if name in SYSTEM_APPLICATION_TRANSITIONS:
+            return None
+        return f"The system does not {name.replace('_', ' ')}; a person with the right must."
     rules = workflow.rules_for(name)
     if not any(rule(application, actor) for rule in rules.allow):
         return f"You do not have the right to {name.replace('_', ' ')} this application."

@@ -290,3 +290,18 @@ def test_mail_task_raises_when_run_eagerly_and_sends_once_after(
     tasks.send_application_notifications.apply(kwargs={"log_id": log.pk}, throw=True)
     tasks.send_application_notifications.apply(kwargs={"log_id": log.pk}, throw=True)
     assert to(mail.outbox) == ["coord@example.org"]
+
+
+@pytest.mark.parametrize("name", ["request_clarification", "accredit", "submit", "withdraw"])
+def test_the_system_fires_only_the_deadline_transition(course_application, name):
+    from core.errors import NotAllowed
+
+    in_state = {"request_clarification": "in_review", "accredit": "decision_pending"}
+    set_state(course_application, in_state.get(name, "draft"), None)
+    with pytest.raises(NotAllowed):
+        application_transition(
+            application=course_application, name=name, actor=None, data={"comment": "x"}
+        )
+    course_application.refresh_from_db()
+    assert course_application.state == in_state.get(name, "draft")
+    assert not ApplicationTransition.objects.exists()
