@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, GuardFailed, NotVisible
-from core.roles import Role, user_roles
+from core.roles import Role, has_role, user_roles
 
 from . import forms as f
 from . import rules, selectors, services
@@ -225,6 +225,12 @@ def deadlines(request):
 # --------------------------------------------------------------------------- provider
 
 
+def may_edit_provider(user, provider):
+    """Whether to offer the profile form: the provider's own people, and coordinators, who
+    keep the register accurate. `provider_update` has the last word on every save."""
+    return selectors.is_provider_member(user, provider.pk) or has_role(user, Role.COORDINATOR)
+
+
 @login_required
 def provider_detail(request, pk):
     provider = get_object_or_404(
@@ -245,6 +251,7 @@ def provider_detail(request, pk):
         {
             "provider": provider,
             "is_member": is_member,
+            "may_edit": may_edit_provider(request.user, provider),
             "courses": courses,
             "applications": applications,
         },
@@ -255,7 +262,7 @@ def provider_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def provider_edit(request, pk):
     provider = get_object_or_404(selectors.providers_visible_to(user=request.user), pk=pk)
-    if not selectors.is_provider_member(request.user, provider.pk):
+    if not may_edit_provider(request.user, provider):
         return render_domain_error(
             request,
             _not_allowed("Only the provider's own people may edit its profile."),

@@ -228,3 +228,24 @@ def test_registration_with_a_bad_country_names_the_field(as_user):
     assert response.status_code == 400
     assert 'id="id_country_errors"' in response.content.decode()
     assert not Provider.objects.filter(legal_name="X").exists()
+
+
+def test_coordinator_corrects_a_providers_profile(as_user, coordinator, provider_user):
+    provider = provider_user.providers.get()
+    client = as_user(coordinator)
+    assert (
+        reverse("provider-edit", args=[provider.pk])
+        in client.get(provider.get_absolute_url()).content.decode()
+    )
+    response = client.post(
+        reverse("provider-edit", args=[provider.pk]), profile_post(provider, legal_name="Fixed")
+    )
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    assert provider.legal_name == "Fixed"
+
+
+def test_reviewer_may_not_edit_a_provider(as_user, reviewers, provider_user):
+    provider = provider_user.providers.get()
+    response = as_user(reviewers["chair"]).get(reverse("provider-edit", args=[provider.pk]))
+    assert response.status_code == 404
