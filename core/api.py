@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import parsers, status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -36,12 +36,36 @@ def _nested_deeper_than(data, limit):
     return False
 
 
+NUL_MESSAGE = "Text must not contain NUL (0x00) characters."
+
+
+def _nul_location(data, where=""):
+    """The field path (`title`, `conditions[0].text`) of the first string holding a NUL
+    character, or None. PostgreSQL cannot store NUL in text, so such a value would end
+    as a server error at the database; it is refused as the client's error instead."""
+    stack = [(data, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path or "non_field_errors"
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if "\x00" in str(key):
+                    return path or "non_field_errors"
+                stack.append((child, f"{path}.{key}" if path else str(key)))
+        elif isinstance(value, list):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
+    return None
+
+
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser that answers 400 instead of crashing on deeply nested bodies.
+    """DRF's JSON parser that answers 400 instead of crashing on hostile bodies.
 
     Python's decoder recurses once per nesting level, so `[[[[...]]]]` a few thousand deep
     raises RecursionError (a 500 with the stock parser); and a body just under that limit
     would crash whatever walks it next. Both are refused here as a parse error (400).
+    A NUL character in any string is refused too (400 naming the field).
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -51,6 +75,9 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(TOO_DEEP) from exc
         if _nested_deeper_than(data, MAX_JSON_DEPTH):
             raise ParseError(TOO_DEEP)
+        where = _nul_location(data)
+        if where is not None:
+            raise ValidationError({where: [NUL_MESSAGE]})
         return data
 
 

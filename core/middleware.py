@@ -1,6 +1,8 @@
-"""Security headers that Django does not set by itself."""
+"""Security headers that Django does not set by itself, and the refusal of NUL bytes in
+query strings."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 
 DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -25,3 +27,24 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
         return response
+
+
+class RejectNulQueryMiddleware:
+    """Answer 400 naming the parameter when a query string holds a NUL character.
+
+    PostgreSQL cannot compare or store text with NUL (0x00), so `?q=a%00b` reaching a
+    filter is a server error there (and silently different on SQLite). No parameter of
+    the application needs one, so it is refused before any view runs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                message = "Query parameters must not contain NUL (0x00) characters."
+                if request.path.startswith("/api/"):
+                    return JsonResponse({name.replace("\x00", ""): [message]}, status=400)
+                return HttpResponseBadRequest(message)
+        return self.get_response(request)
