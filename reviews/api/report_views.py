@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -94,7 +93,6 @@ def _visible_report(request, pk):
 
 
 class ApplicationReportsView(APIView):
-    parser_classes = [JSONParser]
 
     @extend_schema(
         request=ReportRequestSerializer,
