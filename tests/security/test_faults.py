@@ -166,6 +166,76 @@ def test_broker_down_at_submit_through_the_api_answers_200(world, broker_down):
     assert Application.objects.get(pk=world.application.pk).state == "submitted"
 
 
+BROKER_DOWN_CALLS = [
+    (
+        "screening",
+        "coordinator",
+        "/api/v1/applications/{app}/panel/",
+        {"reviewer": "reviewer-off", "role": "member"},
+        201,
+    ),
+    ("in_review", "coordinator", "/api/v1/applications/{app}/reports/", {"stage": "draft"}, 202),
+    (
+        "in_review",
+        "reviewer_on",
+        "/api/v1/assignments/{assignment}/decline/",
+        {"reason": "Ill."},
+        200,
+    ),
+    (
+        "accredited",
+        "decision_body",
+        "/api/v1/accreditations/{accreditation}/transitions/suspend/",
+        {"comment": "Investigation."},
+        200,
+    ),
+    (
+        "draft",
+        "provider_own",
+        "/api/v1/complaints/",
+        {"application": "{app}", "text": "Slow."},
+        201,
+    ),
+    (
+        "decision_pending",
+        "decision_body",
+        "/api/v1/applications/{app}/transitions/reject/",
+        {"rationale": "Standards not met."},
+        200,
+    ),
+]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(
+    ("setup", "role", "path", "body", "expected"),
+    BROKER_DOWN_CALLS,
+    ids=["panel-invite", "report-request", "seat-decline", "suspend", "complaint", "reject"],
+)
+def test_broker_down_never_turns_a_committed_write_into_an_error(
+    world, broker_down, setup, role, path, body, expected
+):
+    """Whatever queues a task after commit (invitation mail, report render, registry
+    publication, notifications), a broker outage is not the caller's error."""
+    world.prepare(setup)
+    values = {
+        "app": world.application.pk,
+        "assignment": world.assignment.pk,
+        "accreditation": world.accreditation.pk if world.accreditation else 0,
+    }
+    body = {
+        k: (values[v[1:-1]] if isinstance(v, str) and v.startswith("{") else v)
+        for k, v in body.items()
+    }
+    client = world.client(role)
+    client.raise_request_exception = False
+    before = world.snapshot()
+    response = client.post(path.format(**values), body, format="json")
+    assert response.status_code == expected, response.content[:300]
+    assert broker_down, "a task should have been queued"
+    assert world.snapshot() != before, "the write itself must have committed"
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_side_effect_lost_with_the_broker_is_recovered_by_the_sweeps(world, monkeypatch):
     """A decision taken while the broker was down: once it is back, the periodic tasks
