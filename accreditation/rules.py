@@ -369,7 +369,8 @@ def _announce(accreditation_id, name, log_id):
     transaction.on_commit(
         lambda: accreditation_changed.send(
             sender=Accreditation, accreditation_id=accreditation_id, transition=name, log_id=log_id
-        )
+        ),
+        robust=True,
     )
 
 

@@ -13,16 +13,17 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from accreditation.models import Application
+from accreditation.models import AccreditationTransition, Application, ApplicationTransition
 
 from .models import Report
-from .reporting import report_publish, report_render
+from .reporting import PUBLISHING_TRANSITIONS, report_publish, report_render
 
 RENDER_SOFT_TIME_LIMIT = 45
 RENDER_TIME_LIMIT = 60
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 MAX_ATTEMPTS = 3
 STALE_PENDING_AFTER = timedelta(minutes=5)
+LOST_PUBLICATION_WINDOW = timedelta(days=7)
 
 
 @shared_task(
@@ -79,4 +80,44 @@ def sweep_reports(now=None):
             queued.append(pk)
     for pk in queued:
         render_report.delay(pk)
+    for application_id, trigger in lost_publications(now):
+        report = report_publish(application=Application(pk=application_id), trigger=trigger)
+        queued.append(report.pk)
     return queued
+
+
+def lost_publications(now):
+    """(application id, trigger) of recent publishing events that have no published report.
+
+    A decision or a confirmation of conditions asks for a published report through a
+    task; when the broker lost that task the report was never created, so the sweep
+    recreates it. Of an application's decisions only the newest counts, and not when an
+    upheld appeal came after it (that decision no longer stands). Publishing is keyed by
+    the trigger under the application's row lock, so racing the regular task is harmless.
+    """
+    since = now - LOST_PUBLICATION_WINDOW
+    newest = {}
+    for pk, application_id, name in ApplicationTransition.objects.filter(
+        transition__in=(*PUBLISHING_TRANSITIONS, "uphold_appeal"), at__gte=since
+    ).values_list("pk", "application_id", "transition"):
+        if pk > newest.get(application_id, (0, ""))[0]:
+            newest[application_id] = (pk, name)
+    events = [
+        (application_id, f"application-log:{pk}")
+        for application_id, (pk, name) in newest.items()
+        if name != "uphold_appeal"
+    ]
+    events += [
+        (application_id, f"accreditation-log:{pk}")
+        for pk, application_id in AccreditationTransition.objects.filter(
+            transition="confirm_conditions_met", at__gte=since
+        ).values_list("pk", "accreditation__application_id")
+    ]
+    published = set(
+        Report.objects.filter(stage=Report.Stage.PUBLISHED, created_at__gte=since).values_list(
+            "data__report__trigger", flat=True
+        )
+    )
+    return [
+        (application_id, trigger) for application_id, trigger in events if trigger not in published
+    ]

@@ -424,7 +424,7 @@ def _next_version(application_id, stage):
 def _schedule_render(report_id):
     from .report_tasks import render_report
 
-    transaction.on_commit(lambda: render_report.delay(report_id))
+    transaction.on_commit(lambda: render_report.delay(report_id), robust=True)
 
 
 def report_request(*, application, stage, actor):

@@ -253,7 +253,7 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                     conflicts=[c.reason for c in conflicts],
                     justification=justification,
                 )
-            transaction.on_commit(lambda: _notify_invited(assignment.pk))
+            transaction.on_commit(lambda: _notify_invited(assignment.pk), robust=True)
     except IntegrityError as exc:
         raise ConflictError("The panel changed meanwhile; reload and try again.") from exc
     return assignment
@@ -383,7 +383,7 @@ def assignment_decline(*, assignment, actor, reason):
         locked.save()
         if was_accepted:
             _revoke_review(locked, actor)
-        transaction.on_commit(lambda: _notify_declined(locked.pk))
+        transaction.on_commit(lambda: _notify_declined(locked.pk), robust=True)
     return locked
 
 
