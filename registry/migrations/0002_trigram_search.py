@@ -20,6 +20,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0001_projection")]
+    dependencies = [("registry", "0001_initial")]
 
     operations = [migrations.RunPython(create, drop)]

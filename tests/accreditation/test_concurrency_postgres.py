@@ -13,8 +13,9 @@ from tests.factories import ApplicationFactory, MembershipFactory, UserFactory, 
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("rounds", [5])
-def test_concurrent_transitions_have_exactly_one_winner(transactional_db, rounds):
+def test_concurrent_transitions_have_exactly_one_winner(rounds):
     assert connection.vendor == "postgresql", "this test needs DATABASE_URL pointing at PostgreSQL"
     coordinators = [UserFactory(roles=["coordinator"]) for _ in range(2)]
     for _ in range(rounds):
