@@ -93,7 +93,6 @@ def _visible_report(request, pk):
 
 
 class ApplicationReportsView(APIView):
-
     @extend_schema(
         request=ReportRequestSerializer,
         responses={202: ReportAcceptedSerializer, **_errors(400, 403, 404, 409)},
