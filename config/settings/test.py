@@ -4,11 +4,18 @@ Tasks run eagerly here so unit tests can follow a side effect to its end; the
 PostgreSQL + Redis leg of .ci/run starts a real worker and checks the real path.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("MCQA_ALLOW_INSECURE_KEY", "1")
-os.environ.setdefault("MCQA_VAR_DIR", tempfile.mkdtemp(prefix="mcqa-test-"))
+if "MCQA_VAR_DIR" not in os.environ:
+    # A scratch folder per test process (inherited by the processes it starts), removed
+    # when the process that made it exits.
+    _scratch = tempfile.mkdtemp(prefix="mcqa-test-")
+    os.environ["MCQA_VAR_DIR"] = _scratch
+    atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 
 from .base import *  # noqa: E402,F403
