@@ -8,6 +8,7 @@ decisions, appeals and notifications are records: read-only, never deleted.
 """
 
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     Accreditation,
@@ -71,6 +72,8 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ["legal_name", "identifiers__value", "website"]
     inlines = [IdentifierInline, MembershipInline]
     readonly_fields = ["created_at", "updated_at"]
+    # A website typed without a scheme is taken as https, as on the provider's own form.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(ProviderIdentifier)
