@@ -502,6 +502,8 @@ def application_context(request, application):
         ]
     transitions = services.available_transitions(application=application, actor=user)
     application.overdue = bool(application.due_at and application.due_at < _now())
+    # The provider may add documents while drafting and when answering the panel.
+    accepts_uploads = application.state in (*services.DOSSIER_STATES, *services.RESPONSE_STATES)
     return {
         "application": application,
         "standards": standards,
@@ -516,7 +518,7 @@ def application_context(request, application):
         "appeals": list(application.appeals.all()),
         "accreditations": accreditations,
         "transitions": [(name, TRANSITION_LABELS.get(name, name)) for name in transitions],
-        "upload_form": f.DocumentUploadForm() if editable or is_member else None,
+        "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
         "complaint_form": f.ComplaintForm() if is_member else None,
         "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
         "sections": sections_for("application", request, application),

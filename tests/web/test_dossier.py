@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accreditation.models import Application, Document, SelfAssessment
 from tests.factories import DocumentFactory, complete_dossier, pdf_bytes
-from tests.web.conftest import HOSTILE
+from tests.web.conftest import HOSTILE, fire
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,15 @@ def test_provider_lodges_a_complaint(as_user, provider_user, outsider, course_ap
     html = client.get(course_application.get_absolute_url()).content.decode()
     assert "The panel was late &lt;script&gt;" in html and HOSTILE not in html
     assert as_user(outsider).post(target, {"text": "x"}).status_code == 404
+
+
+def test_upload_form_is_offered_only_while_the_provider_may_add_documents(
+    as_user, provider_user, course_application, coordinator
+):
+    client = as_user(provider_user)
+    assert "data-upload" in client.get(course_application.get_absolute_url()).content.decode()
+    complete_dossier(course_application, provider_user)
+    fire(course_application, "submit", provider_user)
+    html = client.get(course_application.get_absolute_url()).content.decode()
+    assert "data-upload" not in html
+    assert "Upload a document" not in html
