@@ -1,17 +1,20 @@
-"""Registry benchmark: `python -m bench.registry [--providers N] [--seconds S] [--workers W]`.
+"""Registry benchmark: `python -m bench.registry [--providers N] [--seconds S] [--rounds R]`.
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test); it
-creates its own throwaway database `mcqa_bench_registry` beside it and drops it at the
-end. Only 127.0.0.1 is contacted. Steps:
+creates its own throwaway database `mcqa_bench_registry` (`MCQA_BENCH_DB`) beside it and
+drops it at the end. Only 127.0.0.1 is contacted. Steps:
 
 1. Seeds `--providers` providers (default 20,000) with bulk_create: identifiers,
    courses, institutional and course decisions (10 % negative), accreditations and
    their status history (some suspended, some revoked); then projects the registry
    with `registry_sync` (timed).
-2. Starts gunicorn on 127.0.0.1 (gthread workers) and drives 16 concurrent keep-alive
-   connections for `--seconds` per scenario against: a bare constant Django view
-   (`MCQA_BENCH_VIEWS=1`), verify, signed verify (`Accept: application/jose`) and
-   search. Prints req/s and p50/p95/p99 latency of each, and the ratios the goals use.
+2. Starts gunicorn on 127.0.0.1 (`--workers` gthread workers of `--threads` threads)
+   and drives 16 concurrent keep-alive connections for `--seconds` per scenario
+   against: a bare constant Django view (`MCQA_BENCH_VIEWS=1`), verify, signed verify
+   (`Accept: application/jose`) and search. The scenarios take turns in `--rounds`
+   rounds, so that a slow spell of a shared machine falls on all of them; ratios are
+   the median of the per-round ratios. Prints req/s (median and per round) and
+   p50/p95/p99 latency of each, and the ratios the goals use.
 3. Adds providers up to 100,000 registry rows and streams the export (CSV and JSON
    Lines) in this process, measuring the resident memory growth while it streams.
 
@@ -34,7 +37,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "mcqa_bench_registry"
+BENCH_DB = os.environ.get("MCQA_BENCH_DB", "mcqa_bench_registry")
 CONNECTIONS = 16
 EXPORT_ROWS = 100_000
 
@@ -245,7 +248,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(database_url, port, workers):
+def start_gunicorn(database_url, port, workers, threads=4):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -266,7 +269,7 @@ def start_gunicorn(database_url, port, workers):
             "--worker-class",
             "gthread",
             "--threads",
-            "4",
+            str(threads),
             "--keep-alive",
             "30",
             "--log-level",
@@ -344,21 +347,49 @@ async def _drive(port, paths, accept, seconds):
     return latencies, errors
 
 
-def drive(name, port, paths, seconds, accept="application/json"):
-    asyncio.run(_drive(port, paths, accept, min(1.0, seconds / 4)))  # warm up
+def drive(port, paths, seconds, accept="application/json"):
+    """Load the server for `seconds`: (latencies, non-200 statuses, elapsed seconds)."""
     start = time.perf_counter()
     latencies, errors = asyncio.run(_drive(port, paths, accept, seconds))
-    elapsed = time.perf_counter() - start
-    latencies.sort()
-    q = statistics.quantiles(latencies, n=100, method="inclusive")
-    rps = len(latencies) / elapsed
-    figure(f"registry.{name}.rps", rps, "req/s")
-    figure(f"registry.{name}.p50", q[49] * 1000, "ms")
-    figure(f"registry.{name}.p95", q[94] * 1000, "ms")
-    figure(f"registry.{name}.p99", q[98] * 1000, "ms")
-    if errors:
-        figure(f"registry.{name}.errors", len(errors), f"(statuses {sorted(set(errors))})")
-    return {"rps": rps, "p95": q[94] * 1000, "p99": q[98] * 1000, "errors": len(errors)}
+    return latencies, errors, time.perf_counter() - start
+
+
+def measure(port, plan, seconds, rounds):
+    """Run the scenarios of `plan` (name -> (paths, Accept)) in `rounds` interleaved
+    rounds of `seconds / rounds` each, so that a slow spell of a shared machine falls on
+    all of them alike. Prints each scenario's req/s (median of the rounds, and each
+    round's) and p50/p95/p99 over all its requests; returns the figures by name."""
+    each = seconds / rounds
+    for paths, accept in plan.values():  # warm up every worker and connection
+        drive(port, paths, min(1.0, each / 2), accept)
+    runs = {name: {"latencies": [], "errors": [], "rps": []} for name in plan}
+    for _ in range(rounds):
+        for name, (paths, accept) in plan.items():
+            latencies, errors, elapsed = drive(port, paths, each, accept)
+            runs[name]["latencies"] += latencies
+            runs[name]["errors"] += errors
+            runs[name]["rps"].append(len(latencies) / elapsed)
+    results = {}
+    for name, run in runs.items():
+        latencies = sorted(run["latencies"])
+        q = statistics.quantiles(latencies, n=100, method="inclusive")
+        rps = statistics.median(run["rps"])
+        figure(f"registry.{name}.rps", rps, "req/s")
+        figure(f"registry.{name}.rps_rounds", " ".join(f"{r:.0f}" for r in run["rps"]))
+        figure(f"registry.{name}.p50", q[49] * 1000, "ms")
+        figure(f"registry.{name}.p95", q[94] * 1000, "ms")
+        figure(f"registry.{name}.p99", q[98] * 1000, "ms")
+        if run["errors"]:
+            errors = run["errors"]
+            figure(f"registry.{name}.errors", len(errors), f"(statuses {sorted(set(errors))})")
+        results[name] = {"rps": rps, "rounds": run["rps"], "p95": q[94] * 1000, "p99": q[98] * 1000}
+    return results
+
+
+def round_ratio(results, name, base):
+    """The median over the rounds of name's req/s over base's in the same round."""
+    pairs = zip(results[name]["rounds"], results[base]["rounds"], strict=True)
+    return statistics.median(a / b for a, b in pairs)
 
 
 def scenarios(providers):
@@ -465,8 +496,10 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--providers", type=int, default=20_000)
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=12.0, help="per scenario, all rounds")
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS)
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
@@ -488,15 +521,19 @@ def main():
             cursor.execute("ANALYZE")
         verify_paths, search_paths = scenarios(args.providers)
         port = free_port()
-        server = start_gunicorn(bench_url, port, args.workers)
-        base = drive("constant", port, ["/bench/constant/"], args.seconds)
-        verify = drive("verify", port, verify_paths, args.seconds)
-        signed = drive("verify_signed", port, verify_paths, args.seconds, "application/jose")
-        search = drive("search", port, search_paths, args.seconds)
+        server = start_gunicorn(bench_url, port, args.workers, args.threads)
+        plan = {
+            "constant": (["/bench/constant/"], "application/json"),
+            "verify": (verify_paths, "application/json"),
+            "verify_signed": (verify_paths, "application/jose"),
+            "search": (search_paths, "application/json"),
+        }
+        results = measure(port, plan, args.seconds, args.rounds)
         stop(server)
         server = None
-        ratio = verify["rps"] / base["rps"]
-        signed_ratio = signed["rps"] / verify["rps"]
+        verify, search = results["verify"], results["search"]
+        ratio = round_ratio(results, "verify", "constant")
+        signed_ratio = round_ratio(results, "verify_signed", "verify")
         figure("registry.verify_vs_constant", ratio * 100, "% (goal >= 50)")
         figure("registry.verify.p99_goal_met", int(verify["p99"] <= 25), "(p99 <= 25 ms)")
         figure("registry.signed_vs_unsigned", signed_ratio * 100, "% (goal >= 80)")

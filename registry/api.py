@@ -12,11 +12,12 @@ import re
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import renderers
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -172,6 +173,35 @@ def _bad(parameter, message):
     return ValidationError({parameter: [message]})
 
 
+_json_renderer = renderers.JSONRenderer()
+
+
+def verify_answer(params):
+    """Check the verify parameters (400 naming the first bad one) and answer."""
+    raw = params.get("identifier", "")
+    match = IDENTIFIER.match(raw.strip())
+    if not match or match["scheme"] not in reference.IDENTIFIER_SCHEMES:
+        raise _bad(
+            "identifier",
+            "identifier must be <scheme>:<value> with a scheme among "
+            + ", ".join(reference.IDENTIFIER_SCHEMES)
+            + ".",
+        )
+    course = params.get("course")
+    course_id = None
+    if course not in (None, ""):
+        if not course.isdigit() or len(course) > 18:
+            raise _bad("course", "course must be a course id (a positive integer).")
+        course_id = int(course)
+    try:
+        at = services.parse_at(params.get("at"))
+    except (ValueError, OverflowError) as exc:
+        raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
+    return services.verify(
+        scheme=match["scheme"], value=match["value"].strip(), course_id=course_id, at=at
+    )
+
+
 class VerifyView(PublicAPIView):
     """Was a provider (a course) trusted at a moment? JSON or, with
     `Accept: application/jose`, the same payload signed."""
@@ -180,33 +210,65 @@ class VerifyView(PublicAPIView):
 
     @verify_schema
     def get(self, request):
-        params = request.query_params
-        raw = params.get("identifier", "")
-        match = IDENTIFIER.match(raw.strip())
-        if not match or match["scheme"] not in reference.IDENTIFIER_SCHEMES:
-            raise _bad(
-                "identifier",
-                "identifier must be <scheme>:<value> with a scheme among "
-                + ", ".join(reference.IDENTIFIER_SCHEMES)
-                + ".",
-            )
-        course = params.get("course")
-        course_id = None
-        if course not in (None, ""):
-            if not course.isdigit() or len(course) > 18:
-                raise _bad("course", "course must be a course id (a positive integer).")
-            course_id = int(course)
-        try:
-            at = services.parse_at(params.get("at"))
-        except (ValueError, OverflowError) as exc:
-            raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
-        answer = services.verify(
-            scheme=match["scheme"], value=match["value"].strip(), course_id=course_id, at=at
-        )
-        response = Response(answer)
+        response = Response(verify_answer(request.query_params))
         response["Cache-Control"] = "no-cache"
         response["Vary"] = "Accept"
         return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400:  # an error is no attestation: plain JSON, unsigned
+            request.accepted_renderer = _json_renderer
+            request.accepted_media_type = _json_renderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def api_error(exc):
+    """A DRF exception as the JSON answer DRF gives for it (Retry-After on 429)."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+    response = HttpResponse(
+        _json_renderer.render(detail), status=exc.status_code, content_type="application/json"
+    )
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return response
+
+
+_verify_drf = VerifyView.as_view()
+
+
+@csrf_exempt  # as every DRF view; the delegated methods answer 405 or OPTIONS
+def verify_view(request):
+    """The verify URL. GET and HEAD, what verifiers call at volume, are answered here
+    without DRF's request wrapping, content negotiation and renderer lookup, with the
+    same throttle, checks, bodies and headers as `VerifyView`; every other method
+    (OPTIONS, 405) goes to `VerifyView`, which also documents the endpoint."""
+    if request.method not in ("GET", "HEAD"):
+        return _verify_drf(request)
+    throttle = RegistryThrottle()
+    try:
+        if not throttle.allow_request(request, None):
+            raise Throttled(wait=throttle.wait())
+        answer = verify_answer(request.GET)
+    except APIException as exc:
+        response = api_error(exc)
+    else:
+        if JoseRenderer.media_type in request.META.get("HTTP_ACCEPT", ""):
+            response = HttpResponse(signing.sign(answer), content_type=JoseRenderer.media_type)
+        else:
+            response = HttpResponse(
+                _json_renderer.render(answer), content_type=_json_renderer.media_type
+            )
+        response["Cache-Control"] = "no-cache"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    response["Vary"] = "Accept"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# drf-spectacular documents a URL from its view's `cls`, as DRF's as_view() sets it.
+verify_view.cls = VerifyView
+verify_view.initkwargs = {}
 
 
 # --------------------------------------------------------------------------- providers

@@ -6,7 +6,7 @@ from django.urls import path
 from . import api, views
 
 urlpatterns = [
-    path("api/v1/registry/verify/", api.VerifyView.as_view(), name="registry-verify"),
+    path("api/v1/registry/verify/", api.verify_view, name="registry-verify"),
     path("api/v1/registry/providers/", api.ProviderListView.as_view(), name="registry-providers"),
     path(
         "api/v1/registry/providers/<int:pk>/",

@@ -9,7 +9,7 @@ import json
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
@@ -22,6 +22,7 @@ from . import signing
 from .api import (
     LIST_FIELDS,
     STATUSES,
+    api_error,
     check_throttle,
     list_item,
     provider_detail,
@@ -31,15 +32,6 @@ from .models import RegistryEvent, RegistryProvider
 
 EXPORT_CHUNK = 1000
 CSV_COLUMNS = ("id", "legal_name", "country", "status", "identifiers", "accreditations")
-
-
-def _api_error(exc):
-    detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
-    response = JsonResponse(detail, status=exc.status_code)
-    wait = getattr(exc, "wait", None)
-    if wait is not None:
-        response["Retry-After"] = str(max(1, int(wait + 0.999)))
-    return response
 
 
 @require_GET
@@ -116,7 +108,7 @@ def export_view(request):
         if fmt not in ("csv", "jsonl"):
             raise ValidationError({"format": ["format must be csv or jsonl."]})
     except APIException as exc:
-        return _api_error(exc)
+        return api_error(exc)
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/jsonl"
     response = StreamingHttpResponse(export_rows(fmt), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="registry.{fmt}"'

@@ -270,6 +270,9 @@ if os.environ.get("CACHE_URL", "").startswith("redis://"):
 # The registry's signing keys live in the database; the private halves are encrypted
 # with a key derived from this secret (defaults to SECRET_KEY).
 REGISTRY_KEY_SECRET = os.environ.get("REGISTRY_KEY_SECRET", "")
+# The verify query is a prepared statement on PostgreSQL; turn off behind a connection
+# pooler in transaction mode that does not track prepared statements.
+REGISTRY_PREPARED_STATEMENTS = env_bool("REGISTRY_PREPARED_STATEMENTS", True)
 # Mounts /bench/constant/ (the benchmark's baseline view); never on in production.
 MCQA_BENCH_VIEWS = env_bool("MCQA_BENCH_VIEWS", False)
 

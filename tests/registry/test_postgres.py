@@ -58,3 +58,42 @@ def test_concurrent_syncs_project_each_row_once_with_gapless_seq(history):
     assert sum(counts) == 18  # 6 decisions, 6 creations, 6 suspensions: each once
     seqs = list(RegistryEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, 19))
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_verify_query_is_prepared_once_per_connection(api, history):
+    """Planning the verify join costs more than running it: the statement is prepared
+    on the connection and reused, and Django's own queries are still not prepared."""
+    _require_postgres()
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
+    for at in ("", "&at=2025-01-09", "&at=2025-06-01"):
+        assert api.get(url + at).status_code == 200
+    verify_statements = [s for s in _prepared_statements() if "registry_registryevent" in s]
+    assert len(verify_statements) == 1
+    assert api.get(url).json()["trusted"] is True
+    assert len([s for s in _prepared_statements() if "registry_registryevent" in s]) == 1
+    for _ in range(10):
+        list(RegistryEvent.objects.filter(provider=provider))
+    assert len(_prepared_statements()) == 1
+
+
+@pytest.mark.django_db
+def test_prepared_statements_can_be_turned_off(api, history, settings):
+    _require_postgres()
+    settings.REGISTRY_PREPARED_STATEMENTS = False
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
+    assert api.get(url).json()["trusted"] is True
+    assert api.get(url + "&at=2025-01-09").json()["status"] == "none"
+    assert _prepared_statements() == []

@@ -1,7 +1,11 @@
 """Anonymous access, throttling per client, caching headers and conditional GET."""
 
+import json
+
 import pytest
 from django.core.cache import cache
+from joserfc import jws
+from joserfc.jwk import KeySet
 
 from tests.registry.conftest import day
 
@@ -111,3 +115,86 @@ def test_any_accept_header_gets_json_unless_jose_is_asked(api, published):
         assert response["Content-Type"] == "application/json"
     signed = api.get(url, HTTP_ACCEPT="application/json;q=0.5, application/jose")
     assert signed["Content-Type"] == "application/jose"
+
+
+def rf_jwks(rf):
+    from registry.views import jwks_view
+
+    return jwks_view(rf.get("/.well-known/jwks.json")).content
+
+
+VERIFY_CASES = [
+    ("get", "identifier=schac:uni.example.org", "application/json"),
+    ("get", "identifier=schac:uni.example.org&at=2025-01-09", "application/json"),
+    ("get", "identifier=schac:nobody.example.org", "*/*"),
+    ("get", "identifier=schac:uni.example.org&at=2025-02-01", "application/jose"),
+    ("get", "identifier=nonsense", "application/json"),
+    ("get", "identifier=schac:x&course=abc", "application/jose"),  # errors are never signed
+    ("head", "identifier=schac:uni.example.org", "application/json"),
+    ("post", "identifier=schac:uni.example.org", "application/json"),
+    ("options", "", "application/json"),
+]
+COMPARED_HEADERS = ("Content-Type", "Cache-Control", "Vary", "Allow", "Access-Control-Allow-Origin")
+
+
+@pytest.mark.parametrize(("method", "query", "accept"), VERIFY_CASES)
+def test_verify_fast_path_answers_as_the_drf_view(rf, published, method, query, accept):
+    """The URL's view skips DRF's request machinery for GET and HEAD; its answers must
+    be the ones the documented DRF view gives: status, body and headers."""
+    from registry.api import VerifyView, verify_view
+
+    drf_view = VerifyView.as_view()
+    path = "/api/v1/registry/verify/" + (f"?{query}" if query else "")
+
+    def answer(view):
+        cache.clear()  # the same throttle state for both
+        request = getattr(rf, method)(path, HTTP_ACCEPT=accept)
+        response = view(request)
+        if hasattr(response, "render"):
+            response.render()
+        return response
+
+    fast, slow = answer(verify_view), answer(drf_view)
+    assert fast.status_code == slow.status_code
+    for name in COMPARED_HEADERS:
+        assert fast.get(name) == slow.get(name), name
+    if fast.status_code != 200 or method not in ("get", "head"):
+        assert fast.content == slow.content
+        return
+    if accept == "application/jose":  # the same payload signed by the same key
+        keys = KeySet.import_key_set(json.loads(rf_jwks(rf)))
+        fast_body, slow_body = (
+            json.loads(jws.deserialize_compact(r.content.decode(), keys, ["EdDSA"]).payload)
+            for r in (fast, slow)
+        )
+    else:
+        fast_body, slow_body = json.loads(fast.content), json.loads(slow.content)
+    # `checked_at` (and `as_of` when no moment is asked) is the time of each call.
+    for body in (fast_body, slow_body):
+        body.pop("checked_at")
+        if "at=" not in query:
+            body.pop("as_of")
+    assert fast_body == slow_body
+    assert fast_body["provider"] is not None or "nobody" in query
+
+
+def test_verify_fast_path_throttles_as_the_api(api, published, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"registry": "2/minute"},
+    }
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
+    assert [api.get(url).status_code for _ in range(2)] == [200, 200]
+    refused = api.get(url, HTTP_ACCEPT="application/jose")
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json()["detail"].startswith("Request was throttled")
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Access-Control-Allow-Origin"] == "*"
+
+
+def test_verify_endpoint_stays_documented_in_the_schema(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/v1/registry/verify/"]["get"]
+    assert operation["operationId"] == "registry_verify"
+    assert {p["name"] for p in operation["parameters"]} >= {"identifier", "course", "at"}
