@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -519,22 +519,22 @@ def _date(value):
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _hot_cursor():
+def _hot_cursor(db):
     """A cursor for the verify query. On PostgreSQL (unless REGISTRY_PREPARED_STATEMENTS
     is off, e.g. behind a pooler that cannot keep them) a server-side-binding cursor
     that prepares the statement once per connection: planning the four-table join costs
     several times its execution. It is wrapped like any Django cursor, so query logging,
     execute wrappers and error translation still apply."""
-    if connection.vendor != "postgresql" or not settings.REGISTRY_PREPARED_STATEMENTS:
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = connection.connection
+    if db.vendor != "postgresql" or not settings.REGISTRY_PREPARED_STATEMENTS:
+        return db.cursor()
+    db.ensure_connection()
+    raw = db.connection
     if raw.prepare_threshold is None:
         # Django turns preparing off (None) for every cursor; a threshold that is never
         # reached turns it on only where asked for, as here (Django's own cursors bind
         # client-side and never prepare).
         raw.prepare_threshold = 2**31 - 1
-    return connection._prepare_cursor(_prepared_cursor_class()(raw))
+    return db._prepare_cursor(_prepared_cursor_class()(raw))
 
 
 @functools.cache
@@ -549,14 +549,15 @@ def _prepared_cursor_class():
     return PreparedCursor
 
 
-def _verify_rows(scheme, value, course_id, as_of):
-    """The verify hot path: one indexed query in plain SQL (no ORM query building) that
-    finds the provider by identifier, the course if asked, and the provider's events up
-    to `as_of` (one row per event; the provider and course columns repeat)."""
+@functools.cache
+def _verify_sql():
+    """The verify query: the provider by identifier, the course if asked, and the
+    provider's events up to a moment in time order (one row per event; the provider
+    and course columns repeat)."""
     from accreditation.models import Course, ProviderIdentifier
 
     event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
-    sql = (
+    return (
         "SELECT rp.provider_id, rp.legal_name, rp.country, rp.identifiers, "  # noqa: S608
         f"c.id, c.provider_id, c.eqf_level, c.isced_f, {event_columns} "
         f"FROM {RegistryProvider._meta.db_table} rp "
@@ -567,9 +568,16 @@ def _verify_rows(scheme, value, course_id, as_of):
         "WHERE i.scheme = %s AND i.value = %s "
         "ORDER BY e.at, e.seq"
     )
-    params = [course_id, connection.ops.adapt_datetimefield_value(as_of), scheme, value]
-    with _hot_cursor() as cursor:
-        cursor.execute(sql, params)
+
+
+def _verify_rows(scheme, value, course_id, as_of):
+    """The verify hot path: one indexed query in plain SQL (no ORM query building).
+    Returns (provider entry, course or None, events up to `as_of` in time order), or
+    (None, None, []) for an unknown identifier."""
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
+    params = [course_id, db.ops.adapt_datetimefield_value(as_of), scheme, value]
+    with _hot_cursor(db) as cursor:
+        cursor.execute(_verify_sql(), params)
         rows = cursor.fetchall()
     if not rows:
         return None, None, []
