@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core import reference
 
-from .models import Course, Document, Provider, ProviderIdentifier
+from .models import Application, Course, Document, Provider, ProviderIdentifier
 
 
 def apply_validation_error(form, error):
@@ -229,21 +229,40 @@ class ApplicationCreateForm(forms.Form):
         choices=[
             ("course", "Approval of one course"),
             ("provider", "Institutional review of the organisation"),
+            ("renewal", "Renewal: the next cycle of an accreditation or approval"),
         ],
     )
     course = forms.ModelChoiceField(
         label="Course", queryset=Course.objects.none(), required=False, empty_label="—"
     )
+    previous = forms.ModelChoiceField(
+        label="Accreditation to renew",
+        queryset=Application.objects.none(),
+        required=False,
+        empty_label="—",
+        help_text="For a renewal: the decided application whose cycle continues. Its "
+        "self-assessments are copied into the new dossier as a starting point.",
+    )
 
-    def __init__(self, *args, courses, **kwargs):
+    def __init__(self, *args, courses, renewable, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["course"].queryset = courses
+        self.fields["previous"].queryset = renewable
+        self.fields["previous"].label_from_instance = _cycle_label
 
     def clean(self):
         data = super().clean()
         if data.get("kind") == "course" and not data.get("course"):
             self.add_error("course", "Choose the course to be approved.")
+        if data.get("kind") == "renewal" and not data.get("previous"):
+            self.add_error("previous", "Choose the accreditation to renew.")
         return data
+
+
+def _cycle_label(application):
+    scope = application.course.title if application.course_id else "institutional review"
+    decided = f", decided {application.decided_at:%d %b %Y}" if application.decided_at else ""
+    return f"#{application.pk} {application.provider.legal_name}: {scope}{decided}"
 
 
 class DocumentUploadForm(DescribedForm):

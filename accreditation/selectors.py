@@ -74,6 +74,23 @@ def accreditations_visible_to(*, user):
     return Accreditation.objects.filter(provider_id__in=_member_provider_ids(user))
 
 
+def renewable_applications(*, user):
+    """The decided cycles that `user` may renew: their providers' accredited and
+    conditionally accredited applications, newest decision first."""
+    from .services import RENEWABLE_STATES
+
+    if not user.is_authenticated:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(
+            provider_id__in=_member_provider_ids(user),
+            state__in=[s.value for s in RENEWABLE_STATES],
+        )
+        .select_related("provider", "course")
+        .order_by("-decided_at", "-id")
+    )
+
+
 def is_provider_member(user, provider_id):
     """True when `user` acts for the provider (cached per user and provider)."""
     if not getattr(user, "is_authenticated", False):

@@ -439,24 +439,38 @@ def application_create(request):
             request, _not_allowed("Only a provider's people may open an application.")
         )
     courses = selectors.courses_visible_to(user=request.user).filter(provider_id__in=ids)
-    form = f.ApplicationCreateForm(request.POST or None, courses=courses)
+    form = f.ApplicationCreateForm(
+        request.POST or None,
+        courses=courses,
+        renewable=selectors.renewable_applications(user=request.user),
+        initial={k: request.GET[k] for k in ("kind", "course", "previous") if k in request.GET},
+    )
     if request.method == "POST" and form.is_valid():
-        course = form.cleaned_data.get("course") if form.cleaned_data["kind"] == "course" else None
-        provider = (
-            course.provider
-            if course
-            else selectors.providers_visible_to(user=request.user).get(pk=ids[0])
-        )
+        kind = form.cleaned_data["kind"]
+        course = form.cleaned_data.get("course") if kind == "course" else None
+        previous = form.cleaned_data.get("previous") if kind == "renewal" else None
+        if previous is not None:
+            provider, course = previous.provider, previous.course
+        elif course is not None:
+            provider = course.provider
+        else:
+            provider = selectors.providers_visible_to(user=request.user).get(pk=ids[0])
         try:
             application = services.application_create(
-                actor=request.user, kind=form.cleaned_data["kind"], provider=provider, course=course
+                actor=request.user, kind=kind, provider=provider, course=course, previous=previous
             )
         except ValidationError as error:
             f.apply_validation_error(form, error)
         except DomainError as error:
             return render_domain_error(request, error)
         else:
-            messages.success(request, "The application was opened as a draft.")
+            messages.success(
+                request,
+                "The renewal was opened as a draft, its self-assessments copied from the "
+                "last cycle."
+                if kind == "renewal"
+                else "The application was opened as a draft.",
+            )
             return redirect(application)
     return render(
         request,
@@ -519,6 +533,7 @@ def application_context(request, application):
         "accreditations": accreditations,
         "transitions": [(name, TRANSITION_LABELS.get(name, name)) for name in transitions],
         "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
+        "renewable": is_member and application.state in services.RENEWABLE_STATES,
         "complaint_form": f.ComplaintForm() if is_member else None,
         "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
         "sections": sections_for("application", request, application),
