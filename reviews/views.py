@@ -43,6 +43,15 @@ def _json_errors(error):
 # --------------------------------------------------------------------------- page sections
 
 
+def answerable(assignment):
+    """An invitation the reviewer can still take up: the case is at a stage whose panel
+    takes members (not withdrawn, not past the draft report). Others stay `invited` in
+    the record but are not asked of the reviewer any more."""
+    return (
+        assignment.state == S.INVITED and assignment.application.state in services.ACCEPTING_STATES
+    )
+
+
 def reviewer_queue(request, _obj):
     """The reviewer's part of the home page: invitations to answer, panels to work on."""
     user = request.user
@@ -54,7 +63,7 @@ def reviewer_queue(request, _obj):
         a.overdue = bool(a.due_date and a.due_date < today)
     return {
         "template": "reviews/_home_reviewer.html",
-        "invitations": [a for a in assignments if a.state == S.INVITED],
+        "invitations": [a for a in assignments if answerable(a)],
         "panels": [a for a in assignments if a.state in (S.ACCEPTED, S.COMPLETED)],
     }
 
@@ -177,15 +186,20 @@ def assignment_list(request):
 @login_required
 def assignment_detail(request, pk):
     """An invitation: what the case is (enough to judge a conflict) and the answer forms."""
-    assignment = own_assignment(request, pk)
+    return _invitation_page(request, own_assignment(request, pk))
+
+
+def _invitation_page(request, assignment, *, accept_form=None, decline_form=None, status=200):
     return render(
         request,
         "reviews/assignment_detail.html",
         {
             "assignment": assignment,
-            "accept_form": f.AcceptForm(),
-            "decline_form": f.DeclineForm(),
+            "answerable": answerable(assignment),
+            "accept_form": accept_form or f.AcceptForm(),
+            "decline_form": decline_form or f.DeclineForm(),
         },
+        status=status,
     )
 
 
@@ -206,12 +220,7 @@ def assignment_accept(request, pk):
         else:
             messages.success(request, "You accepted the seat on the panel.")
             return redirect("assignment-review", pk=assignment.pk)
-    return render(
-        request,
-        "reviews/assignment_detail.html",
-        {"assignment": assignment, "accept_form": form, "decline_form": f.DeclineForm()},
-        status=400,
-    )
+    return _invitation_page(request, assignment, accept_form=form, status=400)
 
 
 @login_required
@@ -233,12 +242,7 @@ def assignment_decline(request, pk):
         else:
             messages.success(request, "You declined the seat; the coordinator is told.")
             return redirect("home")
-    return render(
-        request,
-        "reviews/assignment_detail.html",
-        {"assignment": assignment, "accept_form": f.AcceptForm(), "decline_form": form},
-        status=400,
-    )
+    return _invitation_page(request, assignment, decline_form=form, status=400)
 
 
 def _judgement_forms(standards, existing, form_class, data=None, only=None):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from reviews.models import Affiliation, Finding, PanelAssignment, ReviewerJudgement
-from tests.web.conftest import HOSTILE, seat_panel, to_review, to_screening
+from tests.web.conftest import HOSTILE, fire, seat_panel, to_review, to_screening
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,22 @@ def test_reviewer_home_shows_invitations_with_due_dates(as_user, coordinator, sc
     assert "Invitations to review" in html
     assert f"#{screening.pk}" in html and screening.provider.legal_name in html
     assert "<time datetime=" in html
+
+
+def test_invitation_to_a_withdrawn_case_is_no_longer_asked(
+    as_user, coordinator, provider_user, screening, reviewers
+):
+    seats = seat_panel(screening, coordinator, reviewers, accept=False)
+    fire(screening, "withdraw", provider_user)
+    client = as_user(reviewers["student"])
+    home = client.get("/").content.decode()
+    assert "No invitation waits for an answer." in home
+    assert f"#{screening.pk}" not in home
+    page = client.get(reverse("assignment-detail", args=[seats["student"].pk])).content.decode()
+    assert 'data-invitation="closed"' in page and "withdrawn" in page
+    assert reverse("assignment-accept", args=[seats["student"].pk]) not in page
+    seats["student"].refresh_from_db()
+    assert seats["student"].state == "invited"  # the record keeps what happened
 
 
 def test_invited_reviewer_cannot_open_the_dossier_yet(as_user, coordinator, screening, reviewers):
