@@ -49,6 +49,14 @@ JUDGING_STATES = (A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
 ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
 
 
+def invitation_open(assignment):
+    """An invitation its reviewer can still take up (what `assignment_accept` requires
+    besides the declaration): still `invited`, on a case whose panel takes members. One
+    left on a withdrawn case or one past the draft report stays `invited` in the record
+    but is not asked of the reviewer any more."""
+    return assignment.state == S.INVITED and assignment.application.state in ACCEPTING_STATES
+
+
 @dataclass(frozen=True)
 class Conflict:
     """One reason a reviewer may not judge a case; `key` identifies it across checks, so

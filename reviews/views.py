@@ -43,15 +43,6 @@ def _json_errors(error):
 # --------------------------------------------------------------------------- page sections
 
 
-def answerable(assignment):
-    """An invitation the reviewer can still take up: the case is at a stage whose panel
-    takes members (not withdrawn, not past the draft report). Others stay `invited` in
-    the record but are not asked of the reviewer any more."""
-    return (
-        assignment.state == S.INVITED and assignment.application.state in services.ACCEPTING_STATES
-    )
-
-
 def reviewer_queue(request, _obj):
     """The reviewer's part of the home page: invitations to answer, panels to work on."""
     user = request.user
@@ -63,7 +54,7 @@ def reviewer_queue(request, _obj):
         a.overdue = bool(a.due_date and a.due_date < today)
     return {
         "template": "reviews/_home_reviewer.html",
-        "invitations": [a for a in assignments if answerable(a)],
+        "invitations": [a for a in assignments if services.invitation_open(a)],
         "panels": [a for a in assignments if a.state in (S.ACCEPTED, S.COMPLETED)],
     }
 
@@ -195,7 +186,7 @@ def _invitation_page(request, assignment, *, accept_form=None, decline_form=None
         "reviews/assignment_detail.html",
         {
             "assignment": assignment,
-            "answerable": answerable(assignment),
+            "answerable": services.invitation_open(assignment),
             "accept_form": accept_form or f.AcceptForm(),
             "decline_form": decline_form or f.DeclineForm(),
         },
