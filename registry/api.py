@@ -61,14 +61,13 @@ class RegistryThrottle(SimpleRateThrottle):
         key = f"{self.get_cache_key(request, view)}:{window}"
         self.window_end = (window + 1) * self.duration
         self.now = now
-        if self.cache.add(key, 1, timeout=self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # expired between add and incr
-                self.cache.add(key, 1, timeout=self.duration + 1)
+        try:  # the window's counter exists but for a client's first request in it
+            count = self.cache.incr(key)
+        except ValueError:
+            if self.cache.add(key, 1, timeout=self.duration + 1):
                 count = 1
+            else:  # another request of the same client created it meanwhile
+                count = self.cache.incr(key)
         return count <= self.num_requests
 
     def wait(self):
