@@ -10,8 +10,10 @@ drops it at the end. Only 127.0.0.1 is contacted. Steps:
    with `registry_sync` (timed).
 2. Starts gunicorn on 127.0.0.1 (`--workers` gthread workers of `--threads` threads)
    and drives 16 concurrent keep-alive connections for `--seconds` per scenario
-   against: a bare constant Django view (`MCQA_BENCH_VIEWS=1`), verify, signed verify
-   (`Accept: application/jose`) and search. The scenarios take turns in `--rounds`
+   against: a bare constant Django view (`MCQA_BENCH_VIEWS=1`), verify (with the
+   verify answer cache on, as in production), verify with `Cache-Control: no-cache`
+   (every answer read from the database), signed verify (`Accept: application/jose`)
+   and search. The scenarios take turns in `--rounds`
    rounds, so that a slow spell of a shared machine falls on all of them; ratios are
    the median of the per-round ratios. Prints req/s (median and per round) and
    p50/p95/p99 latency of each, and the ratios the goals use.
@@ -255,6 +257,7 @@ def start_gunicorn(database_url, port, workers, threads=4):
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "MCQA_BENCH_VIEWS": "1",
         "REGISTRY_THROTTLE_RATE": "100000000/minute",
+        "REGISTRY_VERIFY_CACHE": "1",  # as in production (the test settings turn it off)
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
     }
@@ -299,10 +302,8 @@ def stop(process):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-async def _request(reader, writer, path, accept):
-    writer.write(
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n\r\n".encode("latin-1")
-    )
+async def _request(reader, writer, path, headers):
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode("latin-1"))
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
@@ -320,14 +321,14 @@ async def _request(reader, writer, path, accept):
     return status, close
 
 
-async def _client(port, paths, accept, until, latencies, errors):
+async def _client(port, paths, headers, until, latencies, errors):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     rng = random.Random()
     try:
         while time.monotonic() < until:
             path = rng.choice(paths)
             start = time.perf_counter()
-            status, close = await _request(reader, writer, path, accept)
+            status, close = await _request(reader, writer, path, headers)
             latencies.append(time.perf_counter() - start)
             if status != 200:
                 errors.append(status)
@@ -338,19 +339,22 @@ async def _client(port, paths, accept, until, latencies, errors):
         writer.close()
 
 
-async def _drive(port, paths, accept, seconds):
+async def _drive(port, paths, headers, seconds):
     latencies, errors = [], []
     until = time.monotonic() + seconds
     await asyncio.gather(
-        *[_client(port, paths, accept, until, latencies, errors) for _ in range(CONNECTIONS)]
+        *[_client(port, paths, headers, until, latencies, errors) for _ in range(CONNECTIONS)]
     )
     return latencies, errors
 
 
-def drive(port, paths, seconds, accept="application/json"):
-    """Load the server for `seconds`: (latencies, non-200 statuses, elapsed seconds)."""
+def drive(port, paths, seconds, headers=None):
+    """Load the server for `seconds` with requests carrying `headers` (default: Accept
+    JSON): (latencies, non-200 statuses, elapsed seconds)."""
+    headers = headers or {"Accept": "application/json"}
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     start = time.perf_counter()
-    latencies, errors = asyncio.run(_drive(port, paths, accept, seconds))
+    latencies, errors = asyncio.run(_drive(port, paths, lines, seconds))
     return latencies, errors, time.perf_counter() - start
 
 
@@ -387,13 +391,13 @@ def measure(port, plan, seconds, rounds, server_pid=None):
     round's), p50/p95/p99 over all its requests and, given the server's pid, the CPU
     time each request cost the machine; returns the figures by name."""
     each = seconds / rounds
-    for paths, accept in plan.values():  # warm up every worker and connection
-        drive(port, paths, min(1.0, each / 2), accept)
+    for paths, headers in plan.values():  # warm up every worker and connection
+        drive(port, paths, min(1.0, each / 2), headers)
     runs = {name: {"latencies": [], "errors": [], "rps": [], "cpu": 0.0} for name in plan}
     for _ in range(rounds):
-        for name, (paths, accept) in plan.items():
+        for name, (paths, headers) in plan.items():
             cpu = cpu_seconds(server_pid) if server_pid else 0.0
-            latencies, errors, elapsed = drive(port, paths, each, accept)
+            latencies, errors, elapsed = drive(port, paths, each, headers)
             if server_pid:
                 runs[name]["cpu"] += cpu_seconds(server_pid) - cpu
             runs[name]["latencies"] += latencies
@@ -561,11 +565,13 @@ def main():
         verify_paths, search_paths = scenarios(args.providers)
         port = free_port()
         server = start_gunicorn(bench_url, port, args.workers, args.threads)
+        json_, jose = {"Accept": "application/json"}, {"Accept": "application/jose"}
         plan = {
-            "constant": (["/bench/constant/"], "application/json"),
-            "verify": (verify_paths, "application/json"),
-            "verify_signed": (verify_paths, "application/jose"),
-            "search": (search_paths, "application/json"),
+            "constant": (["/bench/constant/"], json_),
+            "verify": (verify_paths, json_),
+            "verify_uncached": (verify_paths, {**json_, "Cache-Control": "no-cache"}),
+            "verify_signed": (verify_paths, jose),
+            "search": (search_paths, json_),
         }
         results = measure(port, plan, args.seconds, args.rounds, server.pid)
         stop(server)
@@ -577,6 +583,8 @@ def main():
         cpu_ratio = results["constant"]["cpu_ms"] / results["verify"]["cpu_ms"]
         figure("registry.verify_vs_constant_by_cpu", cpu_ratio * 100, "% (the same, from CPU time)")
         figure("registry.verify.p99_goal_met", int(verify["p99"] <= 25), "(p99 <= 25 ms)")
+        uncached = round_ratio(results, "verify_uncached", "constant")
+        figure("registry.verify_uncached_vs_constant", uncached * 100, "% (every answer read)")
         figure("registry.signed_vs_unsigned", signed_ratio * 100, "% (goal >= 80)")
         figure("registry.search.p95_goal_met", int(search["p95"] <= 100), "(p95 <= 100 ms)")
         extra = args.export_rows - args.providers

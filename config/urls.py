@@ -5,13 +5,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    # First: the public registry answers verifiers at volume, and URL resolution tries
+    # patterns in order (its paths overlap no other app's).
+    path("", include("registry.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accreditation.api.urls")),
     path("api/v1/", include("reviews.api.urls")),
     path("api/v1/", include("reviews.api.report_urls")),
-    path("", include("registry.urls")),
     path("", include("accreditation.urls")),
     path("", include("reviews.urls")),
 ]

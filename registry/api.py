@@ -64,10 +64,9 @@ class RegistryThrottle(SimpleRateThrottle):
         try:  # the window's counter exists but for a client's first request in it
             count = self.cache.incr(key)
         except ValueError:
-            if self.cache.add(key, 1, timeout=self.duration + 1):
-                count = 1
-            else:  # another request of the same client created it meanwhile
-                count = self.cache.incr(key)
+            # (add fails when another request of the same client created it meanwhile)
+            created = self.cache.add(key, 1, timeout=self.duration + 1)
+            count = 1 if created else self.cache.incr(key)
         return count <= self.num_requests
 
     def wait(self):
@@ -175,7 +174,12 @@ def _bad(parameter, message):
 _json_renderer = renderers.JSONRenderer()
 
 
-def verify_answer(params):
+def wants_fresh(request):
+    """`Cache-Control: no-cache` asks for an answer read from the database now."""
+    return "no-cache" in request.META.get("HTTP_CACHE_CONTROL", "")
+
+
+def verify_answer(params, *, fresh=False):
     """Check the verify parameters (400 naming the first bad one) and answer."""
     raw = params.get("identifier", "")
     match = IDENTIFIER.match(raw.strip())
@@ -193,11 +197,15 @@ def verify_answer(params):
             raise _bad("course", "course must be a course id (a positive integer).")
         course_id = int(course)
     try:
-        at = services.parse_at(params.get("at"))
+        at = services.parse_at(params.get("at")) if params.get("at") else None
     except (ValueError, OverflowError) as exc:
         raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
     return services.verify(
-        scheme=match["scheme"], value=match["value"].strip(), course_id=course_id, at=at
+        scheme=match["scheme"],
+        value=match["value"].strip(),
+        course_id=course_id,
+        at=at,
+        fresh=fresh,
     )
 
 
@@ -209,7 +217,7 @@ class VerifyView(PublicAPIView):
 
     @verify_schema
     def get(self, request):
-        response = Response(verify_answer(request.query_params))
+        response = Response(verify_answer(request.query_params, fresh=wants_fresh(request)))
         response["Cache-Control"] = "no-cache"
         response["Vary"] = "Accept"
         return response
@@ -248,7 +256,7 @@ def verify_view(request):
     try:
         if not throttle.allow_request(request, None):
             raise Throttled(wait=throttle.wait())
-        answer = verify_answer(request.GET)
+        answer = verify_answer(request.GET, fresh=wants_fresh(request))
     except APIException as exc:
         response = api_error(exc)
     else:
@@ -290,7 +298,8 @@ def search_filter(params):
     if len(text) > 200:
         raise _bad("q", "q is limited to 200 characters.")
     if text:
-        for word in text.lower().split()[:8]:
+        words = text.lower().split()[:8]
+        for word in words:
             q &= Q(search_text__contains=word)
     country = (params.get("country") or "").strip()
     if country:

@@ -29,6 +29,7 @@ from accreditation.models import (
 from core.reference import isced_f_covers
 from reviews.models import Report
 
+from . import verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 
 # Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
@@ -446,37 +447,61 @@ def provider_public(entry):
     }
 
 
-def verify(*, scheme, value, course_id=None, at=None):
+def verify(*, scheme, value, course_id=None, at=None, fresh=False):
     """Answer a verifier: was the provider with identifier `scheme:value` (for course
     `course_id`) trusted at `at`? Point in time from the event history; one query
     whatever the history's length.
 
     The answer for a moment never changes afterwards; a moment in the future is
     answered as of now (the registry does not vouch for what has not happened).
+    On PostgreSQL a computed answer is kept by the process (registry.verify_cache)
+    until a change to what it was read from commits; `fresh` reads the database.
     """
     now = timezone.now()
     as_of = min(at or now, now)
-    answer = {
-        "trusted": False,
-        "status": "none",
-        "provider": None,
-        "accreditation": None,
+    stamps = {
         "as_of": as_of.isoformat().replace("+00:00", "Z"),
         "checked_at": now.isoformat().replace("+00:00", "Z"),
     }
+    cache = verify_cache.answer_cache()
+    if cache is None:
+        return {**_verify_core(scheme, value, course_id, as_of)[0], **stamps}
+    key = (scheme, value, course_id, None if as_of == now else as_of)
+    if not fresh:
+        core = cache.get(key, now)
+        if core is not None:
+            return {**core, **stamps}
+    generation = cache.generation  # before the read: see AnswerCache.put
+    core, changes_at = _verify_core(scheme, value, course_id, as_of)
+    expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
+    if key[3] is None and changes_at is not None:
+        expires = min(expires, changes_at)
+    cache.put(key, core, generation=generation, expires=expires)
+    return {**core, **stamps}
+
+
+def _verify_core(scheme, value, course_id, as_of):
+    """The answer without its time stamps, and the first moment after `as_of` at
+    which time alone changes it (an accreditation's expiry), if any."""
+    core = {"trusted": False, "status": "none", "provider": None, "accreditation": None}
     entry, course, events = _verify_rows(scheme, value, course_id, as_of)
     if entry is None:
-        return answer
-    answer["provider"] = entry
+        return core, None
+    core["provider"] = entry
     if course_id is not None and course is None:
-        return answer
+        return core, None
     accreditations, _ = state_at(events, as_of)
     acc = deciding_accreditation(accreditations, provider_id=entry["id"], course=course)
     if acc is not None:
-        answer["status"] = acc["status"]
-        answer["trusted"] = acc["status"] == "active"
-        answer["accreditation"] = public_accreditation(acc)
-    return answer
+        core["status"] = acc["status"]
+        core["trusted"] = acc["status"] == "active"
+        core["accreditation"] = public_accreditation(acc)
+    expiries = [
+        _start_of(datetime.date.fromisoformat(a["valid_until"]))
+        for a in accreditations.values()
+        if a["status"] in ("active", "suspended") and a["valid_until"]
+    ]
+    return core, min(expiries, default=None)
 
 
 class _Row:

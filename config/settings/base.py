@@ -273,6 +273,10 @@ REGISTRY_KEY_SECRET = os.environ.get("REGISTRY_KEY_SECRET", "")
 # The verify query is a prepared statement on PostgreSQL; turn off behind a connection
 # pooler in transaction mode that does not track prepared statements.
 REGISTRY_PREPARED_STATEMENTS = env_bool("REGISTRY_PREPARED_STATEMENTS", True)
+# Each web process keeps the verify answers it computed until PostgreSQL notifies a
+# change to what they were read from (registry/verify_cache.py); at most this long.
+REGISTRY_VERIFY_CACHE = env_bool("REGISTRY_VERIFY_CACHE", True)
+REGISTRY_VERIFY_CACHE_SECONDS = env_int("REGISTRY_VERIFY_CACHE_SECONDS", 60)
 # Mounts /bench/constant/ (the benchmark's baseline view); never on in production.
 MCQA_BENCH_VIEWS = env_bool("MCQA_BENCH_VIEWS", False)
 

@@ -36,3 +36,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "registry": os.environ.get("REGISTRY_THROTTLE_RATE", "100000/minute"),
     "auth": os.environ.get("AUTH_THROTTLE_RATE", "100000/minute"),
 }
+# Tests that roll back their transaction would leave answers cached that no commit ever
+# invalidates: the verify cache is on only in the tests made for it (and the benchmark).
+REGISTRY_VERIFY_CACHE = env_bool("REGISTRY_VERIFY_CACHE", False)  # noqa: F405
