@@ -11,7 +11,8 @@ import re
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
@@ -288,6 +289,26 @@ class ProviderCursor(CursorPagination):
     max_page_size = 200
 
 
+SUFFIX_CHARS = 32  # migration 0004 indexes the first 32 characters of each suffix
+
+
+def prefix_tsquery(words):
+    """The tsquery `'w1':* & 'w2':*` for the words (quoted: any character is literal)."""
+    return " & ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
+
+
+def _search_terms_match(words):
+    """PostgreSQL: the words as prefixes of the suffixes indexed by migration 0004; the
+    same rows as the substring matches beside it, found through the index. A suffix is
+    indexed up to 32 characters, which is enough for words up to that length; longer
+    words are left to the substring match (and the trigram index)."""
+    return RawSQL(  # noqa: S611 - fixed SQL; the words are one bound parameter
+        f"{RegistryProvider._meta.db_table}.search_terms @@ %s::tsquery",
+        [prefix_tsquery(words)],
+        output_field=BooleanField(),
+    )
+
+
 def search_filter(params):
     """Validate the search parameters and turn them into a filter (400 names the first
     bad parameter). `q` matches names and identifiers; EQF and ISCED-F filters match an
@@ -301,6 +322,9 @@ def search_filter(params):
         words = text.lower().split()[:8]
         for word in words:
             q &= Q(search_text__contains=word)
+        indexed = [w for w in words if len(w) <= SUFFIX_CHARS]
+        if indexed and connection.vendor == "postgresql":
+            q &= Q(_search_terms_match(indexed))
     country = (params.get("country") or "").strip()
     if country:
         if not reference.is_country(country.upper()):

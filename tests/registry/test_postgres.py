@@ -1,11 +1,15 @@
-"""PostgreSQL-only behaviour: the trigram index and concurrent projection runs."""
+"""PostgreSQL-only behaviour: the search indexes, concurrent projection runs, the
+prepared verify statement."""
 
 import threading
 from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from registry.api import SUFFIX_CHARS, prefix_tsquery
 from registry.models import RegistryEvent
 from registry.services import registry_sync
 from tests.registry.conftest import day
@@ -97,3 +101,54 @@ def test_prepared_statements_can_be_turned_off(api, history, settings):
     assert api.get(url).json()["trusted"] is True
     assert api.get(url + "&at=2025-01-09").json()["status"] == "none"
     assert _prepared_statements() == []
+
+
+# Text as names and identifiers hold it, with the characters a tsquery could trip on.
+_TEXT = st.text(
+    alphabet=st.sampled_from("abcé.:-'\\&|!()*<> \t\u00a0\u2003") | st.characters(),
+    max_size=60,
+).map(lambda t: t.replace("\x00", ""))
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=_TEXT, picks=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 40)), max_size=3))
+def test_indexed_suffixes_find_exactly_the_substring_matches(text, picks):
+    """Migration 0004's suffix index stands in for LIKE '%word%' on PostgreSQL: for words
+    as search_filter makes them (no white space, up to 32 characters; some cut from the
+    text, some not in it) the index condition matches exactly when every word is a
+    substring."""
+    _require_postgres()
+    words = [text[start : start + size] for start, size in picks] + ["zq'x\\"]
+    words = [w for part in words for w in part.split() if len(w) <= SUFFIX_CHARS]
+    if not words:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT registry_search_terms(%s) @@ %s::tsquery", [text, prefix_tsquery(words)]
+        )
+        (found,) = cursor.fetchone()
+    assert found == all(w in text for w in words)
+
+
+@pytest.mark.django_db
+def test_search_terms_are_written_by_the_database_and_used_by_search(api, history):
+    _require_postgres()
+    provider = history.provider(name="Hanze Learning Centre", identifier="hanze-lc.example.org")
+    history.decide(provider)
+    history.publish()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_terms @@ 'earn:*'::tsquery FROM registry_registryprovider "
+            "WHERE provider_id = %s",
+            [provider.pk],
+        )
+        assert cursor.fetchone() == (True,)
+    for q in ("earn", "lc.example", "hanze centre", "HANZE"):
+        body = api.get("/api/v1/registry/providers/", {"q": q}).json()
+        assert [r["id"] for r in body["results"]] == [provider.pk], q
+    assert api.get("/api/v1/registry/providers/", {"q": "hanze zz"}).json()["results"] == []
