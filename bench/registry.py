@@ -8,8 +8,12 @@ drops it at the end. Only 127.0.0.1 is contacted. Steps:
    courses, institutional and course decisions (10 % negative), accreditations and
    their status history (some suspended, some revoked); then projects the registry
    with `registry_sync` (timed).
-2. Starts gunicorn on 127.0.0.1 (`--workers` gthread workers of `--threads` threads)
-   and drives 16 concurrent keep-alive connections for `--seconds` per scenario
+2. Starts gunicorn on 127.0.0.1 as deployed (`--workers`, default 2 x cores + 1,
+   of the default sync class, which closes each connection after its answer, so
+   every request is accepted by whichever process is free; `--worker-class gthread
+   --threads N` keeps connections alive instead, and then the 16 connections are
+   spread over the processes unevenly, which doubles p99) and drives 16 concurrent
+   connections (kept alive where the server allows) for `--seconds` per scenario
    against: a bare constant Django view (`MCQA_BENCH_VIEWS=1`), verify (with the
    verify answer cache on, as in production), verify with `Cache-Control: no-cache`
    (every answer read from the database), signed verify (`Accept: application/jose`)
@@ -250,7 +254,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(database_url, port, workers, threads=4):
+def start_gunicorn(database_url, port, workers, threads=1, worker_class="sync"):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -270,7 +274,7 @@ def start_gunicorn(database_url, port, workers, threads=4):
             "--workers",
             str(workers),
             "--worker-class",
-            "gthread",
+            worker_class,
             "--threads",
             str(threads),
             "--keep-alive",
@@ -541,8 +545,15 @@ def main():
     parser.add_argument("--providers", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=12.0, help="per scenario, all rounds")
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="2 x cores + 1"
+    )
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        help="sync (as deployed behind a proxy, see README) or gthread (with --threads)",
+    )
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS)
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/test"
@@ -564,7 +575,12 @@ def main():
             cursor.execute("ANALYZE")
         verify_paths, search_paths = scenarios(args.providers)
         port = free_port()
-        server = start_gunicorn(bench_url, port, args.workers, args.threads)
+        server = start_gunicorn(bench_url, port, args.workers, args.threads, args.worker_class)
+        figure(
+            "registry.gunicorn",
+            f"{args.workers} {args.worker_class} workers",
+            f"x {args.threads} threads",
+        )
         json_, jose = {"Accept": "application/json"}, {"Accept": "application/jose"}
         plan = {
             "constant": (["/bench/constant/"], json_),
