@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "registry_verify"
 APPLICATION_NAME = "mcqa-verify-cache"
-MAX_ENTRIES = 50_000
+MAX_ENTRIES = 10_000  # about 2 kB each: some 20 MB per web process at most
 RETRY_SECONDS = 1.0
 PROBE_RETRY_SECONDS = 60.0
 
