@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "registry_verify"
 APPLICATION_NAME = "mcqa-verify-cache"
 MAX_ENTRIES = 10_000  # about 2 kB each: some 20 MB per web process at most
-RETRY_SECONDS = 1.0
+RETRY_SECONDS = 1.0  # after a lost connection; doubled while connecting fails
+MAX_RETRY_SECONDS = 60.0
 PROBE_RETRY_SECONDS = 60.0
 
 
@@ -107,8 +108,7 @@ class Listener(threading.Thread):
         return any(n.payload == probe for n in conn.notifies(timeout=timeout))
 
     def run(self):
-        import psycopg
-
+        delay = RETRY_SECONDS
         while not self.stopping.is_set():
             try:
                 with self._connect() as conn:
@@ -118,23 +118,25 @@ class Listener(threading.Thread):
                             "Verify cache off: a notification sent did not arrive (a "
                             "connection pooler in transaction mode?); trying again later."
                         )
-                        self.stopping.wait(PROBE_RETRY_SECONDS)
-                        continue
-                    self.cache.invalidate()  # changes may have been missed until now
-                    self.cache.ready = True
-                    self.connected.set()
-                    while not self.stopping.is_set():
-                        for notice in conn.notifies(timeout=1.0):
-                            if not notice.payload.startswith("probe "):  # another's probe
-                                self.cache.invalidate()
-            except psycopg.Error as exc:
+                        delay = PROBE_RETRY_SECONDS
+                    else:
+                        self.cache.invalidate()  # changes may have been missed until now
+                        self.cache.ready = True
+                        self.connected.set()
+                        delay = RETRY_SECONDS
+                        while not self.stopping.is_set():
+                            for notice in conn.notifies(timeout=1.0):
+                                if not notice.payload.startswith("probe "):  # another's
+                                    self.cache.invalidate()
+            except Exception as exc:  # noqa: BLE001 - the thread lives on; the cache is off
                 if not self.stopping.is_set():
-                    log.warning("Verify cache listener lost its connection: %s", exc)
+                    log.warning("Verify cache off: its listener failed (%s); retrying.", exc)
             finally:
                 self.cache.ready = False
                 self.connected.clear()
                 self.cache.invalidate()
-            self.stopping.wait(RETRY_SECONDS)
+            self.stopping.wait(delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
 
 
 _lock = threading.Lock()

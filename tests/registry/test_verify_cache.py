@@ -260,3 +260,22 @@ def test_the_listener_trusts_only_a_connection_that_hears_its_own_probe():
         assert not listener._hears_itself(conn, timeout=0.5)
         conn.execute(f"LISTEN {verify_cache.CHANNEL}")
         assert listener._hears_itself(conn, timeout=5.0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_listener_that_cannot_hear_itself_never_turns_the_cache_on(caplog):
+    assert connection.vendor == "postgresql", "this test needs DATABASE_URL on PostgreSQL"
+    cache = AnswerCache()
+    listener = verify_cache.Listener(cache)
+    with mock.patch.object(verify_cache.Listener, "_hears_itself", return_value=False):
+        listener.start()
+        try:
+            assert eventually(lambda: "did not arrive" in caplog.text)
+            assert not listener.connected.wait(0.5)
+            assert not cache.ready
+            assert not cache.put("k", {}, generation=cache.generation, expires=NOW)
+        finally:
+            listener.stopping.set()
+            listener.join(5)
+    assert not listener.is_alive()
