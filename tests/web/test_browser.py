@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from accreditation.models import Accreditation, Application, Standard
 from reviews.models import Finding, ReviewerJudgement
@@ -52,6 +53,10 @@ def chromium(transactional_db, live_server):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Database work done while Playwright ran (fixtures after this one, the test)
+        # used connections of Playwright's context, which the database teardown does not
+        # see: close them here, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 @pytest.fixture
