@@ -198,7 +198,7 @@ def verify_answer(params, *, fresh=False):
             raise _bad("course", "course must be a course id (a positive integer).")
         course_id = int(course)
     try:
-        at = services.parse_at(params.get("at")) if params.get("at") else None
+        at = services.parse_at(params.get("at"))
     except (ValueError, OverflowError) as exc:
         raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
     return services.verify(

@@ -421,12 +421,12 @@ def deciding_accreditation(accreditations, *, provider_id, course=None):
     return _newest([a for a in institutional if covers(a, course)])
 
 
-def parse_at(value, *, now=None):
+def parse_at(value):
     """`at` as an aware UTC datetime: a date means the end of that day (UTC), a
-    date-time without offset is UTC. Raises ValueError when malformed."""
-    now = now or timezone.now()
+    date-time without offset is UTC; None when absent (`verify` then answers as of
+    now). Raises ValueError when malformed."""
     if value is None or value == "":
-        return now
+        return None
     value = value.strip()
     if len(value) == 10:
         return _end_of(datetime.date.fromisoformat(value))

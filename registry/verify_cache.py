@@ -164,7 +164,7 @@ def answer_cache(alias=DEFAULT_DB_ALIAS):
 
 
 def stop(timeout=5.0):
-    """Stop this process's listener and forget its cache (tests; a settings change)."""
+    """Stop this process's listener and forget its cache (tests)."""
     with _lock:
         listener = _process["listener"]
         _process.update(pid=None, cache=None, listener=None)
@@ -174,6 +174,6 @@ def stop(timeout=5.0):
 
 
 def wait_until_listening(timeout=5.0):
-    """True once this process's listener is listening (tests and the benchmark)."""
+    """True once this process's listener is listening (tests)."""
     listener = _process["listener"]
     return listener is not None and listener.connected.wait(timeout)
