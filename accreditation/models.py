@@ -537,12 +537,10 @@ class AppendOnlyModel(models.Model):
         raise ValidationError("Log rows are append-only.")
 
 
-class ApplicationTransition(AppendOnlyModel):
-    """One immutable row per change of an application's state."""
+class TransitionLog(AppendOnlyModel):
+    """One immutable row per transition of a state machine (the engine writes it): who
+    fired what, from which state to which, when, with the comment and the request data."""
 
-    application = models.ForeignKey(
-        Application, on_delete=models.CASCADE, related_name="transitions"
-    )
     transition = models.CharField(max_length=40)
     from_state = models.CharField(max_length=30)
     to_state = models.CharField(max_length=30)
@@ -554,19 +552,28 @@ class ApplicationTransition(AppendOnlyModel):
         related_name="+",
         help_text="Empty when the system fired the transition.",
     )
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     comment = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.application_id}: {self.transition} {self.from_state}→{self.to_state}"
 
     @property
     def actor_name(self):
         return self.actor.get_username() if self.actor_id else "system"
+
+
+class ApplicationTransition(TransitionLog):
+    """A change of an application's state."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="transitions"
+    )
+
+    def __str__(self):
+        return f"{self.application_id}: {self.transition} {self.from_state}→{self.to_state}"
 
 
 # --------------------------------------------------------------------------- decisions
@@ -775,31 +782,15 @@ class Condition(models.Model):
         return self.text[:60]
 
 
-class AccreditationTransition(AppendOnlyModel):
-    """One immutable row per change of an accreditation's status or outcome."""
+class AccreditationTransition(TransitionLog):
+    """A change of an accreditation's status or outcome (`create` when a decision made it)."""
 
     accreditation = models.ForeignKey(
         Accreditation, on_delete=models.CASCADE, related_name="transitions"
     )
-    transition = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=20)
-    to_state = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    comment = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self):
         return f"{self.accreditation_id}: {self.transition}"
-
-    @property
-    def actor_name(self):
-        return self.actor.get_username() if self.actor_id else "system"
 
 
 # --------------------------------------------------------------------------- notifications

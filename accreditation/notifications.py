@@ -31,25 +31,6 @@ from .models import (
 logger = logging.getLogger(__name__)
 S = ApplicationState
 
-# After each transition: whose turn it is now (role groups, the provider, the panel).
-NEXT_ACTORS = {
-    "submit": ("coordinators",),
-    "start_screening": ("provider",),
-    "return_for_completion": ("provider",),
-    "request_clarification": ("provider",),
-    "answer_clarification": ("coordinators", "panel"),
-    "start_review": ("panel", "provider"),
-    "submit_draft_report": ("provider",),
-    "confirm_factual_accuracy": ("decision_body",),
-    "accredit": ("provider", "coordinators"),
-    "accredit_with_conditions": ("provider", "coordinators"),
-    "reject": ("provider", "coordinators"),
-    "appeal": ("appeals_committee", "coordinators"),
-    "uphold_appeal": ("decision_body", "provider"),
-    "dismiss_appeal": ("provider", "coordinators"),
-    "withdraw": ("coordinators",),
-}
-
 # Who a waiting state waits for (reminders before and after its due date).
 WAITING_FOR = {
     S.SUBMITTED: ("coordinators",),
@@ -142,7 +123,7 @@ def notify_application_transition(log_id):
     if log is None:
         return 0
     application = log.application
-    users = recipients(application, NEXT_ACTORS.get(log.transition, ()))
+    users = recipients(application, workflow.step(log.transition).next)
     users = [u for u in users if u.pk != log.actor_id]
     subject = f"[{settings.MCQA_AGENCY_NAME}] #{application.pk}: {log.to_state.replace('_', ' ')}"
     lines = [
@@ -166,8 +147,7 @@ def schedule_application_notifications(application_id, log_id):
     send_application_notifications.delay(log_id=log_id)
 
 
-for _name in workflow.APPLICATION_TRANSITIONS:
-    workflow.after_commit(_name)(schedule_application_notifications)
+workflow.after_commit(workflow.APPLICATION_TRANSITIONS)(schedule_application_notifications)
 
 
 # --------------------------------------------------------------------------- accreditations
@@ -186,8 +166,7 @@ def notify_accreditation_change(log_id):
     if log is None or log.transition == "create":
         return 0
     accreditation = log.accreditation
-    audiences = ("provider", "coordinators")
-    users = recipients(accreditation.application, audiences)
+    users = recipients(accreditation.application, workflow.step(log.transition).next)
     users = [u for u in users if u.pk != log.actor_id]
     scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
     subject = (
@@ -202,7 +181,9 @@ def notify_accreditation_change(log_id):
     return deliver(key=f"accreditation-log:{log.pk}", users=users, subject=subject, body=body)
 
 
-def schedule_accreditation_notifications(log_id):
+@workflow.after_commit(workflow.ACCREDITATION_TRANSITIONS)
+def schedule_accreditation_notifications(accreditation_id, log_id):
+    """After commit: queue the e-mail task (ids only)."""
     from .tasks import send_accreditation_notifications
 
     send_accreditation_notifications.delay(log_id=log_id)

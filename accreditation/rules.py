@@ -1,5 +1,7 @@
-"""The accreditation app's rules for application transitions: roles, dossier guards,
-and the records a decision or an appeal writes. Reviews adds its own in `reviews.rules`.
+"""The accreditation app's rules for both state machines: roles, dossier guards, the
+records a decision or an appeal writes, and the accreditation lifecycle's guards and
+effects. Reviews adds its own in `reviews.rules`. What each transition means is in
+`workflow.CATALOGUE`; the engine that applies these rules is `accreditation.engine`.
 """
 
 import datetime
@@ -12,7 +14,7 @@ from django.utils.dateparse import parse_date
 from core.errors import Unmet
 from core.roles import Role, has_role
 
-from . import workflow
+from . import engine, workflow
 from .models import (
     Accreditation,
     AccreditationStatus,
@@ -26,17 +28,6 @@ from .models import (
     SelfAssessment,
 )
 from .selectors import is_provider_member
-from .signals import accreditation_changed
-
-PROVIDER_TRANSITIONS = (
-    "submit",
-    "answer_clarification",
-    "confirm_factual_accuracy",
-    "appeal",
-    "withdraw",
-)
-DECISION_TRANSITIONS = ("accredit", "accredit_with_conditions", "reject")
-APPEAL_DECISIONS = ("uphold_appeal", "dismiss_appeal")
 
 # Annex I mandatory elements that are course fields: (code, label, is-present test).
 ANNEX_I_COURSE_ELEMENTS = (
@@ -57,29 +48,31 @@ ANNEX_I_COURSE_ELEMENTS = (
 # --------------------------------------------------------------------------- rights
 
 
-@workflow.allow(PROVIDER_TRANSITIONS)
+@workflow.allow(workflow.taken_by(workflow.PROVIDER))
 def provider_acts_for_own_case(application, actor):
     return is_provider_member(actor, application.provider_id)
 
 
-@workflow.allow(
-    ("start_screening", "return_for_completion", "start_review", "request_clarification")
-)
+@workflow.allow(workflow.taken_by(workflow.COORDINATOR))
 def coordinator_runs_procedure(application, actor):
     return has_role(actor, Role.COORDINATOR)
 
 
-@workflow.allow(DECISION_TRANSITIONS)
-def decision_body_decides(application, actor):
+@workflow.allow(workflow.taken_by(workflow.DECISION_BODY))
+def decision_body_decides(obj, actor):
+    """The decision body decides cases and changes the accreditations they created (an
+    administrator acting for it may change an accreditation)."""
+    if isinstance(obj, Accreditation) and actor.is_superuser:
+        return True
     return has_role(actor, Role.DECISION_BODY)
 
 
-@workflow.allow(APPEAL_DECISIONS)
+@workflow.allow(workflow.taken_by(workflow.APPEALS_COMMITTEE))
 def appeals_committee_decides_appeals(application, actor):
     return has_role(actor, Role.APPEALS_COMMITTEE)
 
 
-@workflow.deny(APPEAL_DECISIONS)
+@workflow.deny(workflow.APPEAL_DECISIONS)
 def not_the_person_who_decided(application, actor):
     """Nobody judges their own decision: the member who took the appealed decision may
     not decide the appeal against it, whatever other seats they hold."""
@@ -359,19 +352,8 @@ def _decide(application, actor, data, log, outcome):
         at=log.at,
         payload={"decision": outcome, "application_log": log.pk},
     )
-    _announce(accreditation.pk, "create", created.pk)
+    engine.announce(accreditation, "create", created)
     return decision
-
-
-def _announce(accreditation_id, name, log_id):
-    from django.db import transaction
-
-    transaction.on_commit(
-        lambda: accreditation_changed.send(
-            sender=Accreditation, accreditation_id=accreditation_id, transition=name, log_id=log_id
-        ),
-        robust=True,
-    )
 
 
 def _add_years(day, years):
@@ -439,21 +421,66 @@ def close_appeal_upheld(application, actor, data, log):
         reasons=_text(data, "comment"),
     )
     Decision.objects.filter(pk=appeal.decision_id).update(annulled_at=log.at)
-    for accreditation in Accreditation.objects.select_for_update().filter(
+    for accreditation in Accreditation.objects.filter(
         decision_id=appeal.decision_id,
         status__in=[AccreditationStatus.ACTIVE, AccreditationStatus.SUSPENDED],
     ):
-        before = accreditation.status
-        accreditation.revoke()
-        accreditation.save()
-        row = AccreditationTransition.objects.create(
-            accreditation=accreditation,
-            transition="revoke",
-            from_state=before,
-            to_state=accreditation.status,
-            actor=actor,
+        engine.fire(
+            accreditation,
+            "revoke",
+            None,
+            {
+                "comment": "The decision that created it was annulled on appeal.",
+                "appeal": appeal.pk,
+                "application_log": log.pk,
+            },
             at=log.at,
-            comment="The decision that created it was annulled on appeal.",
-            payload={"appeal": appeal.pk, "application_log": log.pk},
         )
-        _announce(accreditation.pk, "revoke", row.pk)
+
+
+# --------------------------------------------------------------------------- accreditations
+
+
+@workflow.guard(("suspend", "revoke"))
+def reason_given(accreditation, actor, data):
+    """A suspension or revocation is published, so it says why."""
+    if not _text(data, "comment"):
+        return [
+            Unmet(
+                "missing_field:comment",
+                "A comment giving the reason is required (field 'comment').",
+            )
+        ]
+    return []
+
+
+def _open_conditions(accreditation):
+    return accreditation.conditions.filter(
+        status__in=[Condition.Status.OPEN, Condition.Status.OVERDUE]
+    )
+
+
+@workflow.offered("confirm_conditions_met")
+def granted_with_conditions(accreditation):
+    """Confirming conditions is offered only on an accreditation granted with them."""
+    return accreditation.outcome == Decision.Outcome.POSITIVE_WITH_CONDITIONS
+
+
+@workflow.guard("confirm_conditions_met")
+def conditions_open(accreditation, actor, data):
+    if not _open_conditions(accreditation).exists():
+        return [Unmet("no_open_conditions", "There are no open conditions to confirm.")]
+    return []
+
+
+@workflow.payload("confirm_conditions_met")
+def conditions_to_confirm(accreditation, data):
+    return {"conditions_met": list(_open_conditions(accreditation).values_list("pk", flat=True))}
+
+
+@workflow.effect("confirm_conditions_met")
+def mark_conditions_met(accreditation, actor, data, log):
+    """Every open or overdue condition is met; the model upgraded the outcome."""
+    Condition.objects.filter(pk__in=log.payload["conditions_met"]).update(
+        status=Condition.Status.MET, met_at=log.at
+    )

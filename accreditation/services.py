@@ -7,41 +7,30 @@ import hashlib
 import logging
 import os
 import tempfile
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django_fsm import ConcurrentTransition, can_proceed
 
 from core import reference
 from core.audit import audit
 from core.errors import (
     ConflictError,
     FileRejected,
-    GuardFailed,
-    InvalidTransition,
     NotAllowed,
     NotVisible,
-    Unmet,
 )
 from core.roles import Role, has_role
 
-from . import workflow
+from . import engine
 from .models import (
     OPEN_STATES,
-    Accreditation,
-    AccreditationTransition,
     Application,
     ApplicationState,
-    ApplicationTransition,
     Complaint,
-    Condition,
     Course,
-    Decision,
     Document,
     Framework,
     Provider,
@@ -51,161 +40,30 @@ from .models import (
     Standard,
 )
 from .selectors import (
-    accreditations_visible_to,
     applications_visible_to,
     courses_visible_to,
     is_provider_member,
     providers_visible_to,
 )
-from .signals import accreditation_changed, application_transitioned
 
 logger = logging.getLogger(__name__)
 
 
-# Transitions the system fires by itself (deadlines), with no person as actor.
-SYSTEM_APPLICATION_TRANSITIONS = ("confirm_factual_accuracy",)
-
-
-def due_at_for(state, *, now=None):
-    """When the step that `state` waits for is due, per the agency's configured days."""
-    days = settings.MCQA_DEADLINE_DAYS.get(state)
-    if days is None:
-        return None
-    return (now or timezone.now()) + timedelta(days=days)
+def application_transition(*, application, name, actor, data=None):
+    """Fire transition `name` on `application` as `actor` (None: the system), through the
+    one engine (`accreditation.engine.fire`: 404, 403, 409, 400 in that order; row-locked;
+    logged; side effects after commit). Returns the changed application."""
+    return engine.fire(application, name, actor, data)
 
 
 def transition_right(*, application, name, actor):
-    """None when `actor` may fire `name` on `application`, else the reason they may not.
-
-    Rights are independent of the current state: a provider never has the right to
-    `accredit`, whatever the state. `actor=None` is the system, which fires only what the
-    procedure gives it (closing a lapsed factual-accuracy check): every other step records
-    a responsible person (who asked, who decided), so the system may not take it.
-    """
-    if actor is None:
-        if name in SYSTEM_APPLICATION_TRANSITIONS:
-            return None
-        return f"The system does not {name.replace('_', ' ')}; a person with the right must."
-    rules = workflow.rules_for(name)
-    if not any(rule(application, actor) for rule in rules.allow):
-        return f"You do not have the right to {name.replace('_', ' ')} this application."
-    for rule in rules.deny:
-        reason = rule(application, actor)
-        if reason:
-            return reason
-    return None
+    """None when `actor` may fire `name` on `application`, else the reason they may not."""
+    return engine.right(application, name, actor)
 
 
 def available_transitions(*, application, actor):
-    """Names of the transitions `actor` may fire now: the state allows them and the actor
-    holds the right (guards are not evaluated: a guard explains itself when fired)."""
-    names = [t.name for t in application.get_available_state_transitions()]
-    return [
-        name
-        for name in workflow.APPLICATION_TRANSITIONS
-        if name in names
-        and transition_right(application=application, name=name, actor=actor) is None
-    ]
-
-
-def application_transition(*, application, name, actor, data=None):
-    """Fire transition `name` on `application` as `actor` (None: the system).
-
-    Order of checks, each with its own error: unknown or invisible → 404; no right → 403;
-    wrong state → 409; unmet guards → 400 listing every unmet item. The row is locked for
-    the whole transaction, so of two concurrent transitions exactly one wins and the other
-    sees the new state (409). A refused call writes nothing. Side effects run after commit.
-    """
-    data = dict(data or {})
-    if name not in workflow.APPLICATION_TRANSITIONS:
-        raise NotVisible(f"There is no transition named {name!r}.")
-    if (
-        actor is not None
-        and not applications_visible_to(user=actor).filter(pk=application.pk).exists()
-    ):
-        raise NotVisible()
-    rules = workflow.rules_for(name)
-    try:
-        with transaction.atomic():
-            locked = Application.objects.select_for_update().get(pk=application.pk)
-            reason = transition_right(application=locked, name=name, actor=actor)
-            if reason:
-                raise NotAllowed(reason)
-            method = getattr(locked, name)
-            if not can_proceed(method):
-                raise InvalidTransition(
-                    f"{name} is not possible while the application is {locked.state}."
-                )
-            unmet = [item for check in rules.guards for item in check(locked, actor, data)]
-            if unmet:
-                raise GuardFailed(unmet, detail=f"{name} is refused: requirements are unmet.")
-            kwargs = {}
-            for fn in rules.args:
-                kwargs.update(fn(locked))
-            from_state = locked.state
-            method(**kwargs)
-            now = timezone.now()
-            locked.due_at = due_at_for(locked.state, now=now)
-            locked.reminder_sent_at = None
-            locked.overdue_notified_at = None
-            locked.save()
-            log = ApplicationTransition.objects.create(
-                application=locked,
-                transition=name,
-                from_state=from_state,
-                to_state=locked.state,
-                actor=actor,
-                comment=str(
-                    data.get("comment")
-                    or data.get("answer")
-                    or data.get("rationale")
-                    or data.get("grounds")
-                    or ""
-                ),
-                payload=_jsonable(data),
-            )
-            for fn in rules.effects:
-                fn(locked, actor, data, log)
-            app_id, log_id = locked.pk, log.pk
-            transaction.on_commit(lambda: _after_commit(name, app_id, log_id), robust=True)
-    except ConcurrentTransition as exc:
-        raise ConflictError("The application changed meanwhile; reload and try again.") from exc
-    return locked
-
-
-def _after_commit(name, application_id, log_id):
-    """Side effects of a committed transition. The transition stands whatever happens
-    here: a side effect that cannot even be queued (broker down) is logged, the others
-    still run, and the periodic sweeps catch up on what was lost."""
-    for fn in workflow.rules_for(name).after_commit:
-        try:
-            fn(application_id, log_id)
-        except Exception:
-            logger.exception(
-                "after-commit %s of %s failed for application %s", fn, name, application_id
-            )
-    for receiver, result in application_transitioned.send_robust(
-        sender=Application, application_id=application_id, transition=name, log_id=log_id
-    ):
-        if isinstance(result, Exception):
-            logger.error(
-                "receiver %s of %s failed for application %s: %r",
-                receiver,
-                name,
-                application_id,
-                result,
-            )
-
-
-def _jsonable(value):
-    """The request data as stored in the log payload (dates and decimals as strings)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+    """Names of the transitions `actor` may fire on `application` now."""
+    return engine.available(application, actor)
 
 
 # =========================================================================== providers and courses
@@ -802,129 +660,18 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
 
 # =========================================================================== accreditations
 
-DECISION_BODY_TRANSITIONS = ("suspend", "reinstate", "revoke", "confirm_conditions_met")
-SYSTEM_TRANSITIONS = ("expire",)
 
-
-def accreditation_transition_right(*, accreditation, name, actor):
-    """None when `actor` may fire `name` on the accreditation, else why not. The decision
-    body suspends, reinstates, revokes and confirms conditions; only the system expires."""
-    if actor is None:
-        return None
-    if name in SYSTEM_TRANSITIONS:
-        return "Only the system expires an accreditation (at the end of its validity)."
-    if actor.is_superuser or has_role(actor, Role.DECISION_BODY):
-        return None
-    return f"Only the decision body may {name.replace('_', ' ')} an accreditation."
+def accreditation_transition(*, accreditation, name, actor, data=None):
+    """Change an accreditation's status (or, for `confirm_conditions_met`, its outcome)
+    through the same engine as applications: invisible 404, no right 403, wrong status
+    409, unmet guard 400; row-locked, one log row, registry notified after commit. The
+    rules (who, guards, what confirming conditions writes) are in `accreditation.rules`."""
+    return engine.fire(accreditation, name, actor, data)
 
 
 def available_accreditation_transitions(*, accreditation, actor):
-    """What `actor` may fire now (status allows it, actor has the right); confirming
-    conditions is offered only on an accreditation granted with conditions."""
-    names = {t.name for t in accreditation.get_available_status_transitions()}
-    if accreditation.outcome != Decision.Outcome.POSITIVE_WITH_CONDITIONS:
-        names.discard("confirm_conditions_met")
-    return [
-        name
-        for name in DECISION_BODY_TRANSITIONS
-        if name in names
-        and accreditation_transition_right(accreditation=accreditation, name=name, actor=actor)
-        is None
-    ]
-
-
-def _accreditation_unmet(accreditation, name, data):
-    unmet = []
-    if name in ("suspend", "revoke") and not str(data.get("comment") or "").strip():
-        unmet.append(
-            Unmet(
-                "missing_field:comment",
-                f"A comment giving the reason is required to {name} (field 'comment').",
-            )
-        )
-    if (
-        name == "confirm_conditions_met"
-        and not accreditation.conditions.filter(
-            status__in=[Condition.Status.OPEN, Condition.Status.OVERDUE]
-        ).exists()
-    ):
-        unmet.append(Unmet("no_open_conditions", "There are no open conditions to confirm."))
-    return unmet
-
-
-def accreditation_transition(*, accreditation, name, actor, data=None):
-    """Change an accreditation's status (or, for `confirm_conditions_met`, its outcome),
-    with the same discipline as applications: invisible 404, no right 403, wrong status
-    409, unmet guard 400; row-locked, one log row, registry notified after commit.
-
-    `confirm_conditions_met` marks every open or overdue condition met and upgrades the
-    outcome to positive. `expire` is fired by the system (actor None) at `valid_until`.
-    """
-    data = dict(data or {})
-    if name not in (*DECISION_BODY_TRANSITIONS, *SYSTEM_TRANSITIONS):
-        raise NotVisible(f"There is no transition named {name!r}.")
-    if (
-        actor is not None
-        and not accreditations_visible_to(user=actor).filter(pk=accreditation.pk).exists()
-    ):
-        raise NotVisible()
-    try:
-        with transaction.atomic():
-            locked = Accreditation.objects.select_for_update().get(pk=accreditation.pk)
-            reason = accreditation_transition_right(accreditation=locked, name=name, actor=actor)
-            if reason:
-                raise NotAllowed(reason)
-            method = getattr(locked, name)
-            if not can_proceed(method):
-                raise InvalidTransition(
-                    f"{name} is not possible while the accreditation is {locked.status}."
-                )
-            unmet = _accreditation_unmet(locked, name, data)
-            if unmet:
-                raise GuardFailed(unmet, detail=f"{name} is refused: requirements are unmet.")
-            from_state = locked.status
-            method()
-            locked.save()
-            now = timezone.now()
-            payload = _jsonable(data)
-            if name == "confirm_conditions_met":
-                met = list(
-                    locked.conditions.filter(
-                        status__in=[Condition.Status.OPEN, Condition.Status.OVERDUE]
-                    ).values_list("pk", flat=True)
-                )
-                Condition.objects.filter(pk__in=met).update(status=Condition.Status.MET, met_at=now)
-                payload["conditions_met"] = met
-            log = AccreditationTransition.objects.create(
-                accreditation=locked,
-                transition=name,
-                from_state=from_state,
-                to_state=locked.status,
-                actor=actor,
-                at=now,
-                comment=str(data.get("comment") or ""),
-                payload=payload,
-            )
-            acc_id, log_id = locked.pk, log.pk
-            transaction.on_commit(
-                lambda: _accreditation_after_commit(name, acc_id, log_id), robust=True
-            )
-    except ConcurrentTransition as exc:
-        raise ConflictError("The accreditation changed meanwhile; reload and try again.") from exc
-    return locked
-
-
-def _accreditation_after_commit(name, accreditation_id, log_id):
-    """Tell the registry and the people concerned; failures are logged, never undo the
-    committed change (the sweeps catch up)."""
-    from .notifications import schedule_accreditation_notifications
-
-    for receiver, result in accreditation_changed.send_robust(
-        sender=Accreditation, accreditation_id=accreditation_id, transition=name, log_id=log_id
-    ):
-        if isinstance(result, Exception):
-            logger.error("receiver %s of %s failed: %r", receiver, name, result)
-    schedule_accreditation_notifications(log_id)
+    """What `actor` may fire on `accreditation` now."""
+    return engine.available(accreditation, actor)
 
 
 # =========================================================================== complaints

@@ -25,7 +25,7 @@ from core.errors import DomainError, GuardFailed, NotVisible
 from core.roles import Role, has_role, user_roles
 
 from . import forms as f
-from . import rules, selectors, services
+from . import rules, selectors, services, workflow
 from .models import (
     Application,
     ApplicationState,
@@ -132,7 +132,7 @@ def home(request):
         own = list(visible.filter(provider_id__in=provider_ids).order_by("-updated_at", "-id"))
         for application in own:
             application.next_steps = [
-                (name, TRANSITION_LABELS.get(name, name))
+                workflow.step(name)
                 for name in services.available_transitions(application=application, actor=user)
             ]
         context["provider_applications"] = mark_overdue(own, now)
@@ -508,11 +508,10 @@ def application_context(request, application):
     accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
     for accreditation in accreditations:
         accreditation.actions = [
-            (name, ACCREDITATION_LABELS[name])
+            workflow.step(name)
             for name in services.available_accreditation_transitions(
                 accreditation=accreditation, actor=user
             )
-            if name in ACCREDITATION_LABELS
         ]
     transitions = services.available_transitions(application=application, actor=user)
     application.overdue = bool(application.due_at and application.due_at < _now())
@@ -531,7 +530,7 @@ def application_context(request, application):
         "current_decision": rules.current_decision(application) if decisions else None,
         "appeals": list(application.appeals.all()),
         "accreditations": accreditations,
-        "transitions": [(name, TRANSITION_LABELS.get(name, name)) for name in transitions],
+        "transitions": [workflow.step(name) for name in transitions],
         "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
         "renewable": is_member and application.state in services.RENEWABLE_STATES,
         "complaint_form": f.ComplaintForm() if is_member else None,
@@ -679,24 +678,6 @@ def self_assessment_edit(request, pk, code):
 
 # --------------------------------------------------------------------------- transitions
 
-TRANSITION_LABELS = {
-    "submit": "Submit the dossier",
-    "start_screening": "Start screening",
-    "return_for_completion": "Return for completion",
-    "request_clarification": "Request clarification",
-    "answer_clarification": "Answer the clarification request",
-    "start_review": "Start the review",
-    "submit_draft_report": "Submit the draft report",
-    "confirm_factual_accuracy": "Confirm factual accuracy",
-    "accredit": "Accredit",
-    "accredit_with_conditions": "Accredit with conditions",
-    "reject": "Reject",
-    "appeal": "Appeal the decision",
-    "uphold_appeal": "Uphold the appeal",
-    "dismiss_appeal": "Dismiss the appeal",
-    "withdraw": "Withdraw the application",
-}
-
 TRANSITION_FORMS = {
     "return_for_completion": f.RequiredCommentForm,
     "request_clarification": f.RequiredCommentForm,
@@ -708,8 +689,6 @@ TRANSITION_FORMS = {
     "uphold_appeal": f.AppealDecisionForm,
     "dismiss_appeal": f.AppealDecisionForm,
 }
-
-DANGEROUS = {"reject", "withdraw", "return_for_completion", "dismiss_appeal"}
 
 
 def _transition_form(name, application, data=None):
@@ -726,8 +705,9 @@ def transition(request, pk, name):
     transition needs); POST fires it through the engine. A button for it is only shown when
     `available_transitions` allows it, but the engine is the one that decides."""
     application = visible_application(request, pk)
-    if name not in TRANSITION_LABELS:
+    if name not in workflow.APPLICATION_TRANSITIONS:
         raise Http404
+    step = workflow.step(name)
     form = _transition_form(name, application, request.POST if request.method == "POST" else None)
     conditions = None
     if name == "accredit_with_conditions":
@@ -737,10 +717,10 @@ def transition(request, pk, name):
     context = {
         "application": application,
         "name": name,
-        "label": TRANSITION_LABELS[name],
+        "label": step.label,
         "form": form,
         "conditions": conditions,
-        "dangerous": name in DANGEROUS,
+        "dangerous": step.dangerous,
         "unmet": [],
         "checklist": rules.dossier_unmet(application) if name == "submit" else None,
         "available": name
@@ -771,18 +751,11 @@ def transition(request, pk, name):
         return render(request, "web/transition_confirm.html", context, status=400)
     except DomainError as error:
         return render_domain_error(request, error, back=application.get_absolute_url())
-    messages.success(request, f"Done: {TRANSITION_LABELS[name].lower()}.")
+    messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(application)
 
 
 # --------------------------------------------------------------------------- accreditations
-
-ACCREDITATION_LABELS = {
-    "suspend": "Suspend the accreditation",
-    "reinstate": "Reinstate the accreditation",
-    "revoke": "Revoke the accreditation",
-    "confirm_conditions_met": "Confirm that the conditions are met",
-}
 
 
 @login_required
@@ -796,18 +769,19 @@ def accreditation_transition(request, pk, name):
         ),
         pk=pk,
     )
-    if name not in ACCREDITATION_LABELS:
+    if name not in workflow.ACCREDITATION_TRANSITIONS or not workflow.step(name).actors:
         raise Http404
+    step = workflow.step(name)
     application = accreditation.application
     form = f.CommentForm(request.POST if request.method == "POST" else None)
     context = {
         "accreditation": accreditation,
         "application": application,
         "name": name,
-        "label": ACCREDITATION_LABELS[name],
+        "label": step.label,
         "form": form,
         "unmet": [],
-        "dangerous": name in ("suspend", "revoke"),
+        "dangerous": step.dangerous,
     }
     if request.method == "GET":
         return render(request, "web/accreditation_confirm.html", context)
@@ -823,7 +797,7 @@ def accreditation_transition(request, pk, name):
         return render(request, "web/accreditation_confirm.html", context, status=400)
     except DomainError as error:
         return render_domain_error(request, error, back=application.get_absolute_url())
-    messages.success(request, f"Done: {ACCREDITATION_LABELS[name].lower()}.")
+    messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(reverse("application-detail", args=[application.pk]) + "#decision")
 
 
@@ -959,13 +933,13 @@ def help_page(request):
     table = [
         {
             "name": name,
-            "label": TRANSITION_LABELS.get(name, name),
+            "label": workflow.step(name).label,
             "sources": sorted(v["sources"]),
             "targets": sorted(v["targets"]),
         }
         for name, v in by_name.items()
     ]
-    order = {name: i for i, name in enumerate(TRANSITION_LABELS)}
+    order = {name: i for i, name in enumerate(workflow.APPLICATION_TRANSITIONS)}
     table.sort(key=lambda row: order.get(row["name"], 99))
     return render(
         request,

@@ -1,52 +1,309 @@
-"""The rule book of the application state machine: who may fire a transition, what must
-hold for it, and what else it writes in the same transaction.
+"""The workflow's catalogue and rule book: what every transition means, who may fire it,
+what must hold for it, and what else it writes in the same transaction.
 
-The state edges themselves live on `Application` (django-fsm-2). Rules are registered
-by the app that owns the knowledge: `accreditation.rules` registers roles, dossier
-guards and decision records; `reviews` registers the panel chair's rights and the
-panel and report guards. `accreditation` therefore never imports `reviews`.
+This is the one place a transition's meaning is stated. Pages, e-mails, the report, the
+registry and the help page read `CATALOGUE`; nothing else spells a label, a procedure
+step or who acts next. To add or change a transition: its edge on the model
+(django-fsm-2), its entry here, and its guards and effects in a `rules` module.
 
-- allow rules: `fn(application, actor) -> bool`; any one true grants the right.
-- deny rules: `fn(application, actor) -> str | None`; a reason refuses the right
-  even when an allow rule granted it (e.g. an appeal decided by the person who decided).
-- guards: `fn(application, actor, data) -> iterable[Unmet]`; every unmet item is reported.
-- effects: `fn(application, actor, data, log)`; run inside the transaction after the
-  state change is saved and logged (decision records, accreditation records ...).
-- args: `fn(application) -> dict`: keyword arguments for the transition method.
-- after_commit: `fn(application_id, log_id)`; run by the service after commit.
+Two state machines share the catalogue and the engine (`accreditation.engine`): the
+application (`APPLICATION`) and the accreditation it may create (`ACCREDITATION`).
+
+Rules are registered by the app that owns the knowledge: `accreditation.rules`
+registers roles, dossier guards, decision records and the accreditation lifecycle;
+`reviews.rules` registers the panel chair's rights and the panel and report guards.
+`accreditation` therefore never imports `reviews`.
+
+- allow rules: `fn(obj, actor) -> bool`; any one true grants the right.
+- deny rules: `fn(obj, actor) -> str | None`; a reason refuses the right even when an
+  allow rule granted it (e.g. an appeal decided by the person who decided).
+- offered: `fn(obj) -> bool`; the transition is offered (listed as available) only when
+  every such rule is true; firing it still reports its guards.
+- guards: `fn(obj, actor, data) -> iterable[Unmet]`; every unmet item is reported.
+- payload: `fn(obj, data) -> dict`; merged into the log row's payload (what the
+  transition is about to touch, recorded before it does).
+- args: `fn(obj) -> dict`: keyword arguments for the transition method.
+- effects: `fn(obj, actor, data, log)`; run inside the transaction after the state
+  change is saved and logged (decision records, accreditation records ...).
+- after_commit: `fn(obj_id, log_id)`; run by the engine after commit.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-APPLICATION_TRANSITIONS = (
-    "submit",
-    "start_screening",
-    "return_for_completion",
-    "request_clarification",
-    "answer_clarification",
-    "start_review",
-    "submit_draft_report",
-    "confirm_factual_accuracy",
-    "accredit",
-    "accredit_with_conditions",
-    "reject",
-    "appeal",
-    "uphold_appeal",
-    "dismiss_appeal",
-    "withdraw",
-)
+APPLICATION = "application"
+ACCREDITATION = "accreditation"
 
-ACCREDITATION_TRANSITIONS = ("suspend", "reinstate", "revoke", "confirm_conditions_met")
+# Who takes a step, as the report names them.
+PROVIDER = "provider"
+COORDINATOR = "coordinator"
+PANEL_CHAIR = "panel_chair"
+DECISION_BODY = "decision_body"
+APPEALS_COMMITTEE = "appeals_committee"
+ACTOR_NAMES = {
+    PROVIDER: "Provider",
+    COORDINATOR: "Agency",
+    PANEL_CHAIR: "Panel chair",
+    DECISION_BODY: "Decision body",
+    APPEALS_COMMITTEE: "Appeals committee",
+}
+
+# Whose turn it is after a step (the audiences of `accreditation.notifications`).
+TO_PROVIDER = "provider"
+TO_COORDINATORS = "coordinators"
+TO_PANEL = "panel"
+TO_DECISION_BODY = "decision_body"
+TO_APPEALS_COMMITTEE = "appeals_committee"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition and what it means.
+
+    - `label`: the button and the confirmation page ("Submit the dossier").
+    - `record`: what the procedure records, in the report's history ("Dossier submitted").
+    - `actors`: who may take it (the allow rules of `accreditation.rules` and
+      `reviews.rules` are registered from these); `system`: the system may take it with
+      no person (a lapsed deadline, the end of a validity); a step with no `actors` is
+      the system's alone.
+    - `next`: whose turn it is afterwards (they are told by e-mail).
+    - `decides`: it writes a decision; `decides_appeal`: it closes an appeal; `annuls`:
+      it annuls the decision in force; `publishes`: a published report version with the
+      decision follows.
+    - `dangerous`: the page asks for it in red (it ends or undoes something).
+    """
+
+    name: str
+    machine: str
+    label: str
+    record: str
+    actors: tuple = ()
+    system: bool = False
+    next: tuple = ()
+    decides: bool = False
+    decides_appeal: bool = False
+    annuls: bool = False
+    publishes: bool = False
+    dangerous: bool = False
+
+    @property
+    def taken_by(self):
+        """Who takes the step, in words: "Provider", "Agency / Panel chair", "System"."""
+        return " / ".join(ACTOR_NAMES[a] for a in self.actors) or "System"
+
+    @property
+    def changes_registry(self):
+        """The registry's record changes: a decision is taken or annulled, or the
+        accreditation's status or outcome changes."""
+        return self.machine == ACCREDITATION or self.decides or self.decides_appeal
+
+
+def _steps(machine, *rows):
+    return {row[0]: Step(row[0], machine, *row[1:3], **row[3]) for row in rows}
+
+
+_PROVIDER_DECISION_NEWS = (TO_PROVIDER, TO_COORDINATORS)
+
+CATALOGUE = {
+    **_steps(
+        APPLICATION,
+        (
+            "submit",
+            "Submit the dossier",
+            "Dossier submitted",
+            {"actors": (PROVIDER,), "next": (TO_COORDINATORS,)},
+        ),
+        (
+            "start_screening",
+            "Start screening",
+            "Screening for completeness started",
+            {"actors": (COORDINATOR,), "next": (TO_PROVIDER,)},
+        ),
+        (
+            "return_for_completion",
+            "Return for completion",
+            "Dossier returned for completion",
+            {"actors": (COORDINATOR,), "next": (TO_PROVIDER,), "dangerous": True},
+        ),
+        (
+            "request_clarification",
+            "Request clarification",
+            "Clarification requested",
+            {"actors": (COORDINATOR, PANEL_CHAIR), "next": (TO_PROVIDER,)},
+        ),
+        (
+            "answer_clarification",
+            "Answer the clarification request",
+            "Clarification answered",
+            {"actors": (PROVIDER,), "next": (TO_COORDINATORS, TO_PANEL)},
+        ),
+        (
+            "start_review",
+            "Start the review",
+            "Panel appointed; external review started",
+            {"actors": (COORDINATOR,), "next": (TO_PANEL, TO_PROVIDER)},
+        ),
+        (
+            "submit_draft_report",
+            "Submit the draft report",
+            "Draft report sent for the factual-accuracy check",
+            {"actors": (PANEL_CHAIR,), "next": (TO_PROVIDER,)},
+        ),
+        (
+            "confirm_factual_accuracy",
+            "Confirm factual accuracy",
+            "Factual accuracy confirmed",
+            {"actors": (PROVIDER,), "system": True, "next": (TO_DECISION_BODY,)},
+        ),
+        (
+            "accredit",
+            "Accredit",
+            "Decision: accredited",
+            {
+                "actors": (DECISION_BODY,),
+                "next": _PROVIDER_DECISION_NEWS,
+                "decides": True,
+                "publishes": True,
+            },
+        ),
+        (
+            "accredit_with_conditions",
+            "Accredit with conditions",
+            "Decision: accredited with conditions",
+            {
+                "actors": (DECISION_BODY,),
+                "next": _PROVIDER_DECISION_NEWS,
+                "decides": True,
+                "publishes": True,
+            },
+        ),
+        (
+            "reject",
+            "Reject",
+            "Decision: not accredited",
+            {
+                "actors": (DECISION_BODY,),
+                "next": _PROVIDER_DECISION_NEWS,
+                "decides": True,
+                "publishes": True,
+                "dangerous": True,
+            },
+        ),
+        (
+            "appeal",
+            "Appeal the decision",
+            "Appeal lodged",
+            {"actors": (PROVIDER,), "next": (TO_APPEALS_COMMITTEE, TO_COORDINATORS)},
+        ),
+        (
+            "uphold_appeal",
+            "Uphold the appeal",
+            "Appeal upheld; decision annulled",
+            {
+                "actors": (APPEALS_COMMITTEE,),
+                "next": (TO_DECISION_BODY, TO_PROVIDER),
+                "decides_appeal": True,
+                "annuls": True,
+            },
+        ),
+        (
+            "dismiss_appeal",
+            "Dismiss the appeal",
+            "Appeal dismissed; decision stands",
+            {
+                "actors": (APPEALS_COMMITTEE,),
+                "next": _PROVIDER_DECISION_NEWS,
+                "decides_appeal": True,
+                "dangerous": True,
+            },
+        ),
+        (
+            "withdraw",
+            "Withdraw the application",
+            "Application withdrawn",
+            {"actors": (PROVIDER,), "next": (TO_COORDINATORS,), "dangerous": True},
+        ),
+    ),
+    **_steps(
+        ACCREDITATION,
+        (
+            "suspend",
+            "Suspend the accreditation",
+            "Accreditation suspended",
+            {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS, "dangerous": True},
+        ),
+        (
+            "reinstate",
+            "Reinstate the accreditation",
+            "Accreditation reinstated",
+            {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS},
+        ),
+        (
+            "revoke",
+            "Revoke the accreditation",
+            "Accreditation revoked",
+            # The system revokes when the decision that created it is annulled on appeal.
+            {
+                "actors": (DECISION_BODY,),
+                "system": True,
+                "next": _PROVIDER_DECISION_NEWS,
+                "dangerous": True,
+            },
+        ),
+        (
+            "confirm_conditions_met",
+            "Confirm that the conditions are met",
+            "Conditions confirmed met; decision upgraded to positive",
+            {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS, "publishes": True},
+        ),
+        (
+            "expire",
+            "Expire the accreditation",
+            "Accreditation expired at the end of its validity",
+            {"system": True, "next": _PROVIDER_DECISION_NEWS},
+        ),
+    ),
+}
+
+
+def step(name):
+    """The catalogue entry of `name` (KeyError for a name that is not a transition)."""
+    return CATALOGUE[name]
+
+
+def names(machine, **flags):
+    """The transitions of `machine` in catalogue order, optionally only those whose flags
+    (`decides=True`, `publishes=True` ...) match."""
+    return tuple(
+        s.name
+        for s in CATALOGUE.values()
+        if s.machine == machine and all(getattr(s, k) == v for k, v in flags.items())
+    )
+
+
+def taken_by(actor):
+    """The transitions (of both machines) that `actor` takes: their allow rules."""
+    return tuple(s.name for s in CATALOGUE.values() if actor in s.actors)
+
+
+APPLICATION_TRANSITIONS = names(APPLICATION)
+ACCREDITATION_TRANSITIONS = names(ACCREDITATION)
+DECISION_TRANSITIONS = names(APPLICATION, decides=True)
+APPEAL_DECISIONS = names(APPLICATION, decides_appeal=True)
+
+
+# --------------------------------------------------------------------------- rule book
 
 
 @dataclass
 class TransitionRules:
     allow: list = field(default_factory=list)
     deny: list = field(default_factory=list)
+    offered: list = field(default_factory=list)
     guards: list = field(default_factory=list)
-    effects: list = field(default_factory=list)
+    payload: list = field(default_factory=list)
     args: list = field(default_factory=list)
+    effects: list = field(default_factory=list)
     after_commit: list = field(default_factory=list)
 
 
@@ -56,7 +313,7 @@ RULES = defaultdict(TransitionRules)
 def _register(kind, names):
     if isinstance(names, str):
         names = (names,)
-    unknown = set(names) - set(APPLICATION_TRANSITIONS)
+    unknown = set(names) - set(CATALOGUE)
     if unknown:
         raise ValueError(f"Unknown transitions: {sorted(unknown)}")
 
@@ -78,16 +335,24 @@ def deny(names):
     return _register("deny", names)
 
 
+def offered(names):
+    return _register("offered", names)
+
+
 def guard(names):
     return _register("guards", names)
 
 
-def effect(names):
-    return _register("effects", names)
+def payload(names):
+    return _register("payload", names)
 
 
 def args(names):
     return _register("args", names)
+
+
+def effect(names):
+    return _register("effects", names)
 
 
 def after_commit(names):

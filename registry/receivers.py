@@ -3,10 +3,8 @@ registry projection (the dependency rule: accreditation never imports the regist
 
 from django.dispatch import receiver
 
+from accreditation import workflow
 from accreditation.signals import accreditation_changed, application_transitioned
-
-# Application transitions that write a decision or annul one.
-DECIDING = {"accredit", "accredit_with_conditions", "reject", "uphold_appeal", "dismiss_appeal"}
 
 
 def _schedule():
@@ -22,5 +20,5 @@ def on_accreditation_changed(sender, **kwargs):
 
 @receiver(application_transitioned, dispatch_uid="registry.application_transitioned")
 def on_application_transitioned(sender, transition=None, **kwargs):
-    if transition in DECIDING:
+    if workflow.step(transition).changes_registry:
         _schedule()

@@ -13,10 +13,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from accreditation import workflow
 from accreditation.models import AccreditationTransition, Application, ApplicationTransition
 
 from .models import Report
-from .reporting import PUBLISHING_TRANSITIONS, report_publish, report_render
+from .reporting import report_publish, report_render
 
 RENDER_SOFT_TIME_LIMIT = 45
 RENDER_TIME_LIMIT = 60
@@ -24,6 +25,8 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 MAX_ATTEMPTS = 3
 STALE_PENDING_AFTER = timedelta(minutes=5)
 LOST_PUBLICATION_WINDOW = timedelta(days=7)
+PUBLISHING = workflow.names(workflow.APPLICATION, publishes=True)
+ANNULLING = workflow.names(workflow.APPLICATION, annuls=True)
 
 
 @shared_task(
@@ -98,19 +101,19 @@ def lost_publications(now):
     since = now - LOST_PUBLICATION_WINDOW
     newest = {}
     for pk, application_id, name in ApplicationTransition.objects.filter(
-        transition__in=(*PUBLISHING_TRANSITIONS, "uphold_appeal"), at__gte=since
+        transition__in=(*PUBLISHING, *ANNULLING), at__gte=since
     ).values_list("pk", "application_id", "transition"):
         if pk > newest.get(application_id, (0, ""))[0]:
             newest[application_id] = (pk, name)
     events = [
         (application_id, f"application-log:{pk}")
         for application_id, (pk, name) in newest.items()
-        if name != "uphold_appeal"
+        if name in PUBLISHING
     ]
     events += [
         (application_id, f"accreditation-log:{pk}")
         for pk, application_id in AccreditationTransition.objects.filter(
-            transition="confirm_conditions_met", at__gte=since
+            transition__in=workflow.names(workflow.ACCREDITATION, publishes=True), at__gte=since
         ).values_list("pk", "accreditation__application_id")
     ]
     published = set(

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accreditation import workflow
 from accreditation.api.extensions import register_application_field
 from accreditation.models import (
     Accreditation,
@@ -54,31 +55,12 @@ REQUESTABLE_STAGES = {
     Report.Stage.DRAFT: (ApplicationState.IN_REVIEW, ApplicationState.CLARIFICATION_REQUESTED),
     Report.Stage.FINAL: (ApplicationState.FACTUAL_CHECK, ApplicationState.DECISION_PENDING),
 }
-PUBLISHING_TRANSITIONS = ("accredit", "accredit_with_conditions", "reject")
 STYLESHEET = "reports/report.css"
 TEMPLATE = "reports/report.html"
 SELF_ASSESSMENT_LIMIT = 6000
 MAX_ERROR_CHARS = 2000
 LIVE_SEATS = (PanelAssignment.State.ACCEPTED, PanelAssignment.State.COMPLETED)
 
-# What each step of the procedure means in the report, and who takes it.
-PROCEDURE_STEPS = {
-    "submit": ("Dossier submitted", "Provider"),
-    "start_screening": ("Screening for completeness started", "Agency"),
-    "return_for_completion": ("Dossier returned for completion", "Agency"),
-    "start_review": ("Panel appointed; external review started", "Agency"),
-    "request_clarification": ("Clarification requested", "Panel / agency"),
-    "answer_clarification": ("Clarification answered", "Provider"),
-    "submit_draft_report": ("Draft report sent for the factual-accuracy check", "Panel chair"),
-    "confirm_factual_accuracy": ("Factual accuracy confirmed", "Provider"),
-    "accredit": ("Decision: accredited", "Decision body"),
-    "accredit_with_conditions": ("Decision: accredited with conditions", "Decision body"),
-    "reject": ("Decision: not accredited", "Decision body"),
-    "appeal": ("Appeal lodged", "Provider"),
-    "uphold_appeal": ("Appeal upheld; decision annulled", "Appeals committee"),
-    "dismiss_appeal": ("Appeal dismissed; decision stands", "Appeals committee"),
-    "withdraw": ("Application withdrawn", "Provider"),
-}
 PANEL_ROLE_ORDER = {"chair": 0, "member": 1, "student": 2}
 
 # Annex I of the Council Recommendation: (code, label, mandatory, per-learner).
@@ -239,8 +221,9 @@ def report_data(application, stage, *, report=None):
 
     procedure = []
     for log in transitions:
-        label, party = PROCEDURE_STEPS.get(log.transition, (log.transition, ""))
-        if log.transition == "confirm_factual_accuracy" and log.actor_id is None:
+        step = workflow.step(log.transition)
+        label, party = step.record, step.taken_by
+        if log.actor_id is None and step.actors:
             party = "System (deadline passed)"
         procedure.append(
             {
@@ -640,7 +623,7 @@ def _store(report_id, data, pdf):
 
 def _on_application_transitioned(sender, application_id, transition, log_id, **kwargs):
     """After a decision, publish the report with the decision (a Celery task)."""
-    if transition in PUBLISHING_TRANSITIONS:
+    if workflow.step(transition).publishes:
         from .report_tasks import publish_report
 
         publish_report.delay(application_id, f"application-log:{log_id}")
@@ -648,7 +631,7 @@ def _on_application_transitioned(sender, application_id, transition, log_id, **k
 
 def _on_accreditation_changed(sender, accreditation_id, transition, log_id, **kwargs):
     """Conditions confirmed met change the decision shown: publish a new version."""
-    if transition == "confirm_conditions_met":
+    if transition in workflow.CATALOGUE and workflow.step(transition).publishes:
         application_id = (
             Accreditation.objects.filter(pk=accreditation_id)
             .values_list("application_id", flat=True)

@@ -13,21 +13,19 @@ from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders wi
 from .models import Finding, PanelAssignment, Report, ReviewerJudgement
 from .services import unresolved_conflicts
 
-DECISION_TRANSITIONS = ("accredit", "accredit_with_conditions", "reject")
-APPEAL_DECISIONS = ("uphold_appeal", "dismiss_appeal")
 MIN_PANEL_SIZE = 3
 
 
 # --------------------------------------------------------------------------- rights
 
 
-@workflow.allow(("request_clarification", "submit_draft_report"))
+@workflow.allow(workflow.taken_by(workflow.PANEL_CHAIR))
 def panel_chair_leads_review(application, actor):
     """The accepted chair asks the provider for clarifications and sends the draft report."""
     return selectors.is_panel_chair(actor, application)
 
 
-@workflow.deny(DECISION_TRANSITIONS + APPEAL_DECISIONS)
+@workflow.deny(workflow.DECISION_TRANSITIONS + workflow.APPEAL_DECISIONS)
 def panel_member_does_not_decide(application, actor):
     """Independence (ESG 2.4, 2.7): whoever sat on the case's panel judged the dossier and
     may not also decide the case, nor an appeal against the decision, whatever other seats
@@ -119,7 +117,7 @@ def review_complete(application, actor, data):
     return unmet
 
 
-@workflow.guard(DECISION_TRANSITIONS)
+@workflow.guard(workflow.DECISION_TRANSITIONS)
 def final_report_ready(application, actor, data):
     """A decision rests on the panel's final report: a ready final report PDF must exist."""
     return _report_unmet(application, Report.Stage.FINAL)

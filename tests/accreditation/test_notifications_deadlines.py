@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from accreditation import notifications, tasks
+from accreditation import notifications, tasks, workflow
 from accreditation.models import (
     AccreditationTransition,
     Application,
@@ -93,7 +93,7 @@ def test_recipients_per_step(course_application, people, coordinator, provider_u
 
 
 def NEXT(application, name):
-    audiences = notifications.NEXT_ACTORS[name]
+    audiences = workflow.step(name).next
     return sorted(u.email for u in notifications.recipients(application, audiences))
 
 

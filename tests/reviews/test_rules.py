@@ -434,8 +434,8 @@ def test_accept_checks_the_seat_before_the_declaration(screening_application, co
 def test_appeals_member_who_sat_on_the_panel_may_not_decide_the_appeal(
     screening_application, coordinator
 ):
-    from accreditation.rules import APPEAL_DECISIONS
     from accreditation.services import transition_right
+    from accreditation.workflow import APPEAL_DECISIONS
 
     both = make_reviewer("appeals-r", roles=["reviewer", "appeals_committee"])
     _assign_and_accept(screening_application, both, "member", coordinator)
