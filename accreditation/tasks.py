@@ -202,14 +202,3 @@ def run_deadlines(now=None):
 @shared_task(name="accreditation.run_deadlines")
 def run_deadlines_task():
     return run_deadlines()
-
-
-def beat_schedule():
-    """The periodic entry for the deadline sweep (every MCQA_DEADLINE_SWEEP_MINUTES)."""
-    minutes = getattr(settings, "MCQA_DEADLINE_SWEEP_MINUTES", 15)
-    return {
-        SWEEP_SCHEDULE_NAME: {
-            "task": "accreditation.run_deadlines",
-            "schedule": timedelta(minutes=minutes),
-        }
-    }

@@ -7,8 +7,6 @@ Both call the same idempotent `registry_sync`, so running them twice is harmless
 
 from celery import shared_task
 
-from config.celery import app
-
 SWEEP = "registry.sweep"
 
 
@@ -17,8 +15,3 @@ def sync_registry():
     from .services import registry_sync
 
     return registry_sync()
-
-
-app.conf.beat_schedule.update(
-    {SWEEP: {"task": "registry.sync", "schedule": 60.0, "options": {"expires": 55}}}
-)

@@ -659,13 +659,3 @@ def application_reports_field(application, request):
 
 
 register_application_field("reports", application_reports_field, prefetch=("reports",))
-
-
-def _register_beat():
-    """Every few minutes, re-queue lost and failed renders (see `sweep_reports`)."""
-    settings.CELERY_BEAT_SCHEDULE.setdefault(
-        "reviews.sweep-reports", {"task": "reviews.sweep_reports", "schedule": 300.0}
-    )
-
-
-_register_beat()

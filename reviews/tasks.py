@@ -8,28 +8,17 @@ already sent is not sent again.
 from datetime import timedelta
 
 from celery import shared_task
-from celery.schedules import crontab
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from accreditation.models import ApplicationState
 from accreditation.notifications import deliver
-from config.celery import app
 
 from .models import PanelAssignment
 
 S = PanelAssignment.State
 A = ApplicationState
-
-app.conf.beat_schedule.update(
-    {
-        "reviews-assignment-reminders": {
-            "task": "reviews.tasks.send_assignment_reminders",
-            "schedule": crontab(minute=15, hour="*/6"),
-        },
-    }
-)
 
 
 def mail_once(*, key, recipient, subject, body):

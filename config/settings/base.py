@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -208,7 +209,23 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}  # each app adds its periodic tasks in its AppConfig.ready()
+# Every periodic task of the project, in one place (names are the tasks' registered names).
+CELERY_BEAT_SCHEDULE = {
+    # Deadlines: reminders, lapsed factual-accuracy checks, expiry, overdue conditions.
+    "accreditation-deadlines": {
+        "task": "accreditation.run_deadlines",
+        "schedule": timedelta(minutes=env_int("MCQA_DEADLINE_SWEEP_MINUTES", 15)),
+    },
+    # Panel members who have not answered an invitation or judged in time.
+    "reviews-assignment-reminders": {
+        "task": "reviews.tasks.send_assignment_reminders",
+        "schedule": crontab(minute=15, hour="*/6"),
+    },
+    # Re-queue lost and failed report renders, and publications whose task was lost.
+    "reviews.sweep-reports": {"task": "reviews.sweep_reports", "schedule": 300.0},
+    # Project history rows the after-commit projection missed.
+    "registry.sweep": {"task": "registry.sync", "schedule": 60.0, "options": {"expires": 55}},
+}
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
