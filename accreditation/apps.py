@@ -6,4 +6,4 @@ class AccreditationConfig(AppConfig):
     verbose_name = "Accreditation"
 
     def ready(self):
-        from . import notifications, rules  # noqa: F401  (register transition rules)
+        from . import rules, tasks  # noqa: F401  (register the transition rules and effects)

@@ -307,6 +307,8 @@ WITHDRAWABLE_STATES = (
     S.DECISION_PENDING,
 )
 OPEN_STATES = (*WITHDRAWABLE_STATES, S.APPEALED)
+# A positive or conditional decision that a new cycle (renewal) may follow.
+RENEWABLE_STATES = (S.ACCREDITED, S.CONDITIONALLY_ACCREDITED)
 
 
 class Application(ConcurrentTransitionMixin, TimeStampedModel):

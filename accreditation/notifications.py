@@ -140,16 +140,6 @@ def notify_application_transition(log_id):
     )
 
 
-def schedule_application_notifications(application_id, log_id):
-    """After commit: queue the e-mail task (ids only)."""
-    from .tasks import send_application_notifications
-
-    send_application_notifications.delay(log_id=log_id)
-
-
-workflow.after_commit(workflow.APPLICATION_TRANSITIONS)(schedule_application_notifications)
-
-
 # --------------------------------------------------------------------------- accreditations
 
 
@@ -179,14 +169,6 @@ def notify_accreditation_change(log_id):
         f"by {log.actor_name}.\n" + (f"\n{log.comment}\n" if log.comment else "")
     )
     return deliver(key=f"accreditation-log:{log.pk}", users=users, subject=subject, body=body)
-
-
-@workflow.after_commit(workflow.ACCREDITATION_TRANSITIONS)
-def schedule_accreditation_notifications(accreditation_id, log_id):
-    """After commit: queue the e-mail task (ids only)."""
-    from .tasks import send_accreditation_notifications
-
-    send_accreditation_notifications.delay(log_id=log_id)
 
 
 def notify_condition_overdue(condition):
@@ -229,12 +211,6 @@ def notify_complaint(complaint_id):
         subject=f"[{settings.MCQA_AGENCY_NAME}] Complaint #{complaint.pk}",
         body=f"A complaint was lodged about {about}:\n\n{complaint.text}\n",
     )
-
-
-def schedule_complaint_notification(complaint_id):
-    from .tasks import send_complaint_notification
-
-    send_complaint_notification.delay(complaint_id=complaint_id)
 
 
 # --------------------------------------------------------------------------- deadlines

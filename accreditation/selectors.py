@@ -5,6 +5,7 @@ from django.db.models import Q
 from core.roles import is_staff_role
 
 from .models import (
+    RENEWABLE_STATES,
     Accreditation,
     Application,
     ApplicationObjectPermission,
@@ -77,8 +78,6 @@ def accreditations_visible_to(*, user):
 def renewable_applications(*, user):
     """The decided cycles that `user` may renew: their providers' accredited and
     conditionally accredited applications, newest decision first."""
-    from .services import RENEWABLE_STATES
-
     if not user.is_authenticated:
         return Application.objects.none()
     return (

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from core import reference
 from core.audit import audit
+from core.effects import after_commit
 from core.errors import (
     ConflictError,
     FileRejected,
@@ -27,6 +28,7 @@ from core.roles import Role, has_role
 from . import engine
 from .models import (
     OPEN_STATES,
+    RENEWABLE_STATES,
     Application,
     ApplicationState,
     Complaint,
@@ -45,6 +47,7 @@ from .selectors import (
     is_provider_member,
     providers_visible_to,
 )
+from .tasks import send_complaint_notification
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +304,6 @@ def course_update(*, course, actor, data):
 # =========================================================================== applications
 
 DEFAULT_FRAMEWORKS = {"course": "eu-mc-2022-principles", "provider": "esg-2015-part1"}
-RENEWABLE_STATES = (ApplicationState.ACCREDITED, ApplicationState.CONDITIONALLY_ACCREDITED)
 
 
 def newest_framework(code):
@@ -690,11 +692,5 @@ def complaint_lodge(*, actor, application, text):
         )
         audit("complaint.lodge", actor=actor, obj=complaint)
         complaint_id = complaint.pk
-        transaction.on_commit(lambda: _complaint_after_commit(complaint_id), robust=True)
+        after_commit(send_complaint_notification.delay, complaint_id=complaint_id)
     return complaint
-
-
-def _complaint_after_commit(complaint_id):
-    from .notifications import schedule_complaint_notification
-
-    schedule_complaint_notification(complaint_id)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.audit import audit
 from core.errors import DomainError
 
-from . import notifications
+from . import engine, notifications, workflow
 from .models import (
     Accreditation,
     AccreditationStatus,
@@ -63,6 +63,18 @@ def send_complaint_notification(self, complaint_id):
 
 
 # --------------------------------------------------------------------------- deadlines
+
+
+@workflow.after_commit(workflow.APPLICATION_TRANSITIONS)
+def queue_application_notifications(application_id, log_id):
+    """After a transition commits: tell whose turn it is now (a task, ids only)."""
+    send_application_notifications.delay(log_id=log_id)
+
+
+@workflow.after_commit(workflow.ACCREDITATION_TRANSITIONS)
+def queue_accreditation_notifications(accreditation_id, log_id):
+    """After an accreditation's change commits: tell the provider and the agency."""
+    send_accreditation_notifications.delay(log_id=log_id)
 
 
 def send_reminders(now=None):
@@ -114,8 +126,6 @@ def send_overdue_notices(now=None):
 def close_factual_checks(now=None):
     """When the provider lets the factual-accuracy deadline pass, the system confirms the
     draft report for them (the procedure must not stall on silence)."""
-    from .services import application_transition
-
     now = now or timezone.now()
     count = 0
     ids = Application.objects.filter(
@@ -123,11 +133,11 @@ def close_factual_checks(now=None):
     ).values_list("pk", flat=True)
     for application in Application.objects.filter(pk__in=list(ids)):
         try:
-            application_transition(
-                application=application,
-                name="confirm_factual_accuracy",
-                actor=None,
-                data={"comment": "The factual-accuracy deadline passed without an answer."},
+            engine.fire(
+                application,
+                "confirm_factual_accuracy",
+                None,
+                {"comment": "The factual-accuracy deadline passed without an answer."},
             )
             count += 1
         except DomainError as exc:  # someone else moved it meanwhile
@@ -137,15 +147,13 @@ def close_factual_checks(now=None):
 
 def expire_accreditations(now=None):
     """Accreditations expire at `valid_until` (fired by the system, logged, published)."""
-    from .services import accreditation_transition
-
     today = (now or timezone.now()).date()
     count = 0
     for accreditation in Accreditation.objects.filter(
         status=AccreditationStatus.ACTIVE, valid_until__lte=today
     ):
         try:
-            accreditation_transition(accreditation=accreditation, name="expire", actor=None)
+            engine.fire(accreditation, "expire", None)
             count += 1
         except DomainError as exc:
             logger.info("accreditation #%s not expired: %s", accreditation.pk, exc)

@@ -27,6 +27,7 @@ from core.roles import Role, has_role, user_roles
 from . import forms as f
 from . import rules, selectors, services, workflow
 from .models import (
+    RENEWABLE_STATES,
     Application,
     ApplicationState,
     ApplicationTransition,
@@ -532,7 +533,7 @@ def application_context(request, application):
         "accreditations": accreditations,
         "transitions": [workflow.step(name) for name in transitions],
         "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
-        "renewable": is_member and application.state in services.RENEWABLE_STATES,
+        "renewable": is_member and application.state in RENEWABLE_STATES,
         "complaint_form": f.ComplaintForm() if is_member else None,
         "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
         "sections": sections_for("application", request, application),
