@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core import reference
 
+from . import annex
 from .models import Application, Course, Document, Provider, ProviderIdentifier
 
 
@@ -107,15 +108,15 @@ class CourseForm(DescribedForm):
     """Every element of Annex I. Mandatory elements may stay empty while drafting: the
     dossier checklist and `submit` list what is missing; what is entered must be valid."""
 
-    title = forms.CharField(max_length=300, label="Title")
+    title = forms.CharField(max_length=300, label=annex.label_of("title"))
     learning_outcomes = forms.CharField(
-        label="Learning outcomes",
+        label=annex.label_of("learning_outcomes"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
         help_text="One learning outcome per line.",
     )
     workload_ects = forms.DecimalField(
-        label="Notional workload (ECTS)",
+        label=annex.label_of("workload_ects"),
         required=False,
         min_value=0.01,
         max_digits=5,
@@ -146,49 +147,46 @@ class CourseForm(DescribedForm):
         help_text="ISO 639-1 codes separated by commas, e.g. en, de.",
     )
     assessment_type = forms.CharField(
-        label="Type of assessment", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=annex.label_of("assessment_type"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     participation_form = forms.ChoiceField(
-        label="Form of participation",
+        label=annex.label_of("participation_form"),
         required=False,
         choices=[("", "— choose —"), *Course.ParticipationForm.choices],
     )
     quality_assurance = forms.CharField(
-        label="Type of quality assurance used",
+        label=annex.label_of("quality_assurance"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     prerequisites = forms.CharField(
-        label="Prerequisites (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=annex.label_of("prerequisites"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     supervision_identity_verification = forms.CharField(
-        label="Supervision and identity verification during assessment (optional)",
+        label=annex.label_of("supervision_identity_verification"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     grading = forms.CharField(
-        label="Grade achieved (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=annex.label_of("grading"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     stackability = forms.CharField(
-        label="Integration/stackability options (optional)",
+        label=annex.label_of("stackability"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     further_information = forms.CharField(
-        label="Further information (optional)",
+        label=annex.label_of("further_information"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    MANDATORY = (
-        "title",
-        "learning_outcomes",
-        "workload_ects",
-        "eqf_level",
-        "assessment_type",
-        "participation_form",
-        "quality_assurance",
-    )
+    # The fields of the mandatory Annex I elements (shown first, as "required for submit").
+    MANDATORY = tuple(name for e in annex.COURSE_MANDATORY for name in e.fields)
 
     def clean_isced_f(self):
         value = self.cleaned_data["isced_f"].strip()

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date
 from core.errors import Unmet
 from core.roles import Role, has_role
 
-from . import engine, workflow
+from . import annex, engine, workflow
 from .models import (
     Accreditation,
     AccreditationStatus,
@@ -28,22 +28,6 @@ from .models import (
     SelfAssessment,
 )
 from .selectors import is_provider_member
-
-# Annex I mandatory elements that are course fields: (code, label, is-present test).
-ANNEX_I_COURSE_ELEMENTS = (
-    ("title", "title", lambda c: bool(c.title.strip())),
-    ("learning_outcomes", "learning outcomes", lambda c: bool(c.learning_outcomes)),
-    ("workload_ects", "notional workload (ECTS)", lambda c: c.workload_ects is not None),
-    (
-        "eqf_level",
-        "level (EQF and/or QF-EHEA cycle)",
-        lambda c: c.eqf_level is not None or bool(c.qf_ehea_cycle),
-    ),
-    ("assessment_type", "type of assessment", lambda c: bool(c.assessment_type.strip())),
-    ("participation_form", "form of participation", lambda c: bool(c.participation_form)),
-    ("quality_assurance", "type of quality assurance", lambda c: bool(c.quality_assurance.strip())),
-)
-
 
 # --------------------------------------------------------------------------- rights
 
@@ -105,13 +89,13 @@ def dossier_unmet(application):
     unmet = []
     course = application.course
     if course is not None:
-        for code, label, present in ANNEX_I_COURSE_ELEMENTS:
-            if not present(course):
-                unmet.append(
-                    Unmet(
-                        f"missing_element:{code}", f"The course lacks the Annex I element: {label}."
-                    )
+        for element in annex.missing(course):
+            unmet.append(
+                Unmet(
+                    element.unmet_code,
+                    f"The course lacks the Annex I element: {element.label.lower()}.",
                 )
+            )
     kinds = set(application.documents.values_list("kind", flat=True))
     if course is not None and Document.Kind.CREDENTIAL_SAMPLE not in kinds:
         unmet.append(

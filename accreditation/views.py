@@ -24,8 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError, GuardFailed, NotVisible
 from core.roles import Role, has_role, user_roles
 
+from . import annex, rules, selectors, services, workflow
 from . import forms as f
-from . import rules, selectors, services, workflow
 from .models import (
     RENEWABLE_STATES,
     Application,
@@ -359,9 +359,7 @@ def course_detail(request, pk):
     course = get_object_or_404(
         selectors.courses_visible_to(user=request.user).select_related("provider"), pk=pk
     )
-    missing = [
-        label for code, label, present in rules.ANNEX_I_COURSE_ELEMENTS if not present(course)
-    ]
+    missing = [element.label for element in annex.missing(course)]
     applications = selectors.applications_visible_to(user=request.user).filter(course=course)
     return render(
         request,

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from accreditation import workflow
+from accreditation import annex, workflow
 from accreditation.api.extensions import register_application_field
 from accreditation.models import (
     Accreditation,
@@ -62,34 +62,6 @@ MAX_ERROR_CHARS = 2000
 LIVE_SEATS = (PanelAssignment.State.ACCEPTED, PanelAssignment.State.COMPLETED)
 
 PANEL_ROLE_ORDER = {"chair": 0, "member": 1, "student": 2}
-
-# Annex I of the Council Recommendation: (code, label, mandatory, per-learner).
-# Per-learner elements belong to each issued credential and are shown by the sample
-# credential in the dossier, not by the course description.
-ANNEX_I = (
-    ("learner_identification", "Identification of the learner", True, True),
-    ("title", "Title of the micro-credential", True, False),
-    ("country", "Country/region of the issuer", True, False),
-    ("awarding_body", "Awarding body", True, False),
-    ("date_of_issuing", "Date of issuing", True, True),
-    ("learning_outcomes", "Learning outcomes", True, False),
-    ("workload", "Notional workload (ECTS)", True, False),
-    ("level", "Level (EQF and/or QF-EHEA cycle)", True, False),
-    ("assessment_type", "Type of assessment", True, False),
-    ("participation_form", "Form of participation", True, False),
-    ("quality_assurance", "Type of quality assurance used", True, False),
-    ("prerequisites", "Prerequisites needed to enrol", False, False),
-    (
-        "supervision_identity_verification",
-        "Supervision and identity verification during assessment",
-        False,
-        False,
-    ),
-    ("grade", "Grade achieved", False, True),
-    ("stackability", "Integration/stackability options", False, False),
-    ("further_information", "Further information", False, False),
-)
-
 
 # --------------------------------------------------------------------------- data
 
@@ -136,19 +108,19 @@ def _course_elements(course, sample_credential):
         "further_information": course.further_information,
     }
     rows = []
-    for code, label, mandatory, learner in ANNEX_I:
-        if learner:
+    for element in annex.ELEMENTS:
+        if element.per_learner:
             value = per_learner
-            if code == "grade" and course.grading:
+            if element.code == "grade" and course.grading:
                 value = f"{course.grading} ({per_learner[0].lower()}{per_learner[1:]})"
         else:
-            value = values[code]
+            value = values[element.code]
         rows.append(
             {
-                "code": code,
-                "label": label,
-                "mandatory": mandatory,
-                "per_learner": learner,
+                "code": element.code,
+                "label": element.label,
+                "mandatory": element.mandatory,
+                "per_learner": element.per_learner,
                 "value": value,
                 "present": bool(value),
             }
