@@ -192,7 +192,7 @@ def provider_create(*, actor, data):
     return provider
 
 
-def _may_manage_provider(actor, provider):
+def may_manage_provider(actor, provider):
     """Provider administrators manage their organisation's profile; agency coordinators
     may correct it (they keep the register accurate)."""
     if actor.is_superuser or has_role(actor, Role.COORDINATOR):
@@ -207,7 +207,7 @@ def provider_update(*, provider, actor, data):
     given, replaces the whole list (so a removed identifier really disappears)."""
     if not providers_visible_to(user=actor).filter(pk=provider.pk).exists():
         raise NotVisible()
-    if not _may_manage_provider(actor, provider):
+    if not may_manage_provider(actor, provider):
         raise NotAllowed("Only an administrator of this provider may change its profile.")
     data = dict(data)
     _reject_unknown(data, (*PROVIDER_FIELDS, "identifiers"))

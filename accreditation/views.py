@@ -226,12 +226,6 @@ def deadlines(request):
 # --------------------------------------------------------------------------- provider
 
 
-def may_edit_provider(user, provider):
-    """Whether to offer the profile form: the provider's own people, and coordinators, who
-    keep the register accurate. `provider_update` has the last word on every save."""
-    return selectors.is_provider_member(user, provider.pk) or has_role(user, Role.COORDINATOR)
-
-
 @login_required
 def provider_detail(request, pk):
     provider = get_object_or_404(
@@ -252,7 +246,7 @@ def provider_detail(request, pk):
         {
             "provider": provider,
             "is_member": is_member,
-            "may_edit": may_edit_provider(request.user, provider),
+            "may_edit": services.may_manage_provider(request.user, provider),
             "courses": courses,
             "applications": applications,
         },
@@ -263,7 +257,7 @@ def provider_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def provider_edit(request, pk):
     provider = get_object_or_404(selectors.providers_visible_to(user=request.user), pk=pk)
-    if not may_edit_provider(request.user, provider):
+    if not services.may_manage_provider(request.user, provider):
         return render_domain_error(
             request,
             _not_allowed("Only the provider's own people may edit its profile."),
