@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, GuardFailed, NotVisible
-from core.roles import Role, has_role, user_roles
+from core.roles import Role, user_roles
 
 from . import annex, rules, selectors, services, workflow
 from . import forms as f
