@@ -11,7 +11,14 @@ from django.core.exceptions import ValidationError
 from core import reference
 
 from . import annex
-from .models import Application, Course, Document, Provider, ProviderIdentifier
+from .models import (
+    Application,
+    Course,
+    Document,
+    Provider,
+    ProviderIdentifier,
+    SuspensionReason,
+)
 
 
 def apply_validation_error(form, error):
@@ -296,6 +303,21 @@ class SelfAssessmentForm(DescribedForm):
 class CommentForm(DescribedForm):
     comment = forms.CharField(
         label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReasonForm(DescribedForm):
+    """A suspension or a revocation: both its reason and its comment are published."""
+
+    reason = forms.ChoiceField(
+        label="Reason",
+        required=False,
+        choices=[("", "— choose —"), *SuspensionReason.choices],
+    )
+    comment = forms.CharField(
+        label="Public comment (published in the registry)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 

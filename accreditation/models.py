@@ -677,11 +677,23 @@ class Complaint(models.Model):
 # --------------------------------------------------------------------------- accreditations
 
 
+class SuspensionReason(models.TextChoices):
+    """Why an accreditation was suspended or revoked (published with the change)."""
+
+    COMPLAINT = "complaint", "A complaint"
+    CONDITIONS_OVERDUE = "conditions_overdue", "Conditions overdue"
+    SUBSTANTIAL_CHANGE = "substantial_change", "A substantial change"
+    PROVIDER_REQUEST = "provider_request", "The provider's request"
+    FRAUD = "fraud", "Fraud"
+    OTHER = "other", "Other"
+
+
 class AccreditationStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
     REVOKED = "revoked", "Revoked"
     EXPIRED = "expired", "Expired"
+    ANNULLED = "annulled", "Annulled on appeal"
 
 
 A = AccreditationStatus
@@ -750,9 +762,14 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
     def revoke(self):
         pass
 
-    @transition(field=status, source=A.ACTIVE, target=A.EXPIRED)
+    @transition(field=status, source=[A.ACTIVE, A.SUSPENDED], target=A.EXPIRED)
     def expire(self):
         pass
+
+    @transition(field=status, source=[A.ACTIVE, A.SUSPENDED], target=A.ANNULLED)
+    def annul(self):
+        """The decision that created it was annulled on appeal: not a revocation (the
+        provider won its appeal), so the registry says `annulled`."""
 
     @transition(
         field=status, source=[A.ACTIVE, A.SUSPENDED], target=RETURN_VALUE(A.ACTIVE, A.SUSPENDED)

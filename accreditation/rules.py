@@ -26,6 +26,7 @@ from .models import (
     Decision,
     Document,
     SelfAssessment,
+    SuspensionReason,
 )
 from .selectors import is_provider_member
 
@@ -394,7 +395,8 @@ def close_appeal_dismissed(application, actor, data, log):
 @workflow.effect("uphold_appeal")
 def close_appeal_upheld(application, actor, data, log):
     """The appealed decision is annulled and the case goes back to the decision body;
-    an accreditation the annulled decision created is revoked from the registry."""
+    an accreditation the annulled decision created is annulled (not revoked: the
+    provider won its appeal), through the engine, as the system."""
     appeal = pending_appeal(application)
     if appeal is None:
         return
@@ -411,7 +413,7 @@ def close_appeal_upheld(application, actor, data, log):
     ):
         engine.fire(
             accreditation,
-            "revoke",
+            "annul",
             None,
             {
                 "comment": "The decision that created it was annulled on appeal.",
@@ -425,17 +427,27 @@ def close_appeal_upheld(application, actor, data, log):
 # --------------------------------------------------------------------------- accreditations
 
 
-@workflow.guard(("suspend", "revoke"))
+@workflow.guard(workflow.names(workflow.ACCREDITATION, reasoned=True))
 def reason_given(accreditation, actor, data):
-    """A suspension or revocation is published, so it says why."""
+    """A suspension or revocation is published with a public comment saying what
+    happened and its reason (one of the reason codes)."""
+    unmet = []
     if not _text(data, "comment"):
-        return [
+        unmet.append(
             Unmet(
                 "missing_field:comment",
-                "A comment giving the reason is required (field 'comment').",
+                "A public comment giving the reason is required (field 'comment').",
             )
-        ]
-    return []
+        )
+    reason = data.get("reason")
+    codes = ", ".join(SuspensionReason.values)
+    if reason in (None, ""):
+        unmet.append(
+            Unmet("missing_field:reason", f"A reason is required (field 'reason'): one of {codes}.")
+        )
+    elif reason not in SuspensionReason.values:
+        unmet.append(Unmet("invalid_field:reason", f"reason must be one of {codes}."))
+    return unmet
 
 
 def _open_conditions(accreditation):

@@ -146,11 +146,14 @@ def close_factual_checks(now=None):
 
 
 def expire_accreditations(now=None):
-    """Accreditations expire at `valid_until` (fired by the system, logged, published)."""
+    """An accreditation is valid through the whole of its `valid_until` day (UTC, as
+    DEQAR's `valid_to`) and expires once that day has ended, whether active or suspended
+    (fired by the system, logged, published)."""
     today = (now or timezone.now()).date()
     count = 0
     for accreditation in Accreditation.objects.filter(
-        status=AccreditationStatus.ACTIVE, valid_until__lte=today
+        status__in=[AccreditationStatus.ACTIVE, AccreditationStatus.SUSPENDED],
+        valid_until__lt=today,
     ):
         try:
             engine.fire(accreditation, "expire", None)

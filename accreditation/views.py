@@ -766,7 +766,8 @@ def accreditation_transition(request, pk, name):
         raise Http404
     step = workflow.step(name)
     application = accreditation.application
-    form = f.CommentForm(request.POST if request.method == "POST" else None)
+    form_class = f.ReasonForm if step.reasoned else f.CommentForm
+    form = form_class(request.POST if request.method == "POST" else None)
     context = {
         "accreditation": accreditation,
         "application": application,

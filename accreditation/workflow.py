@@ -71,6 +71,7 @@ class Step:
       it annuls the decision in force; `publishes`: a published report version with the
       decision follows.
     - `dangerous`: the page asks for it in red (it ends or undoes something).
+    - `reasoned`: it is published with a reason code and a public comment.
     """
 
     name: str
@@ -85,6 +86,7 @@ class Step:
     annuls: bool = False
     publishes: bool = False
     dangerous: bool = False
+    reasoned: bool = False
 
     @property
     def taken_by(self):
@@ -230,7 +232,12 @@ CATALOGUE = {
             "suspend",
             "Suspend the accreditation",
             "Accreditation suspended",
-            {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS, "dangerous": True},
+            {
+                "actors": (DECISION_BODY,),
+                "next": _PROVIDER_DECISION_NEWS,
+                "dangerous": True,
+                "reasoned": True,
+            },
         ),
         (
             "reinstate",
@@ -242,12 +249,11 @@ CATALOGUE = {
             "revoke",
             "Revoke the accreditation",
             "Accreditation revoked",
-            # The system revokes when the decision that created it is annulled on appeal.
             {
                 "actors": (DECISION_BODY,),
-                "system": True,
                 "next": _PROVIDER_DECISION_NEWS,
                 "dangerous": True,
+                "reasoned": True,
             },
         ),
         (
@@ -260,6 +266,12 @@ CATALOGUE = {
             "expire",
             "Expire the accreditation",
             "Accreditation expired at the end of its validity",
+            {"system": True, "next": _PROVIDER_DECISION_NEWS},
+        ),
+        (
+            "annul",
+            "Annul the accreditation",
+            "Accreditation annulled: its decision was annulled on appeal",
             {"system": True, "next": _PROVIDER_DECISION_NEWS},
         ),
     ),

@@ -32,7 +32,7 @@ from . import services, signing
 from .models import RegistryEvent, RegistryProvider
 from .schema import changes_schema, detail_schema, list_schema, verify_schema
 
-STATUSES = ("active", "suspended", "revoked", "expired", "none")
+STATUSES = ("active", "suspended", "revoked", "expired", "annulled", "none")
 DEFAULT_RATE = "300/minute"
 
 

@@ -17,6 +17,7 @@ class EventType(models.TextChoices):
     REINSTATE = "reinstate", "Reinstated"
     REVOKE = "revoke", "Revoked"
     EXPIRE = "expire", "Expired"
+    ANNUL = "annul", "Annulled on appeal"
     CONDITIONS_MET = "conditions_met", "Conditions met"
     ANNULLED = "annulled", "Decision annulled on appeal"
     REPORT = "report", "Report published"

@@ -27,7 +27,7 @@ class AccreditationSchema(serializers.Serializer):
     id = serializers.IntegerField()
     scope = serializers.JSONField(help_text='"provider" or the course id')
     decision = serializers.ChoiceField(["positive", "positive_with_conditions", "negative"])
-    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired"])
+    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired", "annulled"])
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     eqf_levels = serializers.ListField(child=serializers.IntegerField())
@@ -45,7 +45,9 @@ class ProviderRefSchema(serializers.Serializer):
 
 class VerifySchema(serializers.Serializer):
     trusted = serializers.BooleanField()
-    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired", "none"])
+    status = serializers.ChoiceField(
+        ["active", "suspended", "revoked", "expired", "annulled", "none"]
+    )
     provider = ProviderRefSchema(allow_null=True)
     accreditation = AccreditationSchema(allow_null=True)
     as_of = serializers.DateTimeField()
@@ -132,7 +134,9 @@ list_schema = extend_schema(
     parameters=[
         OpenApiParameter("q", str),
         OpenApiParameter("country", str, description="ISO 3166-1 alpha-2"),
-        OpenApiParameter("status", str, enum=["active", "suspended", "revoked", "expired", "none"]),
+        OpenApiParameter(
+            "status", str, enum=["active", "suspended", "revoked", "expired", "annulled", "none"]
+        ),
         OpenApiParameter("eqf_level", int),
         OpenApiParameter("isced_f", str, description="ISCED-F 2013 code"),
         OpenApiParameter("cursor", str),

@@ -194,6 +194,7 @@ def _pending_events(limit):
                     "conditions": _conditions(conditions[acc.pk], met),
                     "course_title": acc.course.title if acc.course_id else None,
                     "comment": log.comment if kind != EventType.CREATE else "",
+                    "reason": log.payload.get("reason") if kind != EventType.CREATE else None,
                 },
                 source=f"acc-log:{log.pk}",
             )
@@ -311,9 +312,9 @@ def state_at(events, as_of):
     """The registry as it stood at `as_of`, read from `events` (one provider's, ordered by
     time then seq). Returns (accreditations by id, decisions in order).
 
-    An accreditation counts as expired from the start of its `valid_until` day (UTC, the
-    moment the scheduled `expire` transition is due) even if that task has not run yet;
-    a revoked one stays revoked.
+    An accreditation is valid through the whole of its `valid_until` day (UTC, as DEQAR's
+    `valid_to`) and counts as expired once that day has ended, even if the scheduled
+    `expire` transition has not run yet; a revoked or annulled one stays so.
     """
     accreditations = {}
     decisions = []
@@ -345,11 +346,7 @@ def state_at(events, as_of):
     result = {}
     for acc_id, e in accreditations.items():
         status = e.status
-        if (
-            status in ("active", "suspended")
-            and e.valid_until
-            and as_of >= _start_of(e.valid_until)
-        ):
+        if status in ("active", "suspended") and e.valid_until and as_of > _end_of(e.valid_until):
             status = "expired"
         result[acc_id] = {
             "id": acc_id,
@@ -497,7 +494,7 @@ def _verify_core(scheme, value, course_id, as_of):
         core["trusted"] = acc["status"] == "active"
         core["accreditation"] = public_accreditation(acc)
     expiries = [
-        _start_of(datetime.date.fromisoformat(a["valid_until"]))
+        _start_of(datetime.date.fromisoformat(a["valid_until"]) + datetime.timedelta(days=1))
         for a in accreditations.values()
         if a["status"] in ("active", "suspended") and a["valid_until"]
     ]

@@ -46,6 +46,20 @@ def test_suspend_needs_a_comment_then_reinstate(accreditation, decider):
     assert response.json()["unmet"][0]["code"] == "missing_field:comment"
     assert snapshot(accreditation) == before
     response = act(client, accreditation, "suspend", comment="Complaint under investigation")
+    assert response.status_code == 400
+    assert [u["code"] for u in response.json()["unmet"]] == ["missing_field:reason"]
+    response = act(
+        client, accreditation, "suspend", comment="Complaint under investigation", reason="fraudy"
+    )
+    assert [u["code"] for u in response.json()["unmet"]] == ["invalid_field:reason"]
+    assert snapshot(accreditation) == before
+    response = act(
+        client,
+        accreditation,
+        "suspend",
+        comment="Complaint under investigation",
+        reason="complaint",
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "suspended"
@@ -76,7 +90,8 @@ def test_provider_sees_own_accreditation_but_cannot_act(accreditation, provider_
 
 def test_revoked_is_final(accreditation, decider):
     client = token_client(decider)
-    assert act(client, accreditation, "revoke", comment="Fraud").json()["status"] == "revoked"
+    revoked = act(client, accreditation, "revoke", comment="Diplomas sold", reason="fraud")
+    assert revoked.json()["status"] == "revoked"
     assert act(client, accreditation, "reinstate").status_code == 409
     assert act(client, accreditation, "suspend", comment="x").status_code == 409
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accreditation import notifications, tasks, workflow
 from accreditation.models import (
+    Accreditation,
     AccreditationTransition,
     Application,
     ApplicationTransition,
@@ -188,15 +189,37 @@ def test_overdue_condition_raises_the_case_once(course_application, decider, peo
     assert Condition.objects.filter(status="overdue").count() == 1
 
 
-def test_accreditation_expires_at_valid_until(course_application, decider, people):
+def test_accreditation_expires_once_its_valid_until_day_has_ended(
+    course_application, decider, people
+):
     today = timezone.now().date()
     accreditation = decided(course_application, decider, valid_until=today)
+    assert tasks.run_deadlines()["accreditations_expired"] == 0
+    accreditation.refresh_from_db()
+    assert accreditation.status == "active"
+    Accreditation.objects.filter(pk=accreditation.pk).update(
+        valid_until=today - datetime.timedelta(days=1),
+        valid_from=today - datetime.timedelta(days=400),
+    )
     assert tasks.run_deadlines()["accreditations_expired"] == 1
     accreditation.refresh_from_db()
     assert accreditation.status == "expired"
     log = AccreditationTransition.objects.filter(transition="expire").get()
     assert log.actor_name == "system"
     assert tasks.run_deadlines()["accreditations_expired"] == 0
+
+
+def test_suspended_accreditation_expires_too(course_application, decider, people):
+    today = timezone.now().date()
+    accreditation = decided(course_application, decider)
+    Accreditation.objects.filter(pk=accreditation.pk).update(
+        status="suspended",
+        valid_until=today - datetime.timedelta(days=1),
+        valid_from=today - datetime.timedelta(days=400),
+    )
+    assert tasks.run_deadlines()["accreditations_expired"] == 1
+    accreditation.refresh_from_db()
+    assert accreditation.status == "expired"
 
 
 def test_accreditation_still_valid_is_left(course_application, decider, people):

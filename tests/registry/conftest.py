@@ -134,12 +134,12 @@ class History:
                 at=when
             )
 
-    def change(self, accreditation, name, *, when=None, comment="Reason given."):
+    def change(self, accreditation, name, *, when=None, comment="Reason given.", reason="other"):
         accreditation_transition(
             accreditation=accreditation,
             name=name,
             actor=None if name == "expire" else self.decider,
-            data={"comment": comment},
+            data={"comment": comment, "reason": reason},
         )
         log = AccreditationTransition.objects.filter(accreditation=accreditation).latest("id")
         if when is not None:

@@ -144,10 +144,13 @@ def test_upheld_appeal_keeps_the_annulled_decision_in_history(api, history):
     application_transition(application=application, name="uphold_appeal", actor=history.appeals)
     history.publish()
     types = [e["type"] for e in read_feed(api)]
-    assert types == ["decision", "create", "revoke", "annulled"]
+    assert types == ["decision", "create", "annul", "annulled"]
     detail = api.get(f"/api/v1/registry/providers/{provider.pk}/").json()
     assert detail["decisions"][0]["annulled"] is True
-    assert detail["accreditations"][0]["status"] == "revoked"
+    # The provider won its appeal: its accreditation is annulled, never shown as revoked.
+    assert detail["accreditations"][0]["status"] == "annulled"
+    answer = api.get("/api/v1/registry/verify/", {"identifier": "schac:uni.example.org"}).json()
+    assert (answer["trusted"], answer["status"]) == (False, "annulled")
     assert Decision.objects.get(pk=decision.pk).annulled_at is not None
 
 

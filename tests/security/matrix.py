@@ -406,7 +406,7 @@ ROWS = [
         "/api/v1/accreditations/{accreditation}/transitions/suspend/",
         case_write(200, ("dec",), readers=("own", *STAFF)),
         setup="accredited",
-        body={"comment": "Complaint under investigation."},
+        body={"comment": "Complaint under investigation.", "reason": "complaint"},
     ),
     Row(
         "accreditation-reinstate",
@@ -422,7 +422,7 @@ ROWS = [
         "/api/v1/accreditations/{accreditation}/transitions/revoke/",
         case_write(200, ("dec",), readers=("own", *STAFF)),
         setup="accredited",
-        body={"comment": "Fraud."},
+        body={"comment": "Fraud.", "reason": "fraud"},
     ),
     Row(
         "accreditation-confirm-conditions",

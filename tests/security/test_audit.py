@@ -70,7 +70,7 @@ def test_accreditation_changes_are_logged(world):
         accreditation=world.accreditation,
         name="suspend",
         actor=world.user("decision_body"),
-        data={"comment": "Complaint under investigation."},
+        data={"comment": "Complaint under investigation.", "reason": "complaint"},
     )
     row = AccreditationTransition.objects.filter(transition="suspend").get()
     assert (row.from_state, row.to_state, row.actor) == (

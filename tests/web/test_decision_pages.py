@@ -245,6 +245,11 @@ def test_decision_body_suspends_with_a_reason(as_user, decider, decision_pending
     accreditation.refresh_from_db()
     assert accreditation.status == "active"
     response = client.post(target, {"comment": "Overdue condition."})
+    assert response.status_code == 400
+    assert 'data-code="missing_field:reason"' in response.content.decode()
+    response = client.post(
+        target, {"comment": "Overdue condition.", "reason": "conditions_overdue"}
+    )
     assert response.status_code == 302
     accreditation.refresh_from_db()
     assert accreditation.status == "suspended"
