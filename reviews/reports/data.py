@@ -15,10 +15,10 @@ from accreditation.models import Accreditation, Application, Document, SelfAsses
 from accreditation.rules import current_decision
 
 from ..models import Finding, Judgement, PanelAssignment, Report
+from ..selectors import sitting_panel
 
 SCHEMA = "mcqa.report/1"
 SELF_ASSESSMENT_LIMIT = 6000
-LIVE_SEATS = (PanelAssignment.State.ACCEPTED, PanelAssignment.State.COMPLETED)
 PANEL_ROLE_ORDER = {"chair": 0, "member": 1, "student": 2}
 
 
@@ -114,10 +114,7 @@ def report_data(application, stage, *, report=None):
         .first()
     )
     seats = sorted(
-        PanelAssignment.objects.filter(
-            application=application, state__in=LIVE_SEATS
-        ).select_related("reviewer"),
-        key=lambda a: (PANEL_ROLE_ORDER.get(a.role, 9), a.pk),
+        sitting_panel(application), key=lambda a: (PANEL_ROLE_ORDER.get(a.role, 9), a.pk)
     )
     transitions = list(application.transitions.order_by("at", "id"))
 
