@@ -24,6 +24,7 @@ from accreditation.models import (
 )
 from accreditation.selectors import applications_visible_to
 from core.audit import audit
+from core.effects import after_commit
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
 from core.roles import Role, has_role
 
@@ -261,18 +262,10 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                     conflicts=[c.reason for c in conflicts],
                     justification=justification,
                 )
-            transaction.on_commit(lambda: _notify_invited(assignment.pk), robust=True)
+            after_commit(tasks.notify_reviewer_invited.delay, assignment_id=assignment.pk)
     except IntegrityError as exc:
         raise ConflictError("The panel changed meanwhile; reload and try again.") from exc
     return assignment
-
-
-def _notify_invited(assignment_id):
-    tasks.notify_reviewer_invited.delay(assignment_id=assignment_id)
-
-
-def _notify_declined(assignment_id):
-    tasks.notify_assignment_declined.delay(assignment_id=assignment_id)
 
 
 def _locked_own_assignment(assignment, actor):
@@ -391,7 +384,7 @@ def assignment_decline(*, assignment, actor, reason):
         locked.save()
         if was_accepted:
             _revoke_review(locked, actor)
-        transaction.on_commit(lambda: _notify_declined(locked.pk), robust=True)
+        after_commit(tasks.notify_assignment_declined.delay, assignment_id=locked.pk)
     return locked
 
 
