@@ -46,8 +46,6 @@ REVIEW_PERMISSION = "accreditation.review_application"
 PANEL_OPEN_STATES = (A.SCREENING, A.IN_REVIEW)
 # Judgements and findings are written while the review runs, a pending clarification included.
 JUDGING_STATES = (A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
-# A reviewer may take up an invitation as long as the panel can still use them.
-ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
 
 
 def invitation_open(assignment):
@@ -55,7 +53,9 @@ def invitation_open(assignment):
     besides the declaration): still `invited`, on a case whose panel takes members. One
     left on a withdrawn case or one past the draft report stays `invited` in the record
     but is not asked of the reviewer any more."""
-    return assignment.state == S.INVITED and assignment.application.state in ACCEPTING_STATES
+    return (
+        assignment.state == S.INVITED and assignment.application.state in selectors.ACCEPTING_STATES
+    )
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,7 @@ def assignment_accept(*, assignment, actor, no_conflict):
                 f"This assignment is {locked.state}; only an invitation is accepted."
             )
         application = locked.application
-        if application.state not in ACCEPTING_STATES:
+        if application.state not in selectors.ACCEPTING_STATES:
             raise ConflictError(
                 f"The application is {application.state}; its panel takes no new members."
             )
