@@ -22,7 +22,7 @@ from accreditation.models import (
     Provider,
     ProviderMembership,
 )
-from accreditation.selectors import applications_visible_to
+from accreditation.selectors import REVIEW_PERMISSION, applications_visible_to
 from core.audit import audit
 from core.effects import after_commit
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
@@ -40,7 +40,9 @@ from .models import (
 
 A = ApplicationState
 S = PanelAssignment.State
-REVIEW_PERMISSION = "accreditation.review_application"
+# The object permission a seat grants, by its full name (the codename is accreditation's:
+# its selectors read the permission to show a reviewer the case).
+REVIEW_PERMISSION_NAME = f"{Application._meta.app_label}.{REVIEW_PERMISSION}"
 
 # A panel is composed during screening; a seat may be refilled while the review runs.
 PANEL_OPEN_STATES = (A.SCREENING, A.IN_REVIEW)
@@ -282,12 +284,12 @@ def _locked_own_assignment(assignment, actor):
 
 
 def _grant_review(assignment, actor):
-    assign_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    assign_perm(REVIEW_PERMISSION_NAME, assignment.reviewer, assignment.application)
     audit(
         "review.permission_granted",
         actor=actor,
         obj=assignment.application,
-        permission=REVIEW_PERMISSION,
+        permission=REVIEW_PERMISSION_NAME,
         reviewer=assignment.reviewer.get_username(),
         assignment=assignment.pk,
     )
@@ -307,13 +309,13 @@ def _revoke_review(assignment, actor):
     )
     if still_sitting:
         return
-    removed = remove_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    removed = remove_perm(REVIEW_PERMISSION_NAME, assignment.reviewer, assignment.application)
     if removed:
         audit(
             "review.permission_revoked",
             actor=actor,
             obj=assignment.application,
-            permission=REVIEW_PERMISSION,
+            permission=REVIEW_PERMISSION_NAME,
             reviewer=assignment.reviewer.get_username(),
             assignment=assignment.pk,
         )
