@@ -106,7 +106,7 @@ def build_case():
         SelfAssessment,
     )
     from accreditation.services import application_transition
-    from reviews.reporting import report_render, report_request
+    from reviews.reports.services import report_render, report_request
     from reviews.services import (
         assignment_accept,
         finding_put,
@@ -244,7 +244,8 @@ def _blank_pdf():
 
 
 def measure_single(application, renders):
-    from reviews.reporting import render_report_pdf, report_publish, report_render
+    from reviews.reports.render import render_report_pdf
+    from reviews.reports.services import report_publish, report_render
 
     report = report_publish(application=application, trigger="bench")
     report = report_render(report_id=report.pk)
@@ -284,7 +285,7 @@ def _p95(values):
 def _worker_render(report_id):
     from django.db import connection
 
-    from reviews.reporting import report_render
+    from reviews.reports.services import report_render
 
     start = time.perf_counter()
     try:

@@ -6,4 +6,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self):
-        from . import reporting, rules  # noqa: F401  (register workflow rules and receivers)
+        # Register the workflow rules, the report receivers and the report tasks (which
+        # the report services queue by name, in the web process and the worker alike).
+        from . import rules  # noqa: F401
+        from .reports import receivers, tasks  # noqa: F401

@@ -11,6 +11,7 @@ from core.errors import Unmet
 
 from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders with beat)
 from .models import Finding, PanelAssignment, Report, ReviewerJudgement
+from .reports.selectors import latest_ready_report
 from .services import unresolved_conflicts
 
 MIN_PANEL_SIZE = 3
@@ -124,10 +125,7 @@ def final_report_ready(application, actor, data):
 
 
 def _report_unmet(application, stage):
-    ready = Report.objects.filter(
-        application=application, stage=stage, status=Report.Status.READY
-    ).exists()
-    if ready:
+    if latest_ready_report(application, stage) is not None:
         return []
     return [Unmet(f"missing_report:{stage}", f"A ready {stage} report PDF is required.")]
 

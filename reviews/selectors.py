@@ -15,8 +15,13 @@ S = PanelAssignment.State
 SITTING_STATES = (S.ACCEPTED, S.COMPLETED)
 # Seats still holding a place on the panel (the database allows one per reviewer).
 LIVE_STATES = (S.INVITED, S.ACCEPTED, S.COMPLETED)
-# Application states in which the provider has not yet been sent the draft report.
 A = ApplicationState
+# Application states in which the panel can still use a new member, so an invitation can
+# be answered (and its reviewer is reminded of it): from screening, when the panel is
+# composed, until the draft report, a pending clarification included. On a withdrawn case
+# or one past the draft report an invitation stays `invited` but is asked of nobody.
+ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
+# Application states in which the provider has not yet been sent the draft report.
 BEFORE_DRAFT_REPORT = (
     A.DRAFT,
     A.SUBMITTED,

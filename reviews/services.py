@@ -22,8 +22,9 @@ from accreditation.models import (
     Provider,
     ProviderMembership,
 )
-from accreditation.selectors import applications_visible_to
+from accreditation.selectors import REVIEW_PERMISSION, applications_visible_to
 from core.audit import audit
+from core.effects import after_commit
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
 from core.roles import Role, has_role
 
@@ -39,14 +40,14 @@ from .models import (
 
 A = ApplicationState
 S = PanelAssignment.State
-REVIEW_PERMISSION = "accreditation.review_application"
+# The object permission a seat grants, by its full name (the codename is accreditation's:
+# its selectors read the permission to show a reviewer the case).
+REVIEW_PERMISSION_NAME = f"{Application._meta.app_label}.{REVIEW_PERMISSION}"
 
 # A panel is composed during screening; a seat may be refilled while the review runs.
 PANEL_OPEN_STATES = (A.SCREENING, A.IN_REVIEW)
 # Judgements and findings are written while the review runs, a pending clarification included.
 JUDGING_STATES = (A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
-# A reviewer may take up an invitation as long as the panel can still use them.
-ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
 
 
 def invitation_open(assignment):
@@ -54,7 +55,9 @@ def invitation_open(assignment):
     besides the declaration): still `invited`, on a case whose panel takes members. One
     left on a withdrawn case or one past the draft report stays `invited` in the record
     but is not asked of the reviewer any more."""
-    return assignment.state == S.INVITED and assignment.application.state in ACCEPTING_STATES
+    return (
+        assignment.state == S.INVITED and assignment.application.state in selectors.ACCEPTING_STATES
+    )
 
 
 @dataclass(frozen=True)
@@ -261,18 +264,10 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                     conflicts=[c.reason for c in conflicts],
                     justification=justification,
                 )
-            transaction.on_commit(lambda: _notify_invited(assignment.pk), robust=True)
+            after_commit(tasks.notify_reviewer_invited.delay, assignment_id=assignment.pk)
     except IntegrityError as exc:
         raise ConflictError("The panel changed meanwhile; reload and try again.") from exc
     return assignment
-
-
-def _notify_invited(assignment_id):
-    tasks.notify_reviewer_invited.delay(assignment_id=assignment_id)
-
-
-def _notify_declined(assignment_id):
-    tasks.notify_assignment_declined.delay(assignment_id=assignment_id)
 
 
 def _locked_own_assignment(assignment, actor):
@@ -289,12 +284,12 @@ def _locked_own_assignment(assignment, actor):
 
 
 def _grant_review(assignment, actor):
-    assign_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    assign_perm(REVIEW_PERMISSION_NAME, assignment.reviewer, assignment.application)
     audit(
         "review.permission_granted",
         actor=actor,
         obj=assignment.application,
-        permission=REVIEW_PERMISSION,
+        permission=REVIEW_PERMISSION_NAME,
         reviewer=assignment.reviewer.get_username(),
         assignment=assignment.pk,
     )
@@ -314,13 +309,13 @@ def _revoke_review(assignment, actor):
     )
     if still_sitting:
         return
-    removed = remove_perm(REVIEW_PERMISSION, assignment.reviewer, assignment.application)
+    removed = remove_perm(REVIEW_PERMISSION_NAME, assignment.reviewer, assignment.application)
     if removed:
         audit(
             "review.permission_revoked",
             actor=actor,
             obj=assignment.application,
-            permission=REVIEW_PERMISSION,
+            permission=REVIEW_PERMISSION_NAME,
             reviewer=assignment.reviewer.get_username(),
             assignment=assignment.pk,
         )
@@ -351,7 +346,7 @@ def assignment_accept(*, assignment, actor, no_conflict):
                 f"This assignment is {locked.state}; only an invitation is accepted."
             )
         application = locked.application
-        if application.state not in ACCEPTING_STATES:
+        if application.state not in selectors.ACCEPTING_STATES:
             raise ConflictError(
                 f"The application is {application.state}; its panel takes no new members."
             )
@@ -391,7 +386,7 @@ def assignment_decline(*, assignment, actor, reason):
         locked.save()
         if was_accepted:
             _revoke_review(locked, actor)
-        transaction.on_commit(lambda: _notify_declined(locked.pk), robust=True)
+        after_commit(tasks.notify_assignment_declined.delay, assignment_id=locked.pk)
     return locked
 
 

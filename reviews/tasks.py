@@ -16,6 +16,7 @@ from accreditation.models import ApplicationState
 from accreditation.notifications import deliver
 
 from .models import PanelAssignment
+from .selectors import ACCEPTING_STATES
 
 S = PanelAssignment.State
 A = ApplicationState
@@ -87,10 +88,11 @@ def notify_assignment_declined(*, assignment_id):
 
 
 def _reminder_candidates(today):
-    """Seats whose next step is pending: invitations not yet answered while the panel is
-    being composed, and accepted seats while the review runs."""
+    """Seats whose next step is pending: invitations that can still be answered (the
+    panel can still use the reviewer, as `services.invitation_open` says), and accepted
+    seats while the review runs."""
     return PanelAssignment.objects.filter(
-        Q(state=S.INVITED, application__state__in=[A.SCREENING, A.IN_REVIEW])
+        Q(state=S.INVITED, application__state__in=ACCEPTING_STATES)
         | Q(state=S.ACCEPTED, application__state=A.IN_REVIEW),
         due_date__isnull=False,
     ).select_related("application__provider", "application__course", "reviewer", "assigned_by")

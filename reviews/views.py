@@ -24,8 +24,9 @@ from core.errors import DomainError, GuardFailed
 from core.roles import Role, has_role
 
 from . import forms as f
-from . import reporting, selectors, services
+from . import selectors, services
 from .models import PanelAssignment, Report
+from .reports import services as reporting
 
 S = PanelAssignment.State
 

@@ -22,8 +22,8 @@ from rest_framework.views import APIView
 from accreditation.selectors import applications_visible_to
 from core.errors import ConflictError
 
-from .. import reporting
 from ..models import Report
+from ..reports import selectors, services
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -69,7 +69,7 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_pdf_url(self, report) -> str | None:
         if report.status != Report.Status.READY:
             return None
-        return reporting.report_public_url(report)
+        return selectors.report_public_url(report)
 
     def get_error(self, report) -> str | None:
         return report.error if report.status == Report.Status.FAILED else None
@@ -88,7 +88,7 @@ def _errors(*codes):
 def _visible_report(request, pk):
     """The report if the caller may see it, else 404 (never 403: nothing is revealed)."""
     return get_object_or_404(
-        reporting.reports_visible_to(user=request.user).select_related("application"), pk=pk
+        selectors.reports_visible_to(user=request.user).select_related("application"), pk=pk
     )
 
 
@@ -101,7 +101,7 @@ class ApplicationReportsView(APIView):
     def post(self, request, pk):
         application = get_object_or_404(applications_visible_to(user=request.user), pk=pk)
         stage = request.data.get("stage") if hasattr(request.data, "get") else None
-        report = reporting.report_request(application=application, stage=stage, actor=request.user)
+        report = services.report_request(application=application, stage=stage, actor=request.user)
         return Response({"id": report.pk, "status": report.status}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -145,7 +145,7 @@ class ReportPDFView(APIView):
         if report.status != Report.Status.READY:
             raise ConflictError(f"The report is not ready (status {report.status}).")
         etag = f'"{report.sha256}"'
-        public = reporting.report_is_public(report)
+        public = selectors.report_is_public(report)
         cache = "public, max-age=86400, immutable" if public else "private, no-store"
         if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
             response = HttpResponse(status=304)
@@ -169,5 +169,5 @@ class ReportRetryView(APIView):
     )
     def post(self, request, pk):
         report = _visible_report(request, pk)
-        report = reporting.report_retry(report=report, actor=request.user)
+        report = services.report_retry(report=report, actor=request.user)
         return Response({"id": report.pk, "status": report.status}, status=status.HTTP_202_ACCEPTED)

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from accreditation.services import application_transition
 from reviews.models import PanelAssignment, Report
-from reviews.reporting import report_request
+from reviews.reports.services import report_request
 from reviews.services import assignment_accept, finding_put, judgement_put, panel_member_assign
 from tests.factories import UserFactory, complete_dossier
 

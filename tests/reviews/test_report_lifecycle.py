@@ -8,8 +8,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from accreditation.models import Application
-from reviews import report_tasks, reporting
 from reviews.models import Report
+from reviews.reports import selectors as report_selectors
+from reviews.reports import services as report_services
+from reviews.reports import tasks as report_tasks
 from reviews.services import assignment_accept, panel_member_assign
 from tests.conftest import client_for
 from tests.factories import UserFactory, complete_dossier
@@ -111,7 +113,7 @@ def test_wrong_stage_or_state_is_refused_and_nothing_is_created(
 
 @pytest.fixture
 def pending_report(in_review, coordinator):
-    report = reporting.report_request(application=in_review, stage="draft", actor=coordinator)
+    report = report_services.report_request(application=in_review, stage="draft", actor=coordinator)
     return report
 
 
@@ -123,8 +125,8 @@ def test_failed_render_keeps_the_error_and_leaves_the_application_alone(
     def broken(data):
         raise RuntimeError("the renderer broke")
 
-    monkeypatch.setattr(reporting, "render_report_pdf", broken)
-    report = reporting.report_render(report_id=pending_report.pk)
+    monkeypatch.setattr(report_services, "render_report_pdf", broken)
+    report = report_services.report_render(report_id=pending_report.pk)
     assert report.status == "failed"
     assert report.error == "RuntimeError: the renderer broke"
     assert report.attempts == 1 and not report.file and report.sha256 == ""
@@ -164,7 +166,7 @@ def test_only_the_coordinator_retries_and_only_failed_reports(
     assert (
         client_for(stranger).post(f"/api/v1/reports/{pending_report.pk}/retry/").status_code == 404
     )
-    reporting.report_render(report_id=pending_report.pk)
+    report_services.report_render(report_id=pending_report.pk)
     response = client_for(coordinator).post(f"/api/v1/reports/{pending_report.pk}/retry/")
     assert response.status_code == 409
 
@@ -173,7 +175,7 @@ def test_soft_time_limit_fails_the_render_for_a_later_retry(pending_report, monk
     def slow(data):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(reporting, "render_report_pdf", slow)
+    monkeypatch.setattr(report_services, "render_report_pdf", slow)
     report = report_tasks.render_report.apply(args=[pending_report.pk]).get()
     assert report == {"id": pending_report.pk, "status": "failed"}
     pending_report.refresh_from_db()
@@ -184,13 +186,13 @@ def test_rendering_twice_makes_one_file_and_never_changes_a_ready_report(
     pending_report, in_review, settings, monkeypatch
 ):
     calls = []
-    real = reporting.render_report_pdf
+    real = report_services.render_report_pdf
 
     def counting(data):
         calls.append(1)
         return real(data)
 
-    monkeypatch.setattr(reporting, "render_report_pdf", counting)
+    monkeypatch.setattr(report_services, "render_report_pdf", counting)
     first = report_tasks.render_report.apply(args=[pending_report.pk]).get()
     ready = Report.objects.get(pk=pending_report.pk)
     second = report_tasks.render_report.apply(args=[pending_report.pk]).get()
@@ -211,9 +213,9 @@ def test_a_report_finished_by_another_worker_is_not_stored_twice(
 ):
     """Two workers render the same pending report at once: the second to finish keeps
     the first one's file and writes none of its own."""
-    pdf = reporting.render_report_pdf(pending_report.data)
-    winner = reporting._store(pending_report.pk, pending_report.data, pdf)
-    loser = reporting._store(pending_report.pk, pending_report.data, pdf + b"\n")
+    pdf = report_services.render_report_pdf(pending_report.data)
+    winner = report_services._store(pending_report.pk, pending_report.data, pdf)
+    loser = report_services._store(pending_report.pk, pending_report.data, pdf + b"\n")
     assert loser.file.name == winner.file.name and loser.sha256 == winner.sha256
     assert len(media_files(settings, in_review.pk)) == 1
 
@@ -265,7 +267,7 @@ def test_publishing_the_same_event_twice_makes_one_report(in_review, decider, mo
     assert published.data["decision"]["outcome"] == "negative"
     assert published.data["decision"]["rationale"] == "The standards are not met."
     trigger = published.data["report"]["trigger"]
-    again = reporting.report_publish(application=in_review, trigger=trigger)
+    again = report_services.report_publish(application=in_review, trigger=trigger)
     assert again.pk == published.pk
     assert Report.objects.filter(stage="published").count() == 1
 
@@ -280,7 +282,7 @@ def test_published_report_is_public_only_once_ready(in_review, api, monkeypatch)
     pdf = b"%PDF-1.7 test"
     Report.objects.filter(pk=report.pk).delete()
     report = Report.objects.create(application=in_review, stage="published", version=1)
-    report = reporting._store(report.pk, {"x": 1}, pdf)
+    report = report_services._store(report.pk, {"x": 1}, pdf)
     body = api.get(f"/api/v1/reports/{report.pk}/").json()
     assert body["status"] == "ready" and body["data"] == {"x": 1}
     response = api.get(f"/api/v1/reports/{report.pk}/pdf/")
@@ -299,6 +301,6 @@ def test_application_detail_lists_its_reports(in_review, coordinator, monkeypatc
 def test_report_public_url_is_absolute(in_review, settings):
     settings.MCQA_SITE_URL = "https://qa.example.org/"
     report = Report.objects.create(application=in_review, stage="draft", version=1)
-    assert reporting.report_public_url(report) == (
+    assert report_selectors.report_public_url(report) == (
         f"https://qa.example.org/api/v1/reports/{report.pk}/pdf/"
     )

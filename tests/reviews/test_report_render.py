@@ -13,7 +13,7 @@ import core.pdf
 from accreditation.annex import ELEMENTS as ANNEX_I
 from accreditation.services import accreditation_transition
 from reviews.models import Report
-from reviews.reporting import latest_ready_report
+from reviews.reports.selectors import latest_ready_report
 from tests.conftest import client_for
 
 from .test_report_case import (

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from accreditation.models import Application
 from reviews import services
 from reviews.models import PanelAssignment
 from reviews.tasks import notify_reviewer_invited, send_assignment_reminders
@@ -50,6 +51,25 @@ def test_unanswered_invitation_due_soon_is_reminded_once(
     assert "accept or decline" in reminders[0].body
     seat.refresh_from_db()
     assert seat.reminder_sent_at is not None
+
+
+def test_invitations_are_chased_exactly_while_they_can_be_answered(
+    screening_application, coordinator, settings
+):
+    """The reminders follow `services.invitation_open`: a withdrawn case can no longer
+    use the reviewer, a case awaiting a clarification still can."""
+    settings.MCQA_REMINDER_DAYS_BEFORE = 3
+    reviewer = make_reviewer(email="asked@example.org")
+    seat = services.panel_member_assign(
+        application=screening_application, reviewer=reviewer, role="member", actor=coordinator
+    )
+    _due_in(seat, 1)
+    for state, answerable in (("withdrawn", False), ("clarification_requested", True)):
+        Application.objects.filter(pk=screening_application.pk).update(state=state)
+        seat = PanelAssignment.objects.select_related("application").get(pk=seat.pk)
+        assert services.invitation_open(seat) is answerable
+        assert send_assignment_reminders() == int(answerable)
+    assert len(_mails_to("asked@example.org")) == 1
 
 
 def test_overdue_invitation_tells_reviewer_and_coordinator_once(screening_application, coordinator):

@@ -132,7 +132,7 @@ def run_periodic_tasks():
     """Run every task the beat schedule names once, in-process (what beat would do next)."""
     import accreditation.tasks  # noqa: F401
     import registry.tasks  # noqa: F401
-    import reviews.report_tasks  # noqa: F401
+    import reviews.reports.tasks  # noqa: F401
     import reviews.tasks  # noqa: F401
     from config.celery import app
 
@@ -277,7 +277,7 @@ def test_every_side_effect_lost_with_the_broker_is_recovered_by_the_sweeps(world
 
 
 def test_crashing_report_render_leaves_the_report_failed_and_retryable(world, monkeypatch):
-    from reviews import reporting
+    from reviews.reports import services as reporting
 
     world.prepare("in_review")
     report = Report.objects.create(
@@ -448,7 +448,7 @@ def test_real_worker_render_crash_leaves_report_failed_and_a_retry_renders_it(wo
     the cause is gone, the retry the sweep or a coordinator queues renders it."""
     from django.conf import settings as django_settings
 
-    from reviews.report_tasks import render_report
+    from reviews.reports.tasks import render_report
 
     assert not django_settings.CELERY_TASK_ALWAYS_EAGER, "run with CELERY_TASK_ALWAYS_EAGER=0"
     world.prepare("in_review")

@@ -178,7 +178,8 @@ def _pdf_text(pdf):
 
 @pytest.mark.parametrize("stage", ["draft", "published"])
 def test_hostile_text_is_inert_in_the_report_pdf(world, no_network, stage, caplog):
-    from reviews.reporting import render_report_pdf, report_data
+    from reviews.reports.data import report_data
+    from reviews.reports.render import render_report_pdf
 
     world.prepare("accredited" if stage == "published" else "in_review")
     _poison(world)

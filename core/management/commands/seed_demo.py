@@ -302,8 +302,8 @@ class CaseDriver:
         self.application.refresh_from_db()
 
     def render(self, stage, actor):
-        request = _service("reviews.reporting", "report_request")
-        render = _service("reviews.reporting", "report_render")
+        request = _service("reviews.reports.services", "report_request")
+        render = _service("reviews.reports.services", "report_render")
         report = request(application=self.application, stage=stage, actor=actor)
         # Render now rather than wait for the worker: the next transition's guard needs
         # the PDF ready. The queued task finds it ready and does nothing.

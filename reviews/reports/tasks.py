@@ -1,6 +1,6 @@
 """Celery tasks that render and publish review reports.
 
-Tasks receive ids, load, and call the services in `reviews.reporting`; every one is
+Tasks receive ids, load, and call the services in `reviews.reports.services`; every one is
 safe to run twice (a ready report is never rendered again). Render time is bounded by
 a soft time limit (the render is then recorded as failed and retried later) and a hard
 one; worker processes are recycled by the worker settings (max tasks and memory per
@@ -16,8 +16,8 @@ from django.utils import timezone
 from accreditation import workflow
 from accreditation.models import AccreditationTransition, Application, ApplicationTransition
 
-from .models import Report
-from .reporting import report_publish, report_render
+from ..models import Report
+from .services import RENDER_TASK, report_publish, report_render
 
 RENDER_SOFT_TIME_LIMIT = 45
 RENDER_TIME_LIMIT = 60
@@ -30,7 +30,7 @@ ANNULLING = workflow.names(workflow.APPLICATION, annuls=True)
 
 
 @shared_task(
-    name="reviews.render_report",
+    name=RENDER_TASK,
     soft_time_limit=RENDER_SOFT_TIME_LIMIT,
     time_limit=RENDER_TIME_LIMIT,
     autoretry_for=TRANSIENT_ERRORS,

@@ -1,0 +1,213 @@
+"""Writes of review reports: the request, the publication, the retry and the render.
+
+Stages: `draft` for the provider's factual-accuracy check, `final` before the decision,
+`published` (the final report with the decision, validity and conditions) created by
+the system after a decision or after conditions are confirmed met. The structured data
+(`reports.data`) is frozen on the `Report` row when the report is requested, and the PDF
+is rendered from it in a Celery task after commit; a failed render leaves the report
+`failed` and retryable and never touches the application. A ready report is never
+re-rendered: a correction is a new version and the old one stays downloadable.
+"""
+
+import hashlib
+import logging
+
+from celery import current_app
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accreditation.models import Application, ApplicationState
+from accreditation.rules import current_decision
+from accreditation.selectors import applications_visible_to
+from core.audit import audit
+from core.effects import after_commit
+from core.errors import ConflictError, NotAllowed, NotVisible
+from core.roles import Role, has_role
+
+from ..models import Report
+from ..selectors import is_panel_chair
+from .data import report_data
+from .render import render_report_pdf
+from .selectors import reports_visible_to
+
+logger = logging.getLogger(__name__)
+
+REQUESTABLE_STAGES = {
+    Report.Stage.DRAFT: (ApplicationState.IN_REVIEW, ApplicationState.CLARIFICATION_REQUESTED),
+    Report.Stage.FINAL: (ApplicationState.FACTUAL_CHECK, ApplicationState.DECISION_PENDING),
+}
+MAX_ERROR_CHARS = 2000
+# The render task, by the name it is registered and queued under. `reports.tasks` calls
+# these services, so this module reaches the task through Celery's registry instead of
+# importing it (no import cycle); `ReviewsConfig.ready()` registers it.
+RENDER_TASK = "reviews.render_report"
+
+
+def _next_version(application_id, stage):
+    top = Report.objects.filter(application_id=application_id, stage=stage).aggregate(
+        top=Max("version")
+    )["top"]
+    return (top or 0) + 1
+
+
+def _schedule_render(report_id):
+    """After commit, queue the render of `report_id` (a report left pending because the
+    task could not be queued is re-queued by the sweep)."""
+    after_commit(_queue_render, report_id)
+
+
+def _queue_render(report_id):
+    current_app.tasks[RENDER_TASK].delay(report_id)
+
+
+def report_request(*, application, stage, actor):
+    """Ask for a `draft` or `final` report of `application`, rendered after commit.
+
+    Who: the coordinator or the panel's chair (an accepted chair seat); others who may
+    see the case get 403, those who may not see it 404. When: a draft while the panel
+    reviews (in review or waiting for a clarification), a final report once the draft
+    went to the factual-accuracy check (factual check or decision pending); otherwise
+    409. Each request is a new version of that stage with the data frozen now, so the
+    PDF shows the case as it was when the report was asked for.
+    """
+    if stage not in REQUESTABLE_STAGES:
+        raise ValidationError({"stage": ["Choose 'draft' or 'final'."]})
+    if not applications_visible_to(user=actor).filter(pk=application.pk).exists():
+        raise NotVisible()
+    if not (has_role(actor, Role.COORDINATOR) or is_panel_chair(actor, application)):
+        raise NotAllowed("Only the coordinator or the panel chair may request a report.")
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.state not in REQUESTABLE_STAGES[stage]:
+            allowed = " or ".join(REQUESTABLE_STAGES[stage])
+            raise ConflictError(
+                f"A {stage} report can be requested only while the application is "
+                f"{allowed}; it is {locked.state}."
+            )
+        report = Report.objects.create(
+            application=locked,
+            stage=stage,
+            version=_next_version(locked.pk, stage),
+            requested_by=actor,
+        )
+        report.data = report_data(locked, stage, report=report)
+        report.save(update_fields=["data", "updated_at"])
+        audit("report_requested", actor=actor, obj=report, stage=stage, version=report.version)
+        _schedule_render(report.pk)
+    return report
+
+
+def report_publish(*, application, trigger=""):
+    """Create the next `published` report of `application` (system action, rendered
+    after commit): after a decision, and again when conditions are confirmed met.
+
+    The published stage adds the decision in force, its validity and conditions to the
+    panel's report. Earlier published versions stay as they are (immutable, still
+    downloadable); the registry links the newest ready one. `trigger` names the event
+    (e.g. `application:12:accredit`) so that an event delivered twice makes one report.
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if trigger:
+            existing = Report.objects.filter(
+                application=locked, stage=Report.Stage.PUBLISHED, data__report__trigger=trigger
+            ).first()
+            if existing is not None:
+                return existing
+        if current_decision(locked) is None:
+            raise ConflictError("There is no decision to publish.")
+        report = Report.objects.create(
+            application=locked,
+            stage=Report.Stage.PUBLISHED,
+            version=_next_version(locked.pk, Report.Stage.PUBLISHED),
+        )
+        data = report_data(locked, Report.Stage.PUBLISHED, report=report)
+        data["report"]["trigger"] = trigger
+        report.data = data
+        report.save(update_fields=["data", "updated_at"])
+        audit("report_published", obj=report, version=report.version, trigger=trigger)
+        _schedule_render(report.pk)
+    return report
+
+
+def report_retry(*, report, actor):
+    """Render a failed report again (coordinator). A ready or pending report is not
+    re-rendered (409): ready reports are immutable and pending ones are queued."""
+    if not reports_visible_to(user=actor).filter(pk=report.pk).exists():
+        raise NotVisible()
+    if not has_role(actor, Role.COORDINATOR):
+        raise NotAllowed("Only the coordinator may retry a report.")
+    with transaction.atomic():
+        locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.status != Report.Status.FAILED:
+            raise ConflictError(
+                f"Only a failed report can be retried; this one is {locked.status}."
+            )
+        locked.status = Report.Status.PENDING
+        locked.save(update_fields=["status", "updated_at"])
+        audit("report_retry", actor=actor, obj=locked, attempts=locked.attempts)
+        _schedule_render(locked.pk)
+    return locked
+
+
+def report_render(*, report_id):
+    """Render report `report_id` and store its PDF; safe to run any number of times.
+
+    A ready report is left exactly as it is (so running twice makes one file, and a
+    published report never changes). On success the PDF is stored under a random name
+    with its SHA-256 and size, and the report becomes `ready`. On any rendering error
+    the report becomes `failed` with the error kept and the attempt counted, so it can
+    be retried; the application itself is never changed by a render.
+    """
+    report = Report.objects.get(pk=report_id)
+    if report.status == Report.Status.READY:
+        return report
+    try:
+        data = report.data or report_data(report.application, report.stage, report=report)
+        pdf = render_report_pdf(data)
+    except DatabaseError:
+        raise  # transient: the task retries; the report stays pending
+    except Exception as exc:  # noqa: BLE001 – any render failure is recorded, not lost
+        logger.exception("Rendering report %s failed", report_id)
+        return _record_failure(report_id, exc)
+    return _store(report_id, data, pdf)
+
+
+def _record_failure(report_id, exc):
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == Report.Status.READY:
+            return report
+        report.status = Report.Status.FAILED
+        report.error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        report.attempts += 1
+        report.save(update_fields=["status", "error", "attempts", "updated_at"])
+    return report
+
+
+def _store(report_id, data, pdf):
+    digest = hashlib.sha256(pdf).hexdigest()
+    stored_name = None
+    try:
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=report_id)
+            if report.status == Report.Status.READY:
+                return report  # another worker finished first: keep its file
+            report.file.save("report.pdf", ContentFile(pdf), save=False)
+            stored_name = report.file.name
+            report.data = data
+            report.sha256 = digest
+            report.size = len(pdf)
+            report.status = Report.Status.READY
+            report.error = ""
+            report.attempts += 1
+            report.rendered_at = timezone.now()
+            report.save()
+    except Exception:
+        if stored_name:
+            Report.file.field.storage.delete(stored_name)
+        raise
+    return report
