@@ -4,9 +4,9 @@ Views only read through the selectors and write through the services, exactly as
 does; objects outside `*_visible_to(user=...)` are 404. The domain errors of the services
 are shown as pages with their own status: 400 with the unmet items, 403, 404, 409.
 
-Other apps contribute parts of these pages without this app importing them (the dependency
-rule: reviews reads accreditation, never the reverse): `register_section(page, fn)` adds
-`fn(request, obj) -> {"template", ...context} | None` to the "home" or "application" page.
+What the pages share with each other and with other apps' pages (the sections other apps
+add, the refusal page, the application page's context) is in `accreditation.web`; the
+drawing of the state machine on the help page is in `accreditation.diagram`.
 """
 
 from django.contrib import messages
@@ -19,94 +19,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import DomainError, GuardFailed, NotVisible
+from core.errors import DomainError, GuardFailed
 from core.roles import Role, user_roles
 
 from . import annex, diagram, rules, selectors, services, workflow
 from . import forms as f
 from .models import (
-    RENEWABLE_STATES,
     ApplicationState,
-    ApplicationTransition,
     Document,
     ProviderMembership,
     SelfAssessment,
 )
+from .web import (
+    application_context,
+    mark_overdue,
+    render_domain_error,
+    sections_for,
+    visible_application,
+    wants_json,
+)
 
-# --------------------------------------------------------------------------- page sections
-
-SECTIONS = {"home": [], "application": []}
-
-
-def register_section(page, fn):
-    """Let another app add a part to `page` ("home" or "application")."""
-    if fn not in SECTIONS[page]:
-        SECTIONS[page].append(fn)
-    return fn
-
-
-def sections_for(page, request, obj=None):
-    parts = []
-    for fn in SECTIONS[page]:
-        part = fn(request, obj)
-        if part:
-            parts.append(part)
-    return parts
-
-
-# --------------------------------------------------------------------------- errors
-
-
-ERROR_TITLES = {
-    400: "The request was refused",
-    403: "You may not do this",
-    404: "Not found",
-    409: "Not possible in the current state",
-    413: "The file is too large",
-    415: "The file was refused",
-}
-
-
-def render_domain_error(request, error, *, back=None, title=None):
-    """A page explaining why a service refused: the unmet items of a failed guard (400),
-    a missing right (403), a wrong state (409). `NotVisible` is a plain 404."""
-    if isinstance(error, NotVisible):
-        raise Http404(error.detail)
-    status = getattr(error, "status_code", 400)
-    return render(
-        request,
-        "web/refused.html",
-        {
-            "title": title or ERROR_TITLES.get(status, "The request was refused"),
-            "detail": error.detail,
-            "unmet": getattr(error, "unmet", []),
-            "status": status,
-            "back": back,
-        },
-        status=status,
-    )
-
-
-def _now():
-    return timezone.now()
-
-
-def mark_overdue(applications, now=None):
-    """Annotate each application with `overdue` (its current step's due date has passed)."""
-    now = now or _now()
-    for application in applications:
-        application.overdue = bool(application.due_at and application.due_at < now)
-    return applications
-
-
-def visible_application(request, pk, *, for_update=False):
-    """The application `pk` if the user may see it, else 404."""
-    return get_object_or_404(
-        selectors.applications_visible_to(user=request.user).select_related(
-            "provider", "course", "framework"
-        ),
-        pk=pk,
-    )
+# --------------------------------------------------------------------------- helpers
 
 
 def member_provider_ids(user):
@@ -122,7 +55,7 @@ def home(request):
     user = request.user
     roles = user_roles(user)
     visible = selectors.applications_visible_to(user=user).select_related("provider", "course")
-    now = _now()
+    now = timezone.now()
     context = {"roles": roles, "now": now}
 
     provider_ids = member_provider_ids(user)
@@ -180,7 +113,7 @@ def application_list(request):
                 Q(provider__legal_name__icontains=data["q"]) | Q(course__title__icontains=data["q"])
             )
         if data["overdue"]:
-            queryset = queryset.filter(due_at__lt=_now())
+            queryset = queryset.filter(due_at__lt=timezone.now())
     counts = dict(visible.values_list("state").annotate(n=Count("id")))
     applications = mark_overdue(list(queryset[:200]))
     return render(
@@ -470,66 +403,6 @@ def application_create(request):
     )
 
 
-def application_context(request, application):
-    """Everything the application page shows; every list is one query."""
-    user = request.user
-    standards = list(application.framework.standards.all())
-    documents = list(application.documents.select_related("uploaded_by"))
-    assessments = {
-        sa.standard_id: sa
-        for sa in SelfAssessment.objects.filter(application=application).prefetch_related(
-            "evidence"
-        )
-    }
-    for standard in standards:
-        standard.self_assessment = assessments.get(standard.pk)
-    is_member = selectors.is_provider_member(user, application.provider_id)
-    editable = is_member and application.state in (
-        ApplicationState.DRAFT,
-        ApplicationState.RETURNED,
-    )
-    checklist = None
-    if application.state in (ApplicationState.DRAFT, ApplicationState.RETURNED):
-        checklist = rules.dossier_unmet(application)
-    history = list(
-        ApplicationTransition.objects.filter(application=application).select_related("actor")
-    )
-    decisions = list(application.decisions.select_related("decided_by"))
-    accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
-    for accreditation in accreditations:
-        accreditation.actions = [
-            workflow.step(name)
-            for name in services.available_accreditation_transitions(
-                accreditation=accreditation, actor=user
-            )
-        ]
-    transitions = services.available_transitions(application=application, actor=user)
-    application.overdue = bool(application.due_at and application.due_at < _now())
-    # The provider may add documents while drafting and when answering the panel.
-    accepts_uploads = application.state in (*services.DOSSIER_STATES, *services.RESPONSE_STATES)
-    return {
-        "application": application,
-        "standards": standards,
-        "documents": documents,
-        "is_member": is_member,
-        "editable": editable,
-        "checklist": checklist,
-        "history": history,
-        "clarifications": list(application.clarifications.select_related("asked_by")),
-        "decisions": decisions,
-        "current_decision": rules.current_decision(application) if decisions else None,
-        "appeals": list(application.appeals.all()),
-        "accreditations": accreditations,
-        "transitions": [workflow.step(name) for name in transitions],
-        "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
-        "renewable": is_member and application.state in RENEWABLE_STATES,
-        "complaint_form": f.ComplaintForm() if is_member else None,
-        "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
-        "sections": sections_for("application", request, application),
-        "assessed_count": len(assessments),
-    }
-
-
 @login_required
 def application_detail(request, pk):
     application = visible_application(request, pk)
@@ -543,7 +416,7 @@ def document_upload(request, pk):
     with its checksum, or refuses (415/413) and stores nothing."""
     application = visible_application(request, pk)
     form = f.DocumentUploadForm(request.POST, request.FILES)
-    wants_json = "application/json" in request.headers.get("Accept", "")
+    as_json = wants_json(request)
     if form.is_valid():
         try:
             document = services.document_upload(
@@ -555,14 +428,14 @@ def document_upload(request, pk):
         except ValidationError as error:
             f.apply_validation_error(form, error)
         except DomainError as error:
-            if wants_json:
+            if as_json:
                 from django.http import JsonResponse
 
                 return JsonResponse({"detail": error.detail}, status=error.status_code)
             return render_domain_error(request, error, back=application.get_absolute_url())
         else:
             messages.success(request, f"{document.display_name} was uploaded.")
-            if wants_json:
+            if as_json:
                 from django.http import JsonResponse
 
                 return JsonResponse(

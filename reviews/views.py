@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accreditation.forms import apply_validation_error
-from accreditation.views import (
+from accreditation.web import (
     application_context,
     register_section,
     render_domain_error,
     visible_application,
+    wants_json,
 )
 from core.errors import DomainError, GuardFailed
 from core.roles import Role, has_role
@@ -28,10 +29,6 @@ from . import reporting, selectors, services
 from .models import PanelAssignment, Report
 
 S = PanelAssignment.State
-
-
-def wants_json(request):
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _json_errors(error):
