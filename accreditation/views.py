@@ -11,15 +11,14 @@ drawing of the state machine on the help page is in `accreditation.diagram`.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import DomainError, GuardFailed
+from core.errors import NotAllowed
 from core.roles import Role, user_roles
 
 from . import annex, diagram, rules, selectors, services, workflow
@@ -34,6 +33,7 @@ from .web import (
     application_context,
     mark_overdue,
     render_domain_error,
+    run_service,
     sections_for,
     visible_application,
     wants_json,
@@ -190,7 +190,7 @@ def provider_edit(request, pk):
     if not services.may_manage_provider(request.user, provider):
         return render_domain_error(
             request,
-            _not_allowed("Only the provider's own people may edit its profile."),
+            NotAllowed("Only the provider's own people may edit its profile."),
             back=provider.get_absolute_url(),
         )
     if request.method == "POST":
@@ -198,13 +198,15 @@ def provider_edit(request, pk):
         formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
         if form.is_valid() and formset.is_valid():
             data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
-            try:
-                services.provider_update(provider=provider, actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error, back=provider.get_absolute_url())
-            else:
+            outcome = run_service(
+                request,
+                lambda: services.provider_update(provider=provider, actor=request.user, data=data),
+                form=form,
+                back=provider.get_absolute_url(),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, "The organisation profile was saved.")
                 return redirect(provider)
         status = 400
@@ -233,13 +235,13 @@ def provider_create(request):
         formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
         if form.is_valid() and formset.is_valid():
             data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
-            try:
-                provider = services.provider_create(actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error)
-            else:
+            outcome = run_service(
+                request, lambda: services.provider_create(actor=request.user, data=data), form=form
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
+                provider = outcome.result
                 messages.success(request, f"{provider.legal_name} was registered.")
                 return redirect(provider)
         status = 400
@@ -253,12 +255,6 @@ def provider_create(request):
         {"provider": None, "form": form, "formset": formset},
         status=status,
     )
-
-
-def _not_allowed(message):
-    from core.errors import NotAllowed
-
-    return NotAllowed(message)
 
 
 # --------------------------------------------------------------------------- courses
@@ -307,7 +303,7 @@ def course_edit(request, pk=None):
         if not selectors.is_provider_member(request.user, course.provider_id):
             return render_domain_error(
                 request,
-                _not_allowed("Only the provider's own people may edit its courses."),
+                NotAllowed("Only the provider's own people may edit its courses."),
                 back=course.get_absolute_url(),
             )
         provider_id = course.provider_id
@@ -315,7 +311,7 @@ def course_edit(request, pk=None):
         ids = member_provider_ids(request.user)
         if not ids:
             return render_domain_error(
-                request, _not_allowed("Only a provider's people may add courses.")
+                request, NotAllowed("Only a provider's people may add courses.")
             )
         provider_id = int(request.GET.get("provider") or request.POST.get("provider") or ids[0])
         if provider_id not in ids:
@@ -325,20 +321,19 @@ def course_edit(request, pk=None):
         form = f.CourseForm(request.POST)
         if form.is_valid():
             data = form.service_data()
-            try:
+
+            def save():
                 if course is None:
-                    course = services.course_create(
-                        actor=request.user, data={**data, "provider": provider_id}
-                    )
-                else:
-                    course = services.course_update(course=course, actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error)
-            else:
+                    provider_data = {**data, "provider": provider_id}
+                    return services.course_create(actor=request.user, data=provider_data)
+                return services.course_update(course=course, actor=request.user, data=data)
+
+            outcome = run_service(request, save, form=form)
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, "The course was saved.")
-                return redirect(course)
+                return redirect(outcome.result)
         status = 400
     else:
         form = f.CourseForm(initial=f.CourseForm.initial_for(course) if course else None)
@@ -359,7 +354,7 @@ def application_create(request):
     ids = member_provider_ids(request.user)
     if not ids:
         return render_domain_error(
-            request, _not_allowed("Only a provider's people may open an application.")
+            request, NotAllowed("Only a provider's people may open an application.")
         )
     courses = selectors.courses_visible_to(user=request.user).filter(provider_id__in=ids)
     form = f.ApplicationCreateForm(
@@ -378,15 +373,16 @@ def application_create(request):
             provider = course.provider
         else:
             provider = selectors.providers_visible_to(user=request.user).get(pk=ids[0])
-        try:
-            application = services.application_create(
+        outcome = run_service(
+            request,
+            lambda: services.application_create(
                 actor=request.user, kind=kind, provider=provider, course=course, previous=previous
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(request, error)
-        else:
+            ),
+            form=form,
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(
                 request,
                 "The renewal was opened as a draft, its self-assessments copied from the "
@@ -394,7 +390,7 @@ def application_create(request):
                 if kind == "renewal"
                 else "The application was opened as a draft.",
             )
-            return redirect(application)
+            return redirect(outcome.result)
     return render(
         request,
         "web/application_create.html",
@@ -418,26 +414,24 @@ def document_upload(request, pk):
     form = f.DocumentUploadForm(request.POST, request.FILES)
     as_json = wants_json(request)
     if form.is_valid():
-        try:
-            document = services.document_upload(
+        outcome = run_service(
+            request,
+            lambda: services.document_upload(
                 application=application,
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 uploaded_file=form.cleaned_data["file"],
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            if as_json:
-                from django.http import JsonResponse
-
-                return JsonResponse({"detail": error.detail}, status=error.status_code)
-            return render_domain_error(request, error, back=application.get_absolute_url())
-        else:
+            ),
+            form=form,
+            back=application.get_absolute_url(),
+            json=as_json,
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            document = outcome.result
             messages.success(request, f"{document.display_name} was uploaded.")
             if as_json:
-                from django.http import JsonResponse
-
                 return JsonResponse(
                     {"id": document.pk, "redirect": application.get_absolute_url()}, status=201
                 )
@@ -454,15 +448,17 @@ def complaint_lodge(request, pk):
     application = visible_application(request, pk)
     form = f.ComplaintForm(request.POST)
     if form.is_valid():
-        try:
-            services.complaint_lodge(
+        outcome = run_service(
+            request,
+            lambda: services.complaint_lodge(
                 actor=request.user, application=application, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(request, error, back=application.get_absolute_url())
-        else:
+            ),
+            form=form,
+            back=application.get_absolute_url(),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(request, "Your complaint was recorded; the agency will answer it.")
             return redirect(reverse("application-detail", args=[application.pk]) + "#complaint")
     context = application_context(request, application)
@@ -478,12 +474,13 @@ def document_download(request, pk):
         ),
         pk=pk,
     )
-    try:
-        handle = services.document_open(document=document, actor=request.user)
-    except DomainError as error:
-        return render_domain_error(request, error)
+    outcome = run_service(
+        request, lambda: services.document_open(document=document, actor=request.user)
+    )
+    if outcome.refusal:
+        return outcome.refusal
     return FileResponse(
-        handle,
+        outcome.result,
         as_attachment=True,
         filename=document.display_name,
         content_type="application/pdf",
@@ -504,19 +501,21 @@ def self_assessment_edit(request, pk, code):
     if request.method == "POST":
         form = f.SelfAssessmentForm(request.POST, documents=documents)
         if form.is_valid():
-            try:
-                services.self_assessment_put(
+            outcome = run_service(
+                request,
+                lambda: services.self_assessment_put(
                     application=application,
                     actor=request.user,
                     standard_code=standard.code,
                     narrative=form.cleaned_data["narrative"],
                     evidence_ids=form.evidence_ids(),
-                )
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error, back=application.get_absolute_url())
-            else:
+                ),
+                form=form,
+                back=application.get_absolute_url(),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, f"The self-assessment for {standard.code} was saved.")
                 return redirect(
                     reverse("application-detail", args=[application.pk]) + "#self-assessment"
@@ -604,16 +603,17 @@ def transition(request, pk, name):
     data = form.transition_data() if hasattr(form, "transition_data") else dict(form.cleaned_data)
     if conditions is not None:
         data["conditions"] = f.conditions_from(conditions)
-    try:
-        services.application_transition(
+    outcome = run_service(
+        request,
+        lambda: services.application_transition(
             application=application, name=name, actor=request.user, data=data
-        )
-    except GuardFailed as error:
-        context["unmet"] = error.unmet
-        context["detail"] = error.detail
-        return render(request, "web/transition_confirm.html", context, status=400)
-    except DomainError as error:
-        return render_domain_error(request, error, back=application.get_absolute_url())
+        ),
+        back=application.get_absolute_url(),
+        template="web/transition_confirm.html",
+        context=context,
+    )
+    if outcome.refusal:
+        return outcome.refusal
     messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(application)
 
@@ -650,16 +650,17 @@ def accreditation_transition(request, pk, name):
         return render(request, "web/accreditation_confirm.html", context)
     if not form.is_valid():
         return render(request, "web/accreditation_confirm.html", context, status=400)
-    try:
-        services.accreditation_transition(
+    outcome = run_service(
+        request,
+        lambda: services.accreditation_transition(
             accreditation=accreditation, name=name, actor=request.user, data=form.cleaned_data
-        )
-    except GuardFailed as error:
-        context["unmet"] = error.unmet
-        context["detail"] = error.detail
-        return render(request, "web/accreditation_confirm.html", context, status=400)
-    except DomainError as error:
-        return render_domain_error(request, error, back=application.get_absolute_url())
+        ),
+        back=application.get_absolute_url(),
+        template="web/accreditation_confirm.html",
+        context=context,
+    )
+    if outcome.refusal:
+        return outcome.refusal
     messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(reverse("application-detail", args=[application.pk]) + "#decision")
 

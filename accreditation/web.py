@@ -1,6 +1,6 @@
 """What the HTML pages of every app share: the sections other apps add to the accreditation
-pages, the refusal page for the services' domain errors, the application page's context and
-the small reads the pages repeat.
+pages, `run_service` (one mapping of the services' errors to page answers), the refusal
+page, the application page's context and the small reads the pages repeat.
 
 Pages of one app never import another app's views; they import this module (reviews reads
 accreditation, never the reverse). Other apps contribute parts of the accreditation pages
@@ -8,11 +8,14 @@ without this app importing them: `register_section(page, fn)` adds
 `fn(request, obj) -> {"template", ...context} | None` to the "home" or "application" page.
 """
 
-from django.http import Http404
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from core.errors import NotVisible
+from core.errors import DomainError, GuardFailed, NotVisible
 
 from . import forms as f
 from . import rules, selectors, services, workflow
@@ -70,6 +73,83 @@ def render_domain_error(request, error, *, back=None, title=None):
         },
         status=status,
     )
+
+
+@dataclass
+class Outcome:
+    """What became of a service called for a page (see `run_service`).
+
+    `ok`: the service did it and returned `result`. `refusal`: the response saying why it
+    refused, to return as it is. Neither: the refusal was put on the caller's form (and a
+    failed guard's items in `unmet`), which the caller shows again with status 400.
+    """
+
+    ok: bool = False
+    result: object = None
+    refusal: HttpResponse | None = None
+    unmet: list = field(default_factory=list)
+
+
+def run_service(
+    request,
+    call,
+    *,
+    form=None,
+    back=None,
+    template=None,
+    context=None,
+    guard_on_form=False,
+    json=False,
+):
+    """Call `call()`, a service, for a page, and answer its errors the same way on every page.
+
+    - `GuardFailed` (400): with `template`, that page again (its `context` plus the `unmet`
+      items and the `detail`), for the confirmation pages that list the unmet items
+      themselves; with `guard_on_form`, the detail as a form-wide error on `form` and the
+      items in `Outcome.unmet`; otherwise like any domain error below.
+    - `ValidationError` (400): with `form`, on the form next to the field it names; without
+      one, `{"errors": {field: [message, ...]}}` when `json`, else the refusal page with its
+      messages.
+    - Any other `DomainError`: `{"detail": ...}` with its status when `json`, else the
+      refusal page with its status (403, 409, 413, 415; `NotVisible` is a plain 404) and a
+      link `back`.
+
+    The caller returns `outcome.refusal` when there is one, goes on when `outcome.ok`, and
+    otherwise shows its form again.
+    """
+    try:
+        result = call()
+    except GuardFailed as error:
+        if template is not None:
+            page = {**(context or {}), "unmet": error.unmet, "detail": error.detail}
+            return Outcome(refusal=render(request, template, page, status=400))
+        if guard_on_form:
+            form.add_error(None, error.detail)
+            return Outcome(unmet=error.unmet)
+        return Outcome(refusal=_refusal(request, error, back=back, json=json))
+    except ValidationError as error:
+        if form is not None:
+            f.apply_validation_error(form, error)
+            return Outcome()
+        if json:
+            return Outcome(refusal=JsonResponse({"errors": _json_errors(error)}, status=400))
+        refused = DomainError("; ".join(error.messages))
+        return Outcome(refusal=render_domain_error(request, refused, back=back))
+    except DomainError as error:
+        return Outcome(refusal=_refusal(request, error, back=back, json=json))
+    return Outcome(ok=True, result=result)
+
+
+def _refusal(request, error, *, back, json):
+    if json:
+        return JsonResponse({"detail": error.detail}, status=error.status_code)
+    return render_domain_error(request, error, back=back)
+
+
+def _json_errors(error):
+    if hasattr(error, "error_dict"):
+        return {k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()}
+    return {"__all__": list(error.messages)}
 
 
 def wants_json(request):
