@@ -4,112 +4,42 @@ Views only read through the selectors and write through the services, exactly as
 does; objects outside `*_visible_to(user=...)` are 404. The domain errors of the services
 are shown as pages with their own status: 400 with the unmet items, 403, 404, 409.
 
-Other apps contribute parts of these pages without this app importing them (the dependency
-rule: reviews reads accreditation, never the reverse): `register_section(page, fn)` adds
-`fn(request, obj) -> {"template", ...context} | None` to the "home" or "application" page.
+What the pages share with each other and with other apps' pages (the sections other apps
+add, the refusal page, the application page's context) is in `accreditation.web`; the
+drawing of the state machine on the help page is in `accreditation.diagram`.
 """
-
-from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import DomainError, GuardFailed, NotVisible
+from core.errors import NotAllowed
 from core.roles import Role, user_roles
 
-from . import annex, rules, selectors, services, workflow
+from . import annex, diagram, rules, selectors, services, workflow
 from . import forms as f
 from .models import (
-    RENEWABLE_STATES,
-    Application,
     ApplicationState,
-    ApplicationTransition,
     Document,
     ProviderMembership,
     SelfAssessment,
 )
+from .web import (
+    application_context,
+    mark_overdue,
+    render_domain_error,
+    run_service,
+    sections_for,
+    visible_application,
+    wants_json,
+)
 
-# --------------------------------------------------------------------------- page sections
-
-SECTIONS = {"home": [], "application": []}
-
-
-def register_section(page, fn):
-    """Let another app add a part to `page` ("home" or "application")."""
-    if fn not in SECTIONS[page]:
-        SECTIONS[page].append(fn)
-    return fn
-
-
-def sections_for(page, request, obj=None):
-    parts = []
-    for fn in SECTIONS[page]:
-        part = fn(request, obj)
-        if part:
-            parts.append(part)
-    return parts
-
-
-# --------------------------------------------------------------------------- errors
-
-
-ERROR_TITLES = {
-    400: "The request was refused",
-    403: "You may not do this",
-    404: "Not found",
-    409: "Not possible in the current state",
-    413: "The file is too large",
-    415: "The file was refused",
-}
-
-
-def render_domain_error(request, error, *, back=None, title=None):
-    """A page explaining why a service refused: the unmet items of a failed guard (400),
-    a missing right (403), a wrong state (409). `NotVisible` is a plain 404."""
-    if isinstance(error, NotVisible):
-        raise Http404(error.detail)
-    status = getattr(error, "status_code", 400)
-    return render(
-        request,
-        "web/refused.html",
-        {
-            "title": title or ERROR_TITLES.get(status, "The request was refused"),
-            "detail": error.detail,
-            "unmet": getattr(error, "unmet", []),
-            "status": status,
-            "back": back,
-        },
-        status=status,
-    )
-
-
-def _now():
-    return timezone.now()
-
-
-def mark_overdue(applications, now=None):
-    """Annotate each application with `overdue` (its current step's due date has passed)."""
-    now = now or _now()
-    for application in applications:
-        application.overdue = bool(application.due_at and application.due_at < now)
-    return applications
-
-
-def visible_application(request, pk, *, for_update=False):
-    """The application `pk` if the user may see it, else 404."""
-    return get_object_or_404(
-        selectors.applications_visible_to(user=request.user).select_related(
-            "provider", "course", "framework"
-        ),
-        pk=pk,
-    )
+# --------------------------------------------------------------------------- helpers
 
 
 def member_provider_ids(user):
@@ -125,7 +55,7 @@ def home(request):
     user = request.user
     roles = user_roles(user)
     visible = selectors.applications_visible_to(user=user).select_related("provider", "course")
-    now = _now()
+    now = timezone.now()
     context = {"roles": roles, "now": now}
 
     provider_ids = member_provider_ids(user)
@@ -183,7 +113,7 @@ def application_list(request):
                 Q(provider__legal_name__icontains=data["q"]) | Q(course__title__icontains=data["q"])
             )
         if data["overdue"]:
-            queryset = queryset.filter(due_at__lt=_now())
+            queryset = queryset.filter(due_at__lt=timezone.now())
     counts = dict(visible.values_list("state").annotate(n=Count("id")))
     applications = mark_overdue(list(queryset[:200]))
     return render(
@@ -260,7 +190,7 @@ def provider_edit(request, pk):
     if not services.may_manage_provider(request.user, provider):
         return render_domain_error(
             request,
-            _not_allowed("Only the provider's own people may edit its profile."),
+            NotAllowed("Only the provider's own people may edit its profile."),
             back=provider.get_absolute_url(),
         )
     if request.method == "POST":
@@ -268,13 +198,15 @@ def provider_edit(request, pk):
         formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
         if form.is_valid() and formset.is_valid():
             data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
-            try:
-                services.provider_update(provider=provider, actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error, back=provider.get_absolute_url())
-            else:
+            outcome = run_service(
+                request,
+                lambda: services.provider_update(provider=provider, actor=request.user, data=data),
+                form=form,
+                back=provider.get_absolute_url(),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, "The organisation profile was saved.")
                 return redirect(provider)
         status = 400
@@ -303,13 +235,13 @@ def provider_create(request):
         formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
         if form.is_valid() and formset.is_valid():
             data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
-            try:
-                provider = services.provider_create(actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error)
-            else:
+            outcome = run_service(
+                request, lambda: services.provider_create(actor=request.user, data=data), form=form
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
+                provider = outcome.result
                 messages.success(request, f"{provider.legal_name} was registered.")
                 return redirect(provider)
         status = 400
@@ -323,12 +255,6 @@ def provider_create(request):
         {"provider": None, "form": form, "formset": formset},
         status=status,
     )
-
-
-def _not_allowed(message):
-    from core.errors import NotAllowed
-
-    return NotAllowed(message)
 
 
 # --------------------------------------------------------------------------- courses
@@ -377,7 +303,7 @@ def course_edit(request, pk=None):
         if not selectors.is_provider_member(request.user, course.provider_id):
             return render_domain_error(
                 request,
-                _not_allowed("Only the provider's own people may edit its courses."),
+                NotAllowed("Only the provider's own people may edit its courses."),
                 back=course.get_absolute_url(),
             )
         provider_id = course.provider_id
@@ -385,7 +311,7 @@ def course_edit(request, pk=None):
         ids = member_provider_ids(request.user)
         if not ids:
             return render_domain_error(
-                request, _not_allowed("Only a provider's people may add courses.")
+                request, NotAllowed("Only a provider's people may add courses.")
             )
         provider_id = int(request.GET.get("provider") or request.POST.get("provider") or ids[0])
         if provider_id not in ids:
@@ -395,20 +321,19 @@ def course_edit(request, pk=None):
         form = f.CourseForm(request.POST)
         if form.is_valid():
             data = form.service_data()
-            try:
+
+            def save():
                 if course is None:
-                    course = services.course_create(
-                        actor=request.user, data={**data, "provider": provider_id}
-                    )
-                else:
-                    course = services.course_update(course=course, actor=request.user, data=data)
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error)
-            else:
+                    provider_data = {**data, "provider": provider_id}
+                    return services.course_create(actor=request.user, data=provider_data)
+                return services.course_update(course=course, actor=request.user, data=data)
+
+            outcome = run_service(request, save, form=form)
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, "The course was saved.")
-                return redirect(course)
+                return redirect(outcome.result)
         status = 400
     else:
         form = f.CourseForm(initial=f.CourseForm.initial_for(course) if course else None)
@@ -429,7 +354,7 @@ def application_create(request):
     ids = member_provider_ids(request.user)
     if not ids:
         return render_domain_error(
-            request, _not_allowed("Only a provider's people may open an application.")
+            request, NotAllowed("Only a provider's people may open an application.")
         )
     courses = selectors.courses_visible_to(user=request.user).filter(provider_id__in=ids)
     form = f.ApplicationCreateForm(
@@ -448,15 +373,16 @@ def application_create(request):
             provider = course.provider
         else:
             provider = selectors.providers_visible_to(user=request.user).get(pk=ids[0])
-        try:
-            application = services.application_create(
+        outcome = run_service(
+            request,
+            lambda: services.application_create(
                 actor=request.user, kind=kind, provider=provider, course=course, previous=previous
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(request, error)
-        else:
+            ),
+            form=form,
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(
                 request,
                 "The renewal was opened as a draft, its self-assessments copied from the "
@@ -464,73 +390,13 @@ def application_create(request):
                 if kind == "renewal"
                 else "The application was opened as a draft.",
             )
-            return redirect(application)
+            return redirect(outcome.result)
     return render(
         request,
         "web/application_create.html",
         {"form": form},
         status=400 if request.method == "POST" else 200,
     )
-
-
-def application_context(request, application):
-    """Everything the application page shows; every list is one query."""
-    user = request.user
-    standards = list(application.framework.standards.all())
-    documents = list(application.documents.select_related("uploaded_by"))
-    assessments = {
-        sa.standard_id: sa
-        for sa in SelfAssessment.objects.filter(application=application).prefetch_related(
-            "evidence"
-        )
-    }
-    for standard in standards:
-        standard.self_assessment = assessments.get(standard.pk)
-    is_member = selectors.is_provider_member(user, application.provider_id)
-    editable = is_member and application.state in (
-        ApplicationState.DRAFT,
-        ApplicationState.RETURNED,
-    )
-    checklist = None
-    if application.state in (ApplicationState.DRAFT, ApplicationState.RETURNED):
-        checklist = rules.dossier_unmet(application)
-    history = list(
-        ApplicationTransition.objects.filter(application=application).select_related("actor")
-    )
-    decisions = list(application.decisions.select_related("decided_by"))
-    accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
-    for accreditation in accreditations:
-        accreditation.actions = [
-            workflow.step(name)
-            for name in services.available_accreditation_transitions(
-                accreditation=accreditation, actor=user
-            )
-        ]
-    transitions = services.available_transitions(application=application, actor=user)
-    application.overdue = bool(application.due_at and application.due_at < _now())
-    # The provider may add documents while drafting and when answering the panel.
-    accepts_uploads = application.state in (*services.DOSSIER_STATES, *services.RESPONSE_STATES)
-    return {
-        "application": application,
-        "standards": standards,
-        "documents": documents,
-        "is_member": is_member,
-        "editable": editable,
-        "checklist": checklist,
-        "history": history,
-        "clarifications": list(application.clarifications.select_related("asked_by")),
-        "decisions": decisions,
-        "current_decision": rules.current_decision(application) if decisions else None,
-        "appeals": list(application.appeals.all()),
-        "accreditations": accreditations,
-        "transitions": [workflow.step(name) for name in transitions],
-        "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
-        "renewable": is_member and application.state in RENEWABLE_STATES,
-        "complaint_form": f.ComplaintForm() if is_member else None,
-        "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
-        "sections": sections_for("application", request, application),
-        "assessed_count": len(assessments),
-    }
 
 
 @login_required
@@ -546,28 +412,26 @@ def document_upload(request, pk):
     with its checksum, or refuses (415/413) and stores nothing."""
     application = visible_application(request, pk)
     form = f.DocumentUploadForm(request.POST, request.FILES)
-    wants_json = "application/json" in request.headers.get("Accept", "")
+    as_json = wants_json(request)
     if form.is_valid():
-        try:
-            document = services.document_upload(
+        outcome = run_service(
+            request,
+            lambda: services.document_upload(
                 application=application,
                 actor=request.user,
                 kind=form.cleaned_data["kind"],
                 uploaded_file=form.cleaned_data["file"],
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            if wants_json:
-                from django.http import JsonResponse
-
-                return JsonResponse({"detail": error.detail}, status=error.status_code)
-            return render_domain_error(request, error, back=application.get_absolute_url())
-        else:
+            ),
+            form=form,
+            back=application.get_absolute_url(),
+            json=as_json,
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            document = outcome.result
             messages.success(request, f"{document.display_name} was uploaded.")
-            if wants_json:
-                from django.http import JsonResponse
-
+            if as_json:
                 return JsonResponse(
                     {"id": document.pk, "redirect": application.get_absolute_url()}, status=201
                 )
@@ -584,15 +448,17 @@ def complaint_lodge(request, pk):
     application = visible_application(request, pk)
     form = f.ComplaintForm(request.POST)
     if form.is_valid():
-        try:
-            services.complaint_lodge(
+        outcome = run_service(
+            request,
+            lambda: services.complaint_lodge(
                 actor=request.user, application=application, text=form.cleaned_data["text"]
-            )
-        except ValidationError as error:
-            f.apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(request, error, back=application.get_absolute_url())
-        else:
+            ),
+            form=form,
+            back=application.get_absolute_url(),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(request, "Your complaint was recorded; the agency will answer it.")
             return redirect(reverse("application-detail", args=[application.pk]) + "#complaint")
     context = application_context(request, application)
@@ -608,12 +474,13 @@ def document_download(request, pk):
         ),
         pk=pk,
     )
-    try:
-        handle = services.document_open(document=document, actor=request.user)
-    except DomainError as error:
-        return render_domain_error(request, error)
+    outcome = run_service(
+        request, lambda: services.document_open(document=document, actor=request.user)
+    )
+    if outcome.refusal:
+        return outcome.refusal
     return FileResponse(
-        handle,
+        outcome.result,
         as_attachment=True,
         filename=document.display_name,
         content_type="application/pdf",
@@ -634,19 +501,21 @@ def self_assessment_edit(request, pk, code):
     if request.method == "POST":
         form = f.SelfAssessmentForm(request.POST, documents=documents)
         if form.is_valid():
-            try:
-                services.self_assessment_put(
+            outcome = run_service(
+                request,
+                lambda: services.self_assessment_put(
                     application=application,
                     actor=request.user,
                     standard_code=standard.code,
                     narrative=form.cleaned_data["narrative"],
                     evidence_ids=form.evidence_ids(),
-                )
-            except ValidationError as error:
-                f.apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error, back=application.get_absolute_url())
-            else:
+                ),
+                form=form,
+                back=application.get_absolute_url(),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
                 messages.success(request, f"The self-assessment for {standard.code} was saved.")
                 return redirect(
                     reverse("application-detail", args=[application.pk]) + "#self-assessment"
@@ -734,16 +603,17 @@ def transition(request, pk, name):
     data = form.transition_data() if hasattr(form, "transition_data") else dict(form.cleaned_data)
     if conditions is not None:
         data["conditions"] = f.conditions_from(conditions)
-    try:
-        services.application_transition(
+    outcome = run_service(
+        request,
+        lambda: services.application_transition(
             application=application, name=name, actor=request.user, data=data
-        )
-    except GuardFailed as error:
-        context["unmet"] = error.unmet
-        context["detail"] = error.detail
-        return render(request, "web/transition_confirm.html", context, status=400)
-    except DomainError as error:
-        return render_domain_error(request, error, back=application.get_absolute_url())
+        ),
+        back=application.get_absolute_url(),
+        template="web/transition_confirm.html",
+        context=context,
+    )
+    if outcome.refusal:
+        return outcome.refusal
     messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(application)
 
@@ -781,16 +651,17 @@ def accreditation_transition(request, pk, name):
         return render(request, "web/accreditation_confirm.html", context)
     if not form.is_valid():
         return render(request, "web/accreditation_confirm.html", context, status=400)
-    try:
-        services.accreditation_transition(
+    outcome = run_service(
+        request,
+        lambda: services.accreditation_transition(
             accreditation=accreditation, name=name, actor=request.user, data=form.cleaned_data
-        )
-    except GuardFailed as error:
-        context["unmet"] = error.unmet
-        context["detail"] = error.detail
-        return render(request, "web/accreditation_confirm.html", context, status=400)
-    except DomainError as error:
-        return render_domain_error(request, error, back=application.get_absolute_url())
+        ),
+        back=application.get_absolute_url(),
+        template="web/accreditation_confirm.html",
+        context=context,
+    )
+    if outcome.refusal:
+        return outcome.refusal
     messages.success(request, f"Done: {step.label.lower()}.")
     return redirect(reverse("application-detail", args=[application.pk]) + "#decision")
 
@@ -798,145 +669,13 @@ def accreditation_transition(request, pk, name):
 # --------------------------------------------------------------------------- help
 
 
-STATE_LAYOUT = {
-    # state: (column, row) of the drawing; the procedure runs top to bottom in column 1.
-    "draft": (1, 0),
-    "returned": (0, 1),
-    "submitted": (1, 1),
-    "screening": (1, 2),
-    "in_review": (1, 3),
-    "clarification_requested": (2, 3),
-    "withdrawn": (0, 4),
-    "factual_check": (1, 4),
-    "decision_pending": (1, 5),
-    "appealed": (3, 5),
-    "accredited": (0, 6),
-    "conditionally_accredited": (1, 6),
-    "rejected": (2, 6),
-}
-
-
-def state_machine_edges():
-    """(source, target, transition) for every edge declared on `Application.state`,
-    read from django-fsm-2, so the picture can never drift from the code."""
-    field = Application._meta.get_field("state")
-    edges = []
-    for t in field.get_all_transitions(Application):
-        targets = (
-            list(t.target.allowed_states) if hasattr(t.target, "allowed_states") else [t.target]
-        )
-        for target in targets:
-            if t.source in ("*", "+"):
-                continue
-            edges.append((str(t.source), str(target), t.name))
-    return edges
-
-
-def state_machine_svg():
-    """The application state machine as SVG data: a box per state and one arrow per
-    (source, target) pair labelled with its transitions; a pair of opposite arrows is bent
-    apart so both stay readable. Positions come from STATE_LAYOUT; a state added to the
-    model later is drawn in an extra row rather than left out."""
-    gap_x, gap_y, box_w, box_h, margin = 260, 80, 170, 34, 20
-    labels = dict(ApplicationState.choices)
-    layout = dict(STATE_LAYOUT)
-    extra_row = max(row for _, row in layout.values()) + 1
-    for value, _label in ApplicationState.choices:
-        if value not in layout:
-            layout[value] = (0, extra_row)
-            extra_row += 1
-    # The decisions' row sits a little lower: the appeal arrows run between it and the row above.
-    positions = {
-        value: (margin + col * gap_x, margin + row * gap_y + (50 if row >= 6 else 0))
-        for value, (col, row) in layout.items()
-    }
-    merged = {}
-    for source, target, name in state_machine_edges():
-        merged.setdefault((source, target), []).append(name)
-    edges = []
-    for (source, target), names in sorted(merged.items()):
-        if target == "withdrawn":
-            continue
-        (x1, y1), (x2, y2) = positions[source], positions[target]
-        cx1, cy1 = x1 + box_w / 2, y1 + box_h / 2
-        cx2, cy2 = x2 + box_w / 2, y2 + box_h / 2
-        sx, sy = _border(cx1, cy1, cx2, cy2, box_w, box_h)
-        ex, ey = _border(cx2, cy2, cx1, cy1, box_w, box_h)
-        bend = 22 if (target, source) in merged else 0
-        dx, dy = ex - sx, ey - sy
-        length = max((dx * dx + dy * dy) ** 0.5, 1)
-        ox, oy = -dy / length * bend, dx / length * bend
-        qx, qy = (sx + ex) / 2 + ox, (sy + ey) / 2 + oy
-        if abs(dy) >= abs(dx):  # mostly vertical: the label beside the arrow
-            anchor = "end" if ox < 0 else "start"
-            lx, ly = (qx - 6 if ox < 0 else qx + 6), qy + 4
-        else:  # mostly horizontal: the label above (or below, when bent down)
-            anchor = "middle"
-            lx, ly = qx, (qy + 14 if oy > 0 else qy - 6)
-        edges.append(
-            {
-                "d": f"M{sx:.0f},{sy:.0f} Q{qx:.0f},{qy:.0f} {ex:.0f},{ey:.0f}",
-                "label": ", ".join(sorted(names)),
-                "lx": round(lx),
-                "ly": round(ly),
-                "anchor": anchor,
-            }
-        )
-    states = [
-        {
-            "value": v,
-            "label": labels[v],
-            "x": positions[v][0],
-            "y": positions[v][1],
-            "tx": positions[v][0] + box_w // 2,
-            "ty": positions[v][1] + 22,
-        }
-        for v, _ in ApplicationState.choices
-    ]
-    withdraw_sources = sorted(s for (s, t) in merged if t == "withdrawn")
-    return {
-        "states": states,
-        "edges": edges,
-        "box_w": box_w,
-        "box_h": box_h,
-        "width": 2 * margin + max(x for x, _ in positions.values()) + box_w - margin,
-        "height": 2 * margin + max(y for _, y in positions.values()) + box_h - margin,
-        "withdraw_sources": [labels[s] for s in withdraw_sources],
-    }
-
-
-def _border(cx, cy, tx, ty, w, h):
-    """Where the line from a box's centre towards (tx, ty) leaves the box."""
-    dx, dy = tx - cx, ty - cy
-    if dx == 0 and dy == 0:
-        return cx, cy
-    scale = min(
-        (w / 2) / abs(dx) if dx else float("inf"), (h / 2) / abs(dy) if dy else float("inf")
-    )
-    return cx + dx * scale, cy + dy * scale
-
-
 def help_page(request):
     """How the procedure works, with the state machine drawn from the code."""
-    edges = state_machine_edges()
-    by_name = {}
-    for source, target, name in edges:
-        by_name.setdefault(name, {"sources": set(), "targets": set()})
-        by_name[name]["sources"].add(source)
-        by_name[name]["targets"].add(target)
-    table = [
-        {
-            "name": name,
-            "label": workflow.step(name).label,
-            "sources": sorted(v["sources"]),
-            "targets": sorted(v["targets"]),
-        }
-        for name, v in by_name.items()
-    ]
-    order = {name: i for i, name in enumerate(workflow.APPLICATION_TRANSITIONS)}
-    table.sort(key=lambda row: order.get(row["name"], 99))
     return render(
         request,
         "web/help.html",
-        {"svg": state_machine_svg(), "table": table, "counts": Counter(e[0] for e in edges)},
+        {
+            "svg": diagram.state_machine_svg(),
+            "table": diagram.transition_table(diagram.state_machine_edges()),
+        },
     )

@@ -1,26 +1,27 @@
 """HTML pages of the review stage: invitations, panel composition, judgements, the chair's
 consolidation and report requests. They read through `reviews.selectors` and write through
 `reviews.services` and `reviews.reporting`, and add their parts (the panel, the reports,
-the reviewer's queue) to the accreditation pages through `register_section`.
+the reviewer's queue) to the accreditation pages through `register_section`. What they
+share with the accreditation pages (the refusal page, `run_service`) is `accreditation.web`.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accreditation.forms import apply_validation_error
-from accreditation.views import (
+from accreditation.web import (
     application_context,
     register_section,
     render_domain_error,
+    run_service,
     visible_application,
+    wants_json,
 )
-from core.errors import DomainError, GuardFailed
+from core.errors import DomainError
 from core.roles import Role, has_role
 
 from . import forms as f
@@ -29,16 +30,6 @@ from .models import PanelAssignment, Report
 from .reports import services as reporting
 
 S = PanelAssignment.State
-
-
-def wants_json(request):
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _json_errors(error):
-    if hasattr(error, "error_dict"):
-        return {k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()}
-    return {"__all__": list(error.messages)}
 
 
 # --------------------------------------------------------------------------- page sections
@@ -119,22 +110,23 @@ def panel_compose(request, pk):
         status = 400
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                services.panel_member_assign(
+            outcome = run_service(
+                request,
+                lambda: services.panel_member_assign(
                     application=application,
                     reviewer=data["reviewer"],
                     role=data["role"],
                     actor=request.user,
                     override_justification=data["override_justification"],
-                )
-            except GuardFailed as error:
-                unmet = error.unmet
-                form.add_error(None, error.detail)
-            except ValidationError as error:
-                apply_validation_error(form, error)
-            except DomainError as error:
-                return render_domain_error(request, error, back=application.get_absolute_url())
-            else:
+                ),
+                form=form,
+                back=application.get_absolute_url(),
+                guard_on_form=True,
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            unmet = outcome.unmet
+            if outcome.ok:
                 messages.success(
                     request,
                     f"{data['reviewer'].get_username()} was invited as {data['role']}.",
@@ -201,15 +193,17 @@ def assignment_accept(request, pk):
     assignment = own_assignment(request, pk)
     form = f.AcceptForm(request.POST)
     if form.is_valid():
-        try:
-            services.assignment_accept(assignment=assignment, actor=request.user, no_conflict=True)
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(
-                request, error, back=reverse("assignment-detail", args=[assignment.pk])
-            )
-        else:
+        outcome = run_service(
+            request,
+            lambda: services.assignment_accept(
+                assignment=assignment, actor=request.user, no_conflict=True
+            ),
+            form=form,
+            back=reverse("assignment-detail", args=[assignment.pk]),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(request, "You accepted the seat on the panel.")
             return redirect("assignment-review", pk=assignment.pk)
     return _invitation_page(request, assignment, accept_form=form, status=400)
@@ -221,17 +215,17 @@ def assignment_decline(request, pk):
     assignment = own_assignment(request, pk)
     form = f.DeclineForm(request.POST)
     if form.is_valid():
-        try:
-            services.assignment_decline(
+        outcome = run_service(
+            request,
+            lambda: services.assignment_decline(
                 assignment=assignment, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as error:
-            apply_validation_error(form, error)
-        except DomainError as error:
-            return render_domain_error(
-                request, error, back=reverse("assignment-detail", args=[assignment.pk])
-            )
-        else:
+            ),
+            form=form,
+            back=reverse("assignment-detail", args=[assignment.pk]),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
             messages.success(request, "You declined the seat; the coordinator is told.")
             return redirect("home")
     return _invitation_page(request, assignment, decline_form=form, status=400)
@@ -276,41 +270,62 @@ def _render_review(request, assignment, application, data=None, only=None, statu
     return render(request, "reviews/assignment_review.html", context, status=status)
 
 
+def _save_standard(request, form, save, *, back, saved, done, invalid):
+    """Save one standard's form (a judgement or the panel's finding), posted plainly or by
+    the autosave script. A plain post goes on to `done` with the message `saved`, or shows
+    the form's errors again through `invalid()`; the autosave gets JSON, its refusals with
+    their status and its errors as `{"errors": ...}` (400)."""
+    as_json = wants_json(request)
+    if form.is_valid():
+        # The autosave answers a service's ValidationError in JSON; a plain post on the form.
+        outcome = run_service(
+            request,
+            lambda: save(form.cleaned_data),
+            form=None if as_json else form,
+            back=back,
+            json=as_json,
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            if as_json:
+                return JsonResponse({"saved": True, "at": timezone.now().isoformat()})
+            messages.success(request, saved)
+            return redirect(done)
+    if as_json:
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    return invalid()
+
+
 @login_required
 @require_POST
 def judgement_save(request, pk, code):
     """Save one standard's judgement: a plain form post (redirect back) or the autosave
     fetch (JSON answer)."""
     assignment = own_assignment(request, pk)
-    form = f.JudgementForm(request.POST, prefix=f"s-{code}")
-    if form.is_valid():
-        try:
-            services.judgement_put(
-                assignment=assignment,
-                standard_code=code,
-                actor=request.user,
-                judgement=form.cleaned_data["judgement"],
-                rationale=form.cleaned_data["rationale"],
-            )
-        except ValidationError as error:
-            if wants_json(request):
-                return JsonResponse({"errors": _json_errors(error)}, status=400)
-            apply_validation_error(form, error)
-        except DomainError as error:
-            if wants_json(request):
-                return JsonResponse({"detail": error.detail}, status=error.status_code)
-            return render_domain_error(
-                request, error, back=reverse("assignment-review", args=[assignment.pk])
-            )
-        else:
-            if wants_json(request):
-                return JsonResponse({"saved": True, "at": timezone.now().isoformat()})
-            messages.success(request, f"Your judgement on {code} was saved.")
-            return redirect(reverse("assignment-review", args=[assignment.pk]) + f"#std-{code}")
-    if wants_json(request):
-        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    application = visible_application(request, assignment.application_id)
-    return _render_review(request, assignment, application, request.POST, code, status=400)
+    review = reverse("assignment-review", args=[assignment.pk])
+    return _save_standard(
+        request,
+        f.JudgementForm(request.POST, prefix=f"s-{code}"),
+        lambda data: services.judgement_put(
+            assignment=assignment,
+            standard_code=code,
+            actor=request.user,
+            judgement=data["judgement"],
+            rationale=data["rationale"],
+        ),
+        back=review,
+        saved=f"Your judgement on {code} was saved.",
+        done=review + f"#std-{code}",
+        invalid=lambda: _render_review(
+            request,
+            assignment,
+            visible_application(request, assignment.application_id),
+            request.POST,
+            code,
+            status=400,
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- chair
@@ -351,35 +366,28 @@ def _render_consolidation(request, application, data=None, only=None, status=200
 @require_POST
 def finding_save(request, pk, code):
     application = visible_application(request, pk)
-    form = f.FindingForm(request.POST, prefix=f"s-{code}")
-    if form.is_valid():
-        try:
-            services.finding_put(
-                application=application,
-                standard_code=code,
-                actor=request.user,
-                judgement=form.cleaned_data["judgement"],
-                rationale=form.cleaned_data["rationale"],
-                recommendations=form.cleaned_data["recommendations"],
-            )
-        except ValidationError as error:
-            if wants_json(request):
-                return JsonResponse({"errors": _json_errors(error)}, status=400)
-            apply_validation_error(form, error)
-        except DomainError as error:
-            if wants_json(request):
-                return JsonResponse({"detail": error.detail}, status=error.status_code)
-            return render_domain_error(request, error, back=application.get_absolute_url())
-        else:
-            if wants_json(request):
-                return JsonResponse({"saved": True, "at": timezone.now().isoformat()})
-            messages.success(request, f"The panel's finding on {code} was saved.")
-            return redirect(reverse("consolidation", args=[application.pk]) + f"#std-{code}")
-    if wants_json(request):
-        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-    if not selectors.may_read_summary(request.user, application):
-        raise Http404
-    return _render_consolidation(request, application, request.POST, code, status=400)
+
+    def invalid():
+        if not selectors.may_read_summary(request.user, application):
+            raise Http404
+        return _render_consolidation(request, application, request.POST, code, status=400)
+
+    return _save_standard(
+        request,
+        f.FindingForm(request.POST, prefix=f"s-{code}"),
+        lambda data: services.finding_put(
+            application=application,
+            standard_code=code,
+            actor=request.user,
+            judgement=data["judgement"],
+            rationale=data["rationale"],
+            recommendations=data["recommendations"],
+        ),
+        back=application.get_absolute_url(),
+        saved=f"The panel's finding on {code} was saved.",
+        done=reverse("consolidation", args=[application.pk]) + f"#std-{code}",
+        invalid=invalid,
+    )
 
 
 @login_required
@@ -395,14 +403,14 @@ def report_request(request, pk):
             back=application.get_absolute_url(),
         )
     stage = form.cleaned_data["stage"]
-    try:
-        report = reporting.report_request(application=application, stage=stage, actor=request.user)
-    except ValidationError as error:
-        return render_domain_error(
-            request, DomainError("; ".join(error.messages)), back=application.get_absolute_url()
-        )
-    except DomainError as error:
-        return render_domain_error(request, error, back=application.get_absolute_url())
+    outcome = run_service(
+        request,
+        lambda: reporting.report_request(application=application, stage=stage, actor=request.user),
+        back=application.get_absolute_url(),
+    )
+    if outcome.refusal:
+        return outcome.refusal
+    report = outcome.result
     report.refresh_from_db()
     if report.status == Report.Status.READY:
         messages.success(request, f"The {stage} report (version {report.version}) is ready.")

@@ -1,0 +1,239 @@
+"""What the HTML pages of every app share: the sections other apps add to the accreditation
+pages, `run_service` (one mapping of the services' errors to page answers), the refusal
+page, the application page's context and the small reads the pages repeat.
+
+Pages of one app never import another app's views; they import this module (reviews reads
+accreditation, never the reverse). Other apps contribute parts of the accreditation pages
+without this app importing them: `register_section(page, fn)` adds
+`fn(request, obj) -> {"template", ...context} | None` to the "home" or "application" page.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from core.errors import DomainError, GuardFailed, NotVisible
+
+from . import forms as f
+from . import rules, selectors, services, workflow
+from .models import RENEWABLE_STATES, ApplicationState, ApplicationTransition, SelfAssessment
+
+# --------------------------------------------------------------------------- page sections
+
+SECTIONS = {"home": [], "application": []}
+
+
+def register_section(page, fn):
+    """Let another app add a part to `page` ("home" or "application")."""
+    if fn not in SECTIONS[page]:
+        SECTIONS[page].append(fn)
+    return fn
+
+
+def sections_for(page, request, obj=None):
+    parts = []
+    for fn in SECTIONS[page]:
+        part = fn(request, obj)
+        if part:
+            parts.append(part)
+    return parts
+
+
+# --------------------------------------------------------------------------- errors
+
+
+ERROR_TITLES = {
+    400: "The request was refused",
+    403: "You may not do this",
+    404: "Not found",
+    409: "Not possible in the current state",
+    413: "The file is too large",
+    415: "The file was refused",
+}
+
+
+def render_domain_error(request, error, *, back=None, title=None):
+    """A page explaining why a service refused: the unmet items of a failed guard (400),
+    a missing right (403), a wrong state (409). `NotVisible` is a plain 404."""
+    if isinstance(error, NotVisible):
+        raise Http404(error.detail)
+    status = getattr(error, "status_code", 400)
+    return render(
+        request,
+        "web/refused.html",
+        {
+            "title": title or ERROR_TITLES.get(status, "The request was refused"),
+            "detail": error.detail,
+            "unmet": getattr(error, "unmet", []),
+            "status": status,
+            "back": back,
+        },
+        status=status,
+    )
+
+
+@dataclass
+class Outcome:
+    """What became of a service called for a page (see `run_service`).
+
+    `ok`: the service did it and returned `result`. `refusal`: the response saying why it
+    refused, to return as it is. Neither: the refusal was put on the caller's form (and a
+    failed guard's items in `unmet`), which the caller shows again with status 400.
+    """
+
+    ok: bool = False
+    result: object = None
+    refusal: HttpResponse | None = None
+    unmet: list = field(default_factory=list)
+
+
+def run_service(
+    request,
+    call,
+    *,
+    form=None,
+    back=None,
+    template=None,
+    context=None,
+    guard_on_form=False,
+    json=False,
+):
+    """Call `call()`, a service, for a page, and answer its errors the same way on every page.
+
+    - `GuardFailed` (400): with `template`, that page again (its `context` plus the `unmet`
+      items and the `detail`), for the confirmation pages that list the unmet items
+      themselves; with `guard_on_form`, the detail as a form-wide error on `form` and the
+      items in `Outcome.unmet`; otherwise like any domain error below.
+    - `ValidationError` (400): with `form`, on the form next to the field it names; without
+      one, `{"errors": {field: [message, ...]}}` when `json`, else the refusal page with its
+      messages.
+    - Any other `DomainError`: `{"detail": ...}` with its status when `json`, else the
+      refusal page with its status (403, 409, 413, 415; `NotVisible` is a plain 404) and a
+      link `back`.
+
+    The caller returns `outcome.refusal` when there is one, goes on when `outcome.ok`, and
+    otherwise shows its form again.
+    """
+    try:
+        result = call()
+    except GuardFailed as error:
+        if template is not None:
+            page = {**(context or {}), "unmet": error.unmet, "detail": error.detail}
+            return Outcome(refusal=render(request, template, page, status=400))
+        if guard_on_form:
+            form.add_error(None, error.detail)
+            return Outcome(unmet=error.unmet)
+        return Outcome(refusal=_refusal(request, error, back=back, json=json))
+    except ValidationError as error:
+        if form is not None:
+            f.apply_validation_error(form, error)
+            return Outcome()
+        if json:
+            return Outcome(refusal=JsonResponse({"errors": _json_errors(error)}, status=400))
+        refused = DomainError("; ".join(error.messages))
+        return Outcome(refusal=render_domain_error(request, refused, back=back))
+    except DomainError as error:
+        return Outcome(refusal=_refusal(request, error, back=back, json=json))
+    return Outcome(ok=True, result=result)
+
+
+def _refusal(request, error, *, back, json):
+    if json:
+        return JsonResponse({"detail": error.detail}, status=error.status_code)
+    return render_domain_error(request, error, back=back)
+
+
+def _json_errors(error):
+    if hasattr(error, "error_dict"):
+        return {k: [m for e in v for m in e.messages] for k, v in error.error_dict.items()}
+    return {"__all__": list(error.messages)}
+
+
+def wants_json(request):
+    """The request comes from the page's own script (autosave, upload progress), which
+    reads a JSON answer instead of a page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def mark_overdue(applications, now=None):
+    """Annotate each application with `overdue` (its current step's due date has passed)."""
+    now = now or timezone.now()
+    for application in applications:
+        application.overdue = bool(application.due_at and application.due_at < now)
+    return applications
+
+
+def visible_application(request, pk):
+    """The application `pk` if the user may see it, else 404."""
+    return get_object_or_404(
+        selectors.applications_visible_to(user=request.user).select_related(
+            "provider", "course", "framework"
+        ),
+        pk=pk,
+    )
+
+
+def application_context(request, application):
+    """Everything the application page shows; every list is one query."""
+    user = request.user
+    standards = list(application.framework.standards.all())
+    documents = list(application.documents.select_related("uploaded_by"))
+    assessments = {
+        sa.standard_id: sa
+        for sa in SelfAssessment.objects.filter(application=application).prefetch_related(
+            "evidence"
+        )
+    }
+    for standard in standards:
+        standard.self_assessment = assessments.get(standard.pk)
+    is_member = selectors.is_provider_member(user, application.provider_id)
+    editable = is_member and application.state in (
+        ApplicationState.DRAFT,
+        ApplicationState.RETURNED,
+    )
+    checklist = None
+    if application.state in (ApplicationState.DRAFT, ApplicationState.RETURNED):
+        checklist = rules.dossier_unmet(application)
+    history = list(
+        ApplicationTransition.objects.filter(application=application).select_related("actor")
+    )
+    decisions = list(application.decisions.select_related("decided_by"))
+    accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
+    for accreditation in accreditations:
+        accreditation.actions = [
+            workflow.step(name)
+            for name in services.available_accreditation_transitions(
+                accreditation=accreditation, actor=user
+            )
+        ]
+    transitions = services.available_transitions(application=application, actor=user)
+    application.overdue = bool(application.due_at and application.due_at < timezone.now())
+    # The provider may add documents while drafting and when answering the panel.
+    accepts_uploads = application.state in (*services.DOSSIER_STATES, *services.RESPONSE_STATES)
+    return {
+        "application": application,
+        "standards": standards,
+        "documents": documents,
+        "is_member": is_member,
+        "editable": editable,
+        "checklist": checklist,
+        "history": history,
+        "clarifications": list(application.clarifications.select_related("asked_by")),
+        "decisions": decisions,
+        "current_decision": rules.current_decision(application) if decisions else None,
+        "appeals": list(application.appeals.all()),
+        "accreditations": accreditations,
+        "transitions": [workflow.step(name) for name in transitions],
+        "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
+        "renewable": is_member and application.state in RENEWABLE_STATES,
+        "complaint_form": f.ComplaintForm() if is_member else None,
+        "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
+        "sections": sections_for("application", request, application),
+        "assessed_count": len(assessments),
+    }
