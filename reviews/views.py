@@ -1,6 +1,6 @@
 """HTML pages of the review stage: invitations, panel composition, judgements, the chair's
 consolidation and report requests. They read through `reviews.selectors` and write through
-`reviews.services` and `reviews.reporting`, and add their parts (the panel, the reports,
+`reviews.services` and `reviews.reports`, and add their parts (the panel, the reports,
 the reviewer's queue) to the accreditation pages through `register_section`. What they
 share with the accreditation pages (the refusal page, `run_service`) is `accreditation.web`.
 """
@@ -27,7 +27,8 @@ from core.roles import Role, has_role
 from . import forms as f
 from . import selectors, services
 from .models import PanelAssignment, Report
-from .reports import services as reporting
+from .reports import selectors as report_selectors
+from .reports import services as report_services
 
 S = PanelAssignment.State
 
@@ -47,7 +48,7 @@ def reviewer_queue(request, _obj):
     return {
         "template": "reviews/_home_reviewer.html",
         "invitations": [a for a in assignments if services.invitation_open(a)],
-        "panels": [a for a in assignments if a.state in (S.ACCEPTED, S.COMPLETED)],
+        "panels": [a for a in assignments if a.state in selectors.SITTING_STATES],
     }
 
 
@@ -56,7 +57,7 @@ def requestable_reports(application):
     so that the page offers only buttons that can work."""
     return [
         stage
-        for stage, states in getattr(reporting, "REQUESTABLE_STAGES", {}).items()
+        for stage, states in report_services.REQUESTABLE_STAGES.items()
         if application.state in states
     ]
 
@@ -69,7 +70,7 @@ def application_review_part(request, application):
         (a for a in panel if a.reviewer_id == user.pk and a.state in selectors.LIVE_STATES), None
     )
     reports = list(
-        reporting.reports_visible_to(user=user)
+        report_selectors.reports_visible_to(user=user)
         .filter(application=application)
         .order_by("stage", "-version")
     )
@@ -250,7 +251,7 @@ def _judgement_forms(standards, existing, form_class, data=None, only=None):
 def assignment_review(request, pk):
     """The reviewer's workspace: the dossier beside a judgement form per standard."""
     assignment = own_assignment(request, pk)
-    if assignment.state not in (S.ACCEPTED, S.COMPLETED):
+    if assignment.state not in selectors.SITTING_STATES:
         return redirect("assignment-detail", pk=assignment.pk)
     application = visible_application(request, assignment.application_id)
     return _render_review(request, assignment, application)
@@ -405,7 +406,9 @@ def report_request(request, pk):
     stage = form.cleaned_data["stage"]
     outcome = run_service(
         request,
-        lambda: reporting.report_request(application=application, stage=stage, actor=request.user),
+        lambda: report_services.report_request(
+            application=application, stage=stage, actor=request.user
+        ),
         back=application.get_absolute_url(),
     )
     if outcome.refusal:
