@@ -149,11 +149,16 @@ class SelfAssessmentInline(ReadOnlyInline):
     show_change_link = False
 
 
-class ApplicationTransitionInline(ReadOnlyInline):
-    model = ApplicationTransition
+class TransitionLogInline(ReadOnlyInline):
+    """A state machine's append-only log, as the engine wrote it."""
+
     fields = ["at", "transition", "from_state", "to_state", "actor", "comment"]
     readonly_fields = fields
     show_change_link = False
+
+
+class ApplicationTransitionInline(TransitionLogInline):
+    model = ApplicationTransition
 
 
 class ClarificationInline(ReadOnlyInline):
@@ -270,11 +275,8 @@ class ConditionInline(ReadOnlyInline):
     show_change_link = False
 
 
-class AccreditationTransitionInline(ReadOnlyInline):
+class AccreditationTransitionInline(TransitionLogInline):
     model = AccreditationTransition
-    fields = ["at", "transition", "from_state", "to_state", "actor", "comment"]
-    readonly_fields = fields
-    show_change_link = False
 
 
 @admin.register(Accreditation)
