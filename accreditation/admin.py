@@ -1,10 +1,12 @@
 """The agency staff's back office for the accreditation app.
 
 Staff search and correct master data (providers, identifiers, memberships, courses,
-complaints). States are never edited here: an application's `state` and an
-accreditation's `status` are read-only, and every change of state goes through the
-services (API or pages), which lock, check rights and guards, and log. Transition logs,
-decisions, appeals and notifications are records: read-only, never deleted.
+complaints). What the services forbid, the admin forbids too: states are never edited
+here (an application's `state` and an accreditation's `status` are read-only, and every
+change of state goes through the services, which lock, check rights and guards, and
+log); a course never moves to another provider; applications and courses are created
+only by the services. Transition logs, decisions, appeals and notifications are records:
+read-only, never deleted.
 """
 
 from django.contrib import admin
@@ -96,12 +98,19 @@ class ProviderMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    """Staff correct a course's description. The provider is read-only, as in
+    `course_update`: a course belongs to the organisation that awards it and never moves
+    to another. Courses are described only through `course_create` (by people acting for
+    the provider), so none is added here."""
+
     list_display = ["title", "provider", "eqf_level", "workload_ects", "participation_form"]
     list_filter = ["eqf_level", "qf_ehea_cycle", "participation_form"]
     search_fields = ["title", "provider__legal_name", "isced_f"]
     list_select_related = ["provider"]
-    raw_id_fields = ["provider"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["provider", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 # --------------------------------------------------------------------------- standards
@@ -140,11 +149,16 @@ class SelfAssessmentInline(ReadOnlyInline):
     show_change_link = False
 
 
-class ApplicationTransitionInline(ReadOnlyInline):
-    model = ApplicationTransition
+class TransitionLogInline(ReadOnlyInline):
+    """A state machine's append-only log, as the engine wrote it."""
+
     fields = ["at", "transition", "from_state", "to_state", "actor", "comment"]
     readonly_fields = fields
     show_change_link = False
+
+
+class ApplicationTransitionInline(TransitionLogInline):
+    model = ApplicationTransition
 
 
 class ClarificationInline(ReadOnlyInline):
@@ -261,11 +275,8 @@ class ConditionInline(ReadOnlyInline):
     show_change_link = False
 
 
-class AccreditationTransitionInline(ReadOnlyInline):
+class AccreditationTransitionInline(TransitionLogInline):
     model = AccreditationTransition
-    fields = ["at", "transition", "from_state", "to_state", "actor", "comment"]
-    readonly_fields = fields
-    show_change_link = False
 
 
 @admin.register(Accreditation)

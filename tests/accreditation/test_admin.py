@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from accreditation.models import Application, ApplicationTransition
+from accreditation.models import Application, ApplicationTransition, Course
 from accreditation.services import application_transition, complaint_lodge
 from core.audit import audit
 from core.models import AuditEvent
-from tests.factories import IdentifierFactory, UserFactory, complete_dossier
+from tests.factories import IdentifierFactory, ProviderFactory, UserFactory, complete_dossier
 
 from .helpers import decided
 
@@ -95,3 +95,65 @@ def test_applications_are_not_added_or_deleted_in_admin(staff_client, populated)
     delete = reverse("admin:accreditation_application_delete", args=[populated.pk])
     assert staff_client.post(delete, {"post": "yes"}).status_code == 403
     assert Application.objects.filter(pk=populated.pk).exists()
+
+
+# ------------------------------------------------------------------ rules the services keep
+
+
+def course_form_data(course, **changes):
+    """What the admin's course form posts back for `course`, with `changes` applied."""
+    import json
+
+    from django.forms.models import model_to_dict
+
+    data = model_to_dict(course)
+    data.pop("id", None)
+    for name in ("learning_outcomes", "languages"):
+        data[name] = json.dumps(data[name])
+    data = {k: "" if v is None else v for k, v in data.items()}
+    data.update(changes)
+    return data
+
+
+def test_course_cannot_move_to_another_provider_in_admin(staff_client, populated):
+    """course_update refuses a new provider (a course belongs to the organisation that
+    awards it); a superuser's admin POST cannot move it either."""
+    course = populated.course
+    provider_id = course.provider_id
+    other = ProviderFactory()
+    url = reverse("admin:accreditation_course_change", args=[course.pk])
+    assert 'name="provider"' not in staff_client.get(url).content.decode()
+    response = staff_client.post(
+        url, course_form_data(course, provider=other.pk, title="Corrected title")
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.title == "Corrected title"
+    assert course.provider_id == provider_id
+    assert not other.courses.exists()
+
+
+def test_courses_are_not_added_in_admin(staff_client, populated):
+    """Only course_create describes a course, for people acting for its provider."""
+    url = reverse("admin:accreditation_course_add")
+    before = Course.objects.count()
+    assert staff_client.get(url).status_code == 403
+    data = course_form_data(populated.course, provider=populated.provider_id, title="New")
+    assert staff_client.post(url, data).status_code == 403
+    assert Course.objects.count() == before
+
+
+def test_accreditation_status_and_decision_cannot_be_edited_in_admin(
+    staff_client, populated, decider
+):
+    accreditation = decided(populated, decider, state="accredited")
+    decision = accreditation.decision
+    url = reverse("admin:accreditation_accreditation_change", args=[accreditation.pk])
+    assert 'name="status"' not in staff_client.get(url).content.decode()
+    assert staff_client.post(url, {"status": "revoked"}).status_code == 403
+    url = reverse("admin:accreditation_decision_change", args=[decision.pk])
+    assert staff_client.post(url, {"outcome": "negative"}).status_code == 403
+    accreditation.refresh_from_db()
+    decision.refresh_from_db()
+    assert accreditation.status == "active"
+    assert decision.outcome == "positive"

@@ -150,7 +150,7 @@ def test_response_documents_only_while_the_provider_is_asked(prov, course_applic
 def test_file_is_removed_when_the_row_cannot_be_written(
     prov, course_application, settings, monkeypatch
 ):
-    import accreditation.services as services
+    import accreditation.services.documents as services
 
     def broken_audit(*args, **kwargs):
         raise RuntimeError("database went away")

@@ -1,0 +1,49 @@
+"""Writes of the accreditation app. Every change of an application's state goes through
+`application_transition`, the single path used by the API, the pages, the admin and the
+scheduled jobs, so that all of them lock, check, log and notify the same way.
+
+One module per subject: `providers`, `courses`, `applications` (with self-assessments and
+the transition wrappers), `documents`, `accreditations` and `complaints`; the helpers
+several of them share are in `_common`. The names callers use are re-exported here, so
+`from accreditation import services` and `services.course_update(...)` keep working.
+"""
+
+from ._common import DOSSIER_STATES
+from .accreditations import accreditation_transition, available_accreditation_transitions
+from .applications import (
+    DEFAULT_FRAMEWORKS,
+    application_create,
+    application_transition,
+    available_transitions,
+    newest_framework,
+    self_assessment_put,
+    transition_right,
+)
+from .complaints import complaint_lodge
+from .courses import COURSE_FIELDS, course_create, course_update
+from .documents import RESPONSE_STATES, document_open, document_upload
+from .providers import PROVIDER_FIELDS, may_manage_provider, provider_create, provider_update
+
+__all__ = [
+    "COURSE_FIELDS",
+    "DEFAULT_FRAMEWORKS",
+    "DOSSIER_STATES",
+    "PROVIDER_FIELDS",
+    "RESPONSE_STATES",
+    "accreditation_transition",
+    "application_create",
+    "application_transition",
+    "available_accreditation_transitions",
+    "available_transitions",
+    "complaint_lodge",
+    "course_create",
+    "course_update",
+    "document_open",
+    "document_upload",
+    "may_manage_provider",
+    "newest_framework",
+    "provider_create",
+    "provider_update",
+    "self_assessment_put",
+    "transition_right",
+]

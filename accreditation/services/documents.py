@@ -1,0 +1,90 @@
+"""Documents: adding a PDF to the dossier or a response, and opening a stored one. What
+makes an upload acceptable as a file (size, a plain PDF) is checked by `core.uploads`;
+who may add which kind of document, and when, is decided here."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+
+from core import uploads
+from core.audit import audit
+from core.errors import ConflictError, NotAllowed
+
+from ..models import Application, ApplicationState, Document
+from ..selectors import is_provider_member
+from ._common import DOSSIER_STATES, _visible_application
+
+RESPONSE_STATES = (ApplicationState.CLARIFICATION_REQUESTED, ApplicationState.FACTUAL_CHECK)
+
+
+def document_upload(*, application, actor, kind, uploaded_file):
+    """Add a PDF to the dossier, whole with its checksum or not at all.
+
+    Only the provider's people upload, and only while the dossier is open: dossier
+    documents in draft or returned, `response` documents while a clarification or the
+    factual-accuracy check waits for the provider (409 otherwise). The file is checked
+    before anything is stored: over the size limit 413 (decided before reading the whole
+    body), not a plain PDF 415. It is stored under a random name (the uploaded name is
+    kept only as metadata), and the stored file is removed if the row cannot be written.
+    """
+    _visible_application(application, actor)
+    if not is_provider_member(actor, application.provider_id):
+        raise NotAllowed("Only people acting for the provider may add documents.")
+    if kind not in Document.Kind.values:
+        raise ValidationError({"kind": [f"kind must be one of {', '.join(Document.Kind)}."]})
+    if uploaded_file is None:
+        raise ValidationError({"file": ["A file is required."]})
+    _check_upload_state(application.state, kind)
+    stored = None
+    with uploads.received_pdf(uploaded_file, limit=settings.MCQA_UPLOAD_MAX_BYTES) as pdf:
+        try:
+            with transaction.atomic():
+                locked = Application.objects.select_for_update().get(pk=application.pk)
+                _check_upload_state(locked.state, kind)
+                document = Document(
+                    application=locked,
+                    kind=kind,
+                    original_name=pdf.name,
+                    sha256=pdf.sha256,
+                    size=pdf.size,
+                    content_type="application/pdf",
+                    uploaded_by=actor,
+                )
+                with open(pdf.path, "rb") as handle:
+                    document.file.save("upload.pdf", File(handle), save=False)
+                stored = document.file.name
+                document.save()
+                audit(
+                    "document.upload", actor=actor, obj=document, sha256=pdf.sha256, size=pdf.size
+                )
+        except BaseException:
+            if stored:
+                document.file.storage.delete(stored)
+            raise
+    return document
+
+
+def _check_upload_state(state, kind):
+    """When an upload is accepted (409 otherwise): dossier documents while the dossier is
+    open (draft or returned), responses while a clarification or the factual-accuracy
+    check waits for the provider."""
+    if kind == Document.Kind.RESPONSE:
+        if state not in RESPONSE_STATES:
+            raise ConflictError(
+                "Responses are uploaded while a clarification or the factual-accuracy check "
+                f"waits for the provider; the application is {state}."
+            )
+    elif state not in DOSSIER_STATES:
+        raise ConflictError(
+            f"The dossier is closed while the application is {state}; "
+            "documents are added in draft or when it was returned."
+        )
+
+
+def document_open(*, document, actor):
+    """The stored file, opened for reading, for someone who may see the application:
+    the provider's people, agency staff and the accepted panel. Anyone else gets 404."""
+    _visible_application(document.application, actor)
+    document.file.open("rb")
+    return document.file
