@@ -95,6 +95,16 @@ def test_expiry_applies_at_valid_until_even_before_the_task_runs(api, history):
     assert ask(api, at="2021-01-01")["status"] == "active"
 
 
+def test_valid_through_the_whole_valid_until_day(api, history):
+    """As DEQAR's valid_to: the last day of validity is included (UTC)."""
+    provider = history.provider()
+    history.decide(provider, when=day("2020-01-10"), valid_until=datetime.date(2021, 3, 31))
+    history.publish()
+    assert ask(api, at="2021-03-31")["status"] == "active"
+    assert ask(api, at="2021-03-31T23:59:59Z")["status"] == "active"
+    assert ask(api, at="2021-04-01T00:00:00Z")["status"] == "expired"
+
+
 def test_expiry_logged_by_the_system_is_published(api, history):
     provider = history.provider()
     today = timezone.now().date()

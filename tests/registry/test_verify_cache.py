@@ -202,7 +202,10 @@ def test_an_answer_as_of_now_is_not_kept_past_the_expiry_it_would_show(
     ask_now = {"scheme": "schac", "value": "uni.example.org"}
     assert services.verify(**ask_now)["status"] == "active"
     assert len(cached) == 1
-    expiry = datetime.datetime.combine(until, datetime.time.min, tzinfo=datetime.UTC)
+    # Valid through the whole of the valid_until day: it expires when that day ends.
+    expiry = datetime.datetime.combine(
+        until + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
+    )
     just_before = expiry - datetime.timedelta(seconds=1)
     with (
         mock.patch("django.utils.timezone.now", return_value=just_before),
