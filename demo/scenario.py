@@ -442,7 +442,9 @@ def decision_record(
     """A decision row as the decision rules write it; a positive one is valid from
     today for five years unless told otherwise, a negative one has no validity."""
     decided_at = decided_at or timezone.now()
-    if outcome != Decision.Outcome.NEGATIVE:
+    if outcome == Decision.Outcome.NEGATIVE:
+        valid_from = valid_until = None
+    else:
         valid_from = valid_from or decided_at.date()
         valid_until = valid_until or decided_at.date() + datetime.timedelta(days=5 * 365)
     return Decision.objects.create(
