@@ -73,6 +73,21 @@ PATHS["appealed"] = [*PATHS["rejected"], "appeal"]
 PATHS["suspended"] = [*PATHS["accredited"], "suspend"]
 PATHS["revoked"] = [*PATHS["accredited"], "revoke"]
 
+# Steps that fire one transition of the same name: who fires it, and the field of the
+# transition's data that carries what they write (None: they write nothing).
+TRANSITION_STEPS = {
+    "submit": ("admin", None),
+    "start_screening": ("coordinator", None),
+    "return_for_completion": ("coordinator", "comment"),
+    "withdraw": ("admin", "comment"),
+    "start_review": ("coordinator", None),
+    "request_clarification": ("chair", "comment"),
+    "answer_clarification": ("admin", "answer"),
+    "submit_draft_report": ("chair", None),
+    "confirm_factual_accuracy": ("admin", "comment"),
+    "appeal": ("admin", "grounds"),
+}
+
 # Per standard, in order: mostly met, every fourth with a recommendation.
 VERDICTS = ("compliant", "compliant", "compliant", "substantially_compliant")
 
@@ -181,9 +196,11 @@ class Cast:
 class Scenario:
     """Drives one application through the real services, step by step.
 
-    `run("submit", "start_screening")` runs steps by name, `run_to("accredited")` runs
-    the path to a state from `create`. Each step runs inside `around()` (a context
-    manager; tests pass one that runs the on-commit work, as after a real commit).
+    `run("submit", "start_screening")` runs steps by name, `run(*PATHS["accredited"])`
+    the path to a state from `create`: a step of `TRANSITION_STEPS` fires the transition
+    of that name, the others are the `step_*` methods. Each step runs inside `around()`
+    (a context manager; tests pass one that runs the on-commit work, as after a real
+    commit).
     `text` gives what people write (see `plain_text`), `verdicts` the judgement on each
     standard in order (cycled), `pdf(title)` the bytes of each uploaded document.
     """
@@ -215,13 +232,18 @@ class Scenario:
     def run(self, *steps):
         for step in steps:
             with self.around():
-                getattr(self, f"step_{step}")()
+                if step in TRANSITION_STEPS:
+                    self._transition_step(step)
+                else:
+                    getattr(self, f"step_{step}")()
         return self
 
-    def run_to(self, target):
-        return self.run(*PATHS[target])
-
     # -- helpers
+
+    def _transition_step(self, name):
+        who, field_name = TRANSITION_STEPS[name]
+        data = {field_name: self.text(name, None)} if field_name else {}
+        return self.fire(name, getattr(self.cast, who), **data)
 
     def fire(self, name, actor, **data):
         self.application = fire(self.application, name, actor, **data)
@@ -298,19 +320,6 @@ class Scenario:
             self._upload("credential_sample", "Sample credential")
         self._self_assess(self.standards(), evidence)
 
-    def step_submit(self):
-        self.fire("submit", self.cast.admin)
-
-    def step_start_screening(self):
-        self.fire("start_screening", self.cast.coordinator)
-
-    def step_return_for_completion(self):
-        comment = self.text("return_for_completion", None)
-        self.fire("return_for_completion", self.cast.coordinator, comment=comment)
-
-    def step_withdraw(self):
-        self.fire("withdraw", self.cast.admin, comment=self.text("withdraw", None))
-
     def step_panel(self):
         """The coordinator seats the panel; each reviewer accepts, declaring no conflict."""
         for role, reviewer in self.cast.panel.items():
@@ -321,17 +330,6 @@ class Scenario:
                 actor=self.cast.coordinator,
             )
             self.seats[role] = assignment_accept(assignment=seat, actor=reviewer, no_conflict=True)
-
-    def step_start_review(self):
-        self.fire("start_review", self.cast.coordinator)
-
-    def step_request_clarification(self):
-        comment = self.text("request_clarification", None)
-        self.fire("request_clarification", self.cast.chair, comment=comment)
-
-    def step_answer_clarification(self):
-        answer = self.text("answer_clarification", None)
-        self.fire("answer_clarification", self.cast.admin, answer=answer)
 
     def step_judge(self):
         """Every accepted reviewer judges every standard, then the chair records the
@@ -359,13 +357,6 @@ class Scenario:
     def step_draft_report(self):
         self.report(Report.Stage.DRAFT, self.cast.chair)
 
-    def step_submit_draft_report(self):
-        self.fire("submit_draft_report", self.cast.chair)
-
-    def step_confirm_factual_accuracy(self):
-        comment = self.text("confirm_factual_accuracy", None)
-        self.fire("confirm_factual_accuracy", self.cast.admin, comment=comment)
-
     def step_final_report(self):
         self.report(Report.Stage.FINAL, self.cast.chair)
 
@@ -382,9 +373,6 @@ class Scenario:
 
     def step_reject(self):
         self.decide("reject", rationale=self.text("reject", None))
-
-    def step_appeal(self):
-        self.fire("appeal", self.cast.admin, grounds=self.text("appeal", None))
 
     def step_suspend(self):
         self.accreditation = fire_accreditation(

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
+from demo import scenario
 from demo.scenario import Cast, Scenario
 from reviews.models import Report
 from tests.factories import UserFactory, pdf_bytes
@@ -36,6 +37,12 @@ def committed():
 
     with TestCase.captureOnCommitCallbacks(using=connection.alias, execute=True):
         yield
+
+
+def fire(application, name, actor, **data):
+    """Fire a transition and run its after-commit work, as after a real commit."""
+    with committed():
+        return scenario.fire(application, name, actor, **data)
 
 
 def build_case(

@@ -43,18 +43,6 @@ from tests.factories import (
     complete_dossier,
 )
 
-ROLES = (
-    "anonymous",
-    "provider_own",
-    "provider_other",
-    "reviewer_on",
-    "reviewer_off",
-    "panel_chair",
-    "coordinator",
-    "decision_body",
-    "appeals",
-)
-
 
 def api_client(user=None):
     """A client that authenticates the way integrators do: `Authorization: Token ...`."""
