@@ -375,13 +375,20 @@ class Scenario:
         self.decide("reject", rationale=self.text("reject", None))
 
     def step_suspend(self):
-        self.accreditation = fire_accreditation(
-            self.accreditation, "suspend", self.cast.decider, comment=self.text("suspend", None)
-        )
+        self._accreditation_step("suspend", reason="complaint")
 
     def step_revoke(self):
+        self._accreditation_step("revoke", reason="provider_request")
+
+    def _accreditation_step(self, name, *, reason):
+        """The decision body changes the accreditation, with a reason code and the
+        public comment that explains it."""
         self.accreditation = fire_accreditation(
-            self.accreditation, "revoke", self.cast.decider, comment=self.text("revoke", None)
+            self.accreditation,
+            name,
+            self.cast.decider,
+            comment=self.text(name, None),
+            reason=reason,
         )
 
 
