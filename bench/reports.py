@@ -87,32 +87,34 @@ def _text(seed, words):
     return text if cut < 0 else text[: cut + 1] + "\n\n" + text[cut + 2 :]
 
 
+# Words written at each step (see demo.scenario.plain_text): (length, seed offset).
+LENGTHS = {
+    "self_assessment": (220, 0),
+    "judgement": (60, 1),
+    "finding": (160, 3),
+    "recommendations": (70, 5),
+    "request_clarification": (40, 1),
+    "answer_clarification": (80, 2),
+    "confirm_factual_accuracy": (12, 7),
+}
+
+
+def bench_text(kind, standard=None, verdict=None):
+    """Deterministic prose of a realistic length for each thing people write."""
+    words, offset = LENGTHS[kind]
+    return _text(offset + (standard.order if standard is not None else 0), words)
+
+
 def build_case():
-    """A decided course application with a realistic amount of text; returns it."""
+    """A decided course application with a realistic amount of text, driven through the
+    services by `demo.scenario`; returns it."""
     from datetime import timedelta
 
     from django.contrib.auth.models import Group, User
-    from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from accreditation.models import (
-        Application,
-        Course,
-        Document,
-        Framework,
-        Provider,
-        ProviderIdentifier,
-        ProviderMembership,
-        SelfAssessment,
-    )
-    from accreditation.services import application_transition
-    from reviews.reports.services import report_render, report_request
-    from reviews.services import (
-        assignment_accept,
-        finding_put,
-        judgement_put,
-        panel_member_assign,
-    )
+    from accreditation.models import Course, Provider, ProviderIdentifier, ProviderMembership
+    from demo.scenario import Cast, Scenario, blank_pdf
 
     def user(name, role, first, last):
         person = User.objects.create_user(name, f"{name}@example.org", "bench-password-1")
@@ -121,19 +123,21 @@ def build_case():
         person.groups.add(Group.objects.get_or_create(name=role)[0])
         return person
 
-    coordinator = user("coordinator", "coordinator", "Cora", "Ordinator")
-    decider = user("decider", "decision_body", "Dee", "Cider")
-    provider_user = user("provider", "provider", "Pro", "Vider")
-    panel = {
-        "chair": user("chair", "reviewer", "Ann", "Chair"),
-        "member": user("member", "reviewer", "Bob", "Member"),
-        "student": user("student", "reviewer", "Cy", "Student"),
-    }
+    cast = Cast(
+        admin=user("provider", "provider", "Pro", "Vider"),
+        coordinator=user("coordinator", "coordinator", "Cora", "Ordinator"),
+        decider=user("decider", "decision_body", "Dee", "Cider"),
+        panel={
+            "chair": user("chair", "reviewer", "Ann", "Chair"),
+            "member": user("member", "reviewer", "Bob", "Member"),
+            "student": user("student", "reviewer", "Cy", "Student"),
+        },
+    )
     provider = Provider.objects.create(
         legal_name="Hogeschool Voorbeeld", country="NL", type="university"
     )
     ProviderIdentifier.objects.create(provider=provider, scheme="schac", value="voorbeeld.nl")
-    ProviderMembership.objects.create(user=provider_user, provider=provider)
+    ProviderMembership.objects.create(user=cast.admin, provider=provider)
     course = Course.objects.create(
         provider=provider,
         title="Applied Data Literacy for Public Administration",
@@ -150,97 +154,29 @@ def build_case():
         grading="Pass/fail with a numeric grade on the project",
         stackability="Counts towards the Data Science certificate (15 ECTS)",
     )
-    framework = Framework.objects.filter(code="eu-mc-2022-principles").latest("effective_from")
-    application = Application.objects.create(
-        kind="course",
+    scenario = Scenario(
+        cast,
         provider=provider,
         course=course,
-        framework=framework,
-        created_by=provider_user,
+        text=bench_text,
+        verdicts=("compliant", "substantially_compliant", "partially_compliant", "compliant"),
+        pdf=lambda title: blank_pdf(),
     )
-    pdf = _blank_pdf()
-    for kind, name in (
-        ("self_evaluation", "self-evaluation.pdf"),
-        ("credential_sample", "sample.pdf"),
-    ):
-        document = Document(
-            application=application,
-            kind=kind,
-            original_name=name,
-            sha256="0" * 64,
-            size=len(pdf),
-            uploaded_by=provider_user,
-        )
-        document.file.save(name, ContentFile(pdf), save=True)
-    standards = list(framework.standards.order_by("order"))
-    for i, standard in enumerate(standards):
-        SelfAssessment.objects.create(
-            application=application, standard=standard, narrative=_text(i, 220)
-        )
-
-    def fire(name, actor, **data):
-        application_transition(application=application, name=name, actor=actor, data=data)
-
-    fire("submit", provider_user)
-    fire("start_screening", coordinator)
-    for role, reviewer in panel.items():
-        seat = panel_member_assign(
-            application=application, reviewer=reviewer, role=role, actor=coordinator
-        )
-        assignment_accept(assignment=seat, actor=reviewer, no_conflict=True)
-    fire("start_review", coordinator)
-    scale = ("compliant", "substantially_compliant", "partially_compliant", "compliant")
-    seats = list(application.panel_assignments.all())
-    for i, standard in enumerate(standards):
-        for seat in seats:
-            judgement_put(
-                assignment=seat,
-                standard_code=standard.code,
-                actor=seat.reviewer,
-                judgement=scale[i % 4],
-                rationale=_text(i + seat.pk, 60),
-            )
-        finding_put(
-            application=application,
-            standard_code=standard.code,
-            actor=panel["chair"],
-            judgement=scale[i % 4],
-            rationale=_text(i + 3, 160),
-            recommendations=_text(i + 5, 70),
-        )
-    fire("request_clarification", panel["chair"], comment=_text(1, 40))
-    fire("answer_clarification", provider_user, answer=_text(2, 80))
-    report_render(
-        report_id=report_request(application=application, stage="draft", actor=panel["chair"]).pk
-    )
-    fire("submit_draft_report", panel["chair"])
-    fire("confirm_factual_accuracy", provider_user)
-    report_render(
-        report_id=report_request(application=application, stage="final", actor=panel["chair"]).pk
+    scenario.run(
+        *("create", "dossier", "submit", "start_screening", "panel", "start_review", "judge"),
+        *("request_clarification", "answer_clarification", "draft_report"),
+        *("submit_draft_report", "confirm_factual_accuracy", "final_report"),
     )
     due = (timezone.now() + timedelta(days=365)).date().isoformat()
-    fire(
+    scenario.decide(
         "accredit_with_conditions",
-        decider,
         rationale=_text(9, 60),
         conditions=[
             {"text": _text(4, 30), "due_date": due},
             {"text": _text(6, 25), "due_date": due},
         ],
     )
-    return application
-
-
-def _blank_pdf():
-    import io
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    return scenario.application
 
 
 def measure_single(application, renders):

@@ -1,12 +1,10 @@
 """factory_boy factories shared by the whole suite."""
 
 import hashlib
-import io
 
 import factory
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
-from pypdf import PdfWriter
 
 from accreditation.models import (
     Application,
@@ -18,16 +16,7 @@ from accreditation.models import (
     ProviderMembership,
     SelfAssessment,
 )
-
-
-def pdf_bytes(pages=1):
-    """A small, real, parseable PDF."""
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+from demo.scenario import blank_pdf as pdf_bytes
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "accreditation",
     "reviews",
     "registry",
+    "demo",
 ]
 
 MIDDLEWARE = [

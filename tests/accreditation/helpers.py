@@ -30,44 +30,22 @@ def decided(application, decider, *, state="accredited", conditions=(), valid_un
 
     from django.utils import timezone
 
-    from accreditation.models import (
-        Accreditation,
-        AccreditationTransition,
-        Application,
-        Condition,
-        Decision,
-    )
+    from demo.scenario import accreditation_record, decision_record, skip_to_state
 
     now = timezone.now()
     outcome = "positive_with_conditions" if conditions else "positive"
     if state == "rejected":
         outcome = "negative"
-    Application.objects.filter(pk=application.pk).update(state=state, decided_at=now)
-    application.refresh_from_db()
+    skip_to_state(application, state, decided_at=now)
     valid_until = valid_until or now.date() + datetime.timedelta(days=5 * 365)
-    valid_from = min(now.date(), valid_until - datetime.timedelta(days=1))
-    decision = Decision.objects.create(
-        application=application,
+    decision = decision_record(
+        application,
         outcome=outcome,
-        valid_from=valid_from if outcome != "negative" else None,
-        valid_until=valid_until if outcome != "negative" else None,
         decided_by=decider,
+        valid_from=min(now.date(), valid_until - datetime.timedelta(days=1)),
+        valid_until=valid_until,
         decided_at=now,
     )
     if outcome == "negative":
         return None
-    accreditation = Accreditation.objects.create(
-        provider_id=application.provider_id,
-        course_id=application.course_id,
-        application=application,
-        decision=decision,
-        outcome=outcome,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
-    for text, due in conditions:
-        Condition.objects.create(accreditation=accreditation, text=text, due_date=due)
-    AccreditationTransition.objects.create(
-        accreditation=accreditation, transition="create", from_state="", to_state="active"
-    )
-    return accreditation
+    return accreditation_record(decision, conditions=conditions)

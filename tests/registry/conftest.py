@@ -1,19 +1,18 @@
 """Build accreditation histories through the real services, then publish them.
 
 Decisions go through `application_transition` (accredit, accredit_with_conditions,
-reject, uphold_appeal) and status changes through `accreditation_transition`; the only
-shortcuts are the ones the review itself would produce (the application brought to
-`decision_pending` with a ready final report). `History.backdate` moves the logged
+reject, uphold_appeal) and status changes through `accreditation_transition`, both as
+`demo.scenario` fires them; the only shortcuts are the ones the review itself would
+produce (the application brought to `decision_pending` with a ready final report, by
+`demo.scenario`'s `ready_report` and `skip_to_state`). `History.backdate` moves the logged
 times of what was just done into the past, so tests can ask about dates before and
 after each change.
 """
 
 import datetime
-import hashlib
 
 import pytest
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accreditation.models import (
@@ -23,7 +22,7 @@ from accreditation.models import (
     ApplicationTransition,
     Decision,
 )
-from accreditation.services import accreditation_transition, application_transition
+from demo.scenario import fire, fire_accreditation, ready_report, skip_to_state
 from registry.services import registry_sync
 from reviews.models import Report
 from tests.factories import (
@@ -32,26 +31,9 @@ from tests.factories import (
     IdentifierFactory,
     ProviderFactory,
     UserFactory,
-    pdf_bytes,
 )
 
 UTC = datetime.UTC
-
-
-def ready_report(application, stage, version=1):
-    content = pdf_bytes()
-    report = Report(
-        application=application,
-        stage=stage,
-        version=version,
-        status=Report.Status.READY,
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-        rendered_at=timezone.now(),
-    )
-    report.file.save("report.pdf", ContentFile(content), save=False)
-    report.save()
-    return report
 
 
 def day(text, hour=12):
@@ -80,9 +62,7 @@ class History:
         else:
             application = ApplicationFactory(provider=provider, course=course)
         ready_report(application, Report.Stage.FINAL)
-        Application.objects.filter(pk=application.pk).update(state="decision_pending")
-        application.refresh_from_db()
-        return application
+        return skip_to_state(application, "decision_pending")
 
     def decide(
         self,
@@ -106,7 +86,7 @@ class History:
             data["conditions"] = conditions or [
                 {"text": "Publish the exam rules.", "due_date": due}
             ]
-        application_transition(application=application, name=name, actor=self.decider, data=data)
+        fire(application, name, self.decider, **data)
         decision = Decision.objects.filter(application=application).latest("id")
         accreditation = Accreditation.objects.filter(decision=decision).first()
         if when is not None or valid_until is not None:
@@ -135,11 +115,12 @@ class History:
             )
 
     def change(self, accreditation, name, *, when=None, comment="Reason given.", reason="other"):
-        accreditation_transition(
-            accreditation=accreditation,
-            name=name,
-            actor=None if name == "expire" else self.decider,
-            data={"comment": comment, "reason": reason},
+        fire_accreditation(
+            accreditation,
+            name,
+            None if name == "expire" else self.decider,
+            comment=comment,
+            reason=reason,
         )
         log = AccreditationTransition.objects.filter(accreditation=accreditation).latest("id")
         if when is not None:

@@ -2,8 +2,9 @@
 
 import pytest
 
+from demo.scenario import ready_report
 from reviews.models import Report
-from tests.registry.conftest import day, ready_report
+from tests.registry.conftest import day
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("x")</script> & Sons'

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from demo.scenario import ready_report
 from reviews.models import Report
 from tests.factories import IdentifierFactory
-from tests.registry.conftest import day, ready_report
+from tests.registry.conftest import day
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/registry/providers/"

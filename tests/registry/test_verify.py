@@ -226,8 +226,8 @@ def test_conditions_and_their_confirmation(api, history):
 
 
 def test_report_link_and_checksum(api, history):
+    from demo.scenario import ready_report
     from reviews.models import Report
-    from tests.registry.conftest import ready_report
 
     provider = history.provider()
     application, _, _ = history.decide(provider)

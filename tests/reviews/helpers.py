@@ -1,9 +1,8 @@
-"""Helpers of the review tests: reviewers, ready reports, complete judgements and findings."""
-
-import hashlib
+"""Helpers of the review tests: reviewers, complete judgements and findings (ready
+reports come from `demo.scenario.ready_report`)."""
 
 from reviews import services
-from reviews.models import Judgement, PanelAssignment, Report
+from reviews.models import Judgement, PanelAssignment
 from tests.factories import UserFactory
 
 
@@ -12,19 +11,6 @@ def make_reviewer(username=None, **kwargs):
         kwargs["username"] = username
     kwargs.setdefault("roles", ["reviewer"])
     return UserFactory(**kwargs)
-
-
-def ready_report(application, stage, version=1):
-    """A ready report row, as the renderer leaves it (rendering is the reports work's)."""
-    content = f"report {application.pk} {stage} {version}".encode()
-    return Report.objects.create(
-        application=application,
-        stage=stage,
-        version=version,
-        status=Report.Status.READY,
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-    )
 
 
 def judge_everything(assignment, judgement=Judgement.COMPLIANT):

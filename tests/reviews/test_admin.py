@@ -4,9 +4,10 @@ because only the services check rights, conflicts of interest and permissions.""
 import pytest
 from django.urls import reverse
 
+from demo.scenario import ready_report
 from reviews.models import Affiliation
 from tests.factories import UserFactory
-from tests.reviews.helpers import judge_everything, ready_report, record_every_finding
+from tests.reviews.helpers import judge_everything, record_every_finding
 
 pytestmark = pytest.mark.django_db
 

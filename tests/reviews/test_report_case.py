@@ -20,11 +20,10 @@ from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accreditation.services import application_transition
-from reviews.models import PanelAssignment, Report
-from reviews.reports.services import report_request
-from reviews.services import assignment_accept, finding_put, judgement_put, panel_member_assign
-from tests.factories import UserFactory, complete_dossier
+from demo import scenario
+from demo.scenario import Cast, Scenario
+from reviews.models import Report
+from tests.factories import UserFactory, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +40,9 @@ def committed():
 
 
 def fire(application, name, actor, **data):
+    """Fire a transition and run its after-commit work, as after a real commit."""
     with committed():
-        return application_transition(application=application, name=name, actor=actor, data=data)
-
-
-def request_report(application, stage, actor):
-    with committed():
-        report = report_request(application=application, stage=stage, actor=actor)
-    report.refresh_from_db()
-    return report
+        return scenario.fire(application, name, actor, **data)
 
 
 def build_case(
@@ -62,72 +55,53 @@ def build_case(
     decide="accredit_with_conditions",
     until="decision",
 ):
-    """Drive `application` through the procedure; `text(kind, code)` gives the user text
-    written at each step (self-assessments, rationales, recommendations, questions)."""
+    """Drive `application` through the procedure with `demo.scenario`; `text(kind, code)`
+    gives the user text written at each step (self-assessments, rationales,
+    recommendations, questions), `code` being the standard's or the step's."""
     text = text or (lambda kind, code: f"{kind} for {code}: the panel's considered view.")
-    complete_dossier(application, provider_user)
-    standards = list(application.framework.standards.order_by("order"))
-    for standard in standards:
-        standard_sa = application.self_assessments.get(standard=standard)
-        standard_sa.narrative = text("self-assessment", standard.code)
-        standard_sa.save()
-    fire(application, "submit", provider_user)
-    fire(application, "start_screening", coordinator)
-
-    chair = UserFactory(
-        username="chair-ann", first_name="Ann", last_name="Chair", roles=["reviewer"]
+    cast = Cast(
+        admin=provider_user,
+        coordinator=coordinator,
+        decider=decider,
+        panel={
+            "chair": UserFactory(
+                username="chair-ann", first_name="Ann", last_name="Chair", roles=["reviewer"]
+            ),
+            "member": UserFactory(
+                username="member-bob", first_name="Bob", last_name="Member", roles=["reviewer"]
+            ),
+            "student": UserFactory(
+                username="student-cy", first_name="Cy", last_name="Student", roles=["reviewer"]
+            ),
+        },
     )
-    member = UserFactory(
-        username="member-bob", first_name="Bob", last_name="Member", roles=["reviewer"]
+    scenario = Scenario(
+        cast,
+        application=application,
+        text=lambda kind, standard=None, verdict=None: text(
+            kind, standard.code if standard is not None else kind
+        ),
+        verdicts=JUDGEMENTS,
+        pdf=lambda title: pdf_bytes(),
+        around=committed,
     )
-    student = UserFactory(
-        username="student-cy", first_name="Cy", last_name="Student", roles=["reviewer"]
+    scenario.run(
+        *("dossier", "submit", "start_screening", "panel", "start_review", "judge"),
+        *("request_clarification", "answer_clarification", "draft_report"),
     )
-    seats = {}
-    for reviewer, role in ((chair, "chair"), (member, "member"), (student, "student")):
-        with committed():
-            seat = panel_member_assign(
-                application=application, reviewer=reviewer, role=role, actor=coordinator
-            )
-        with committed():
-            assignment_accept(assignment=seat, actor=reviewer, no_conflict=True)
-        seats[role] = PanelAssignment.objects.get(pk=seat.pk)
-    fire(application, "start_review", coordinator)
-
-    for index, standard in enumerate(standards):
-        judgement = JUDGEMENTS[index % len(JUDGEMENTS)]
-        for seat in seats.values():
-            judgement_put(
-                assignment=seat,
-                standard_code=standard.code,
-                actor=seat.reviewer,
-                judgement=judgement,
-                rationale=text("reviewer rationale", standard.code),
-            )
-        finding_put(
-            application=application,
-            standard_code=standard.code,
-            actor=chair,
-            judgement=judgement,
-            rationale=text("rationale", standard.code),
-            recommendations=text("recommendations", standard.code),
-        )
-    fire(application, "request_clarification", chair, comment=text("question", "clarification"))
-    fire(application, "answer_clarification", provider_user, answer=text("answer", "clarification"))
-    draft = request_report(application, "draft", chair)
-    case = {"chair": chair, "member": member, "student": student, "draft": draft}
+    case = {**cast.panel, "draft": scenario.reports["draft"]}
     if until == "draft":
         return case
-    fire(application, "submit_draft_report", chair)
-    fire(application, "confirm_factual_accuracy", provider_user)
-    case["final"] = request_report(application, "final", chair)
+    scenario.run("submit_draft_report", "confirm_factual_accuracy", "final_report")
+    case["final"] = scenario.reports["final"]
     if until == "final":
         return case
-    due = (timezone.now() + timedelta(days=180)).date().isoformat()
     data = {"rationale": text("decision rationale", "decision")}
     if decide == "accredit_with_conditions":
+        due = (timezone.now() + timedelta(days=180)).date().isoformat()
         data["conditions"] = [{"text": text("condition", "1"), "due_date": due}]
-    fire(application, decide, decider, **data)
+    with committed():
+        scenario.decide(decide, **data)
     case["published"] = Report.objects.get(application=application, stage="published")
     return case
 

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from accreditation.models import ApplicationTransition, ProviderMembership
 from accreditation.services import application_transition, available_transitions
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible
+from demo.scenario import ready_report
 from reviews import services
 from reviews.models import Affiliation, PanelAssignment
 from tests.reviews.helpers import (
     judge_everything,
     make_reviewer,
-    ready_report,
     record_every_finding,
 )
 

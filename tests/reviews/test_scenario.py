@@ -11,10 +11,11 @@ import pytest
 from django.utils import timezone
 
 from accreditation.models import Accreditation, Application, Condition
+from demo.scenario import ready_report
 from reviews.models import Affiliation
 from tests.conftest import client_for
 from tests.factories import CourseFactory, MembershipFactory, UserFactory, complete_dossier
-from tests.reviews.helpers import make_reviewer, ready_report
+from tests.reviews.helpers import make_reviewer
 
 pytestmark = pytest.mark.django_db
 

@@ -4,16 +4,15 @@
 (chair, member, student), provider B with its own course, a reviewer on nobody's panel,
 a coordinator, a decision body member and an appeals committee member who never
 decided. `world.prepare(name)` puts the case into the state a matrix row needs
-(e.g. `decision_pending` with a ready final report) by writing rows directly, so a
-row tests one endpoint and not the whole procedure before it.
+(e.g. `decision_pending` with a ready final report) with the shortcuts of
+`demo.scenario`, which write rows directly, so a row tests one endpoint and not the
+whole procedure before it.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
@@ -27,12 +26,12 @@ from accreditation.models import (
     Application,
     ApplicationTransition,
     Clarification,
-    Condition,
     Decision,
     Document,
     SelfAssessment,
 )
 from core.models import AuditEvent
+from demo.scenario import accreditation_record, decision_record, ready_report, skip_to_state
 from reviews.models import PanelAssignment, Report
 from tests.factories import (
     ApplicationFactory,
@@ -42,19 +41,6 @@ from tests.factories import (
     MembershipFactory,
     UserFactory,
     complete_dossier,
-    pdf_bytes,
-)
-
-ROLES = (
-    "anonymous",
-    "provider_own",
-    "provider_other",
-    "reviewer_on",
-    "reviewer_off",
-    "panel_chair",
-    "coordinator",
-    "decision_body",
-    "appeals",
 )
 
 
@@ -65,24 +51,6 @@ def api_client(user=None):
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
-
-
-def ready_report(application, stage, version=1, user=None):
-    """A rendered report row with a real PDF file and its checksum (as H3's renderer leaves it)."""
-    content = pdf_bytes()
-    report = Report(
-        application=application,
-        stage=stage,
-        version=version,
-        status=Report.Status.READY,
-        sha256=hashlib.sha256(content).hexdigest(),
-        size=len(content),
-        requested_by=user,
-        rendered_at=timezone.now(),
-    )
-    report.file.save("report.pdf", ContentFile(content), save=False)
-    report.save()
-    return report
 
 
 @dataclass
@@ -113,9 +81,8 @@ class World:
 
     # ----------------------------------------------------------------- states
 
-    def set_state(self, state):
-        Application.objects.filter(pk=self.application.pk).update(state=state)
-        self.application.refresh_from_db()
+    def set_state(self, state, **fields):
+        skip_to_state(self.application, state, **fields)
 
     def prepare(self, name):
         """Bring the case into a named situation (see matrix.SETUPS for the list)."""
@@ -163,39 +130,20 @@ class World:
     def _decide(self, outcome, state):
         self._prepare_decision_pending()
         now = timezone.now()
-        self.decision = Decision.objects.create(
-            application=self.application,
+        self.decision = decision_record(
+            self.application,
             outcome=outcome,
             rationale="Panel findings.",
-            valid_from=now.date() if outcome != "negative" else None,
-            valid_until=now.date() + timedelta(days=5 * 365) if outcome != "negative" else None,
             decided_by=self.user("decision_body"),
             decided_at=now,
         )
-        Application.objects.filter(pk=self.application.pk).update(decided_at=now)
-        self.set_state(state)
+        self.set_state(state, decided_at=now)
         if outcome != "negative":
-            self.accreditation = Accreditation.objects.create(
-                provider=self.application.provider,
-                course=self.application.course,
-                application=self.application,
-                decision=self.decision,
-                outcome=outcome,
-                valid_from=now.date(),
-                valid_until=now.date() + timedelta(days=5 * 365),
-            )
+            conditions = ()
             if outcome == "positive_with_conditions":
-                Condition.objects.create(
-                    accreditation=self.accreditation,
-                    text="Publish the assessment rules.",
-                    due_date=now.date() + timedelta(days=180),
-                )
-            AccreditationTransition.objects.create(
-                accreditation=self.accreditation,
-                transition="create",
-                from_state="",
-                to_state="active",
-                actor=self.user("decision_body"),
+                conditions = [("Publish the assessment rules.", now.date() + timedelta(days=180))]
+            self.accreditation = accreditation_record(
+                self.decision, conditions=conditions, actor=self.user("decision_body")
             )
         self.report = ready_report(self.application, Report.Stage.PUBLISHED)
         from registry.services import registry_sync

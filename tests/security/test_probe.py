@@ -38,8 +38,8 @@ def token_session(base, username):
 @pytest.fixture
 def probe_world(world):
     world.prepare("accredited")
+    from demo.scenario import ready_report
     from reviews.models import Report
-    from tests.security.conftest import ready_report
 
     world.draft = Report.objects.filter(application=world.application, stage="draft").first()
     world.final = Report.objects.filter(application=world.application, stage="final").first()

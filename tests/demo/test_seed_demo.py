@@ -16,8 +16,8 @@ from accreditation.models import (
 )
 from accreditation.services import application_transition
 from core.errors import GuardFailed
-from core.management.commands.seed_demo import DEMO_USERNAMES
 from core.roles import user_roles
+from demo.management.commands.seed_demo import DEMO_USERNAMES
 from tests.factories import ApplicationFactory, complete_dossier
 
 pytestmark = pytest.mark.django_db
