@@ -88,7 +88,7 @@ def test_suspension_is_mailed_to_the_provider(
     with django_capture_on_commit_callbacks(execute=True):
         response = token_client(decider).post(
             f"/api/v1/accreditations/{accreditation.pk}/transitions/suspend/",
-            {"comment": "Investigation"},
+            {"comment": "Investigation", "reason": "complaint"},
             format="json",
         )
     assert response.status_code == 200

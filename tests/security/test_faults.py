@@ -186,7 +186,7 @@ BROKER_DOWN_CALLS = [
         "accredited",
         "decision_body",
         "/api/v1/accreditations/{accreditation}/transitions/suspend/",
-        {"comment": "Investigation."},
+        {"comment": "Investigation.", "reason": "complaint"},
         200,
     ),
     (
