@@ -22,7 +22,7 @@ from core.errors import ConflictError, GuardFailed, InvalidTransition, NotAllowe
 from . import workflow
 from .models import Accreditation, AccreditationTransition, Application, ApplicationTransition
 from .selectors import accreditations_visible_to, applications_visible_to
-from .signals import accreditation_changed, application_transitioned
+from .signals import accreditation_changed, application_transitioned, transition_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -139,9 +139,9 @@ def fire(obj, name, actor, data=None, *, at=None):
     wrong state → 409; unmet guards → 400 listing every unmet item. The row is locked for
     the whole transaction, so of two concurrent transitions exactly one wins and the other
     sees the new state (409). A refused call writes nothing. In the transaction: the
-    state change, one append-only log row, the registered effects; after commit: the
-    registered after-commit rules and the machine's signal (the registry and the reports
-    listen to it).
+    state change, one append-only log row, the registered effects, and
+    `transition_recorded` (the registry appends its events there); after commit: the
+    registered after-commit rules and the machine's signal (the reports listen to it).
     """
     machine = machine_of(obj)
     data = dict(data or {})
@@ -191,6 +191,7 @@ def fire(obj, name, actor, data=None, *, at=None):
             )
             for fn in rules.effects:
                 fn(locked, actor, data, log)
+            transition_recorded.send(sender=machine.model, obj=locked, transition=name, log=log)
             announce(locked, name, log)
     except ConcurrentTransition as exc:
         raise ConflictError(f"The {machine.noun} changed meanwhile; reload and try again.") from exc

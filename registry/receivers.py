@@ -1,24 +1,23 @@
-"""Receivers of the accreditation app's after-commit signals: they only schedule the
-registry projection (the dependency rule: accreditation never imports the registry)."""
+"""The registry listens to the workflow (the dependency rule: accreditation never
+imports the registry).
+
+A transition that changes what the registry answers (a decision, an annulment, any
+change of an accreditation) is projected into registry events inside the transition's
+own transaction: the change and its public record commit together, so no verifier can
+ask between them and get an answer that later changes. The minute sweep
+(`registry.sync`) stays as the safety net for what is not a transition (published
+reports).
+"""
 
 from django.dispatch import receiver
 
 from accreditation import workflow
-from accreditation.signals import accreditation_changed, application_transitioned
+from accreditation.signals import transition_recorded
 
 
-def _schedule():
-    from .tasks import sync_registry
-
-    sync_registry.delay()
-
-
-@receiver(accreditation_changed, dispatch_uid="registry.accreditation_changed")
-def on_accreditation_changed(sender, **kwargs):
-    _schedule()
-
-
-@receiver(application_transitioned, dispatch_uid="registry.application_transitioned")
-def on_application_transitioned(sender, transition=None, **kwargs):
+@receiver(transition_recorded, dispatch_uid="registry.transition_recorded")
+def project_in_the_same_transaction(sender, transition=None, **kwargs):
     if workflow.step(transition).changes_registry:
-        _schedule()
+        from .services import registry_sync
+
+        registry_sync()

@@ -289,12 +289,18 @@ def _catch_up_profiles():
 
 def registry_rebuild():
     """Wipe the projection and replay the whole history: the same events, statuses and
-    order as an incremental projection gives (used after a bug fix or a restore)."""
+    order as an incremental projection gives (used after a bug fix or a restore).
+
+    The wipe and the replay are one transaction under the projection lock: readers in
+    other connections keep seeing the old registry until the new one commits whole, so
+    no verify answer is ever `none` or partial because a rebuild is running, and no
+    transition can slip an event in between.
+    """
     with transaction.atomic():
         _lock()
         RegistryProvider.objects.all().delete()
         RegistryEvent.objects.all().delete()
-    return registry_sync()
+        return registry_sync()
 
 
 # --------------------------------------------------------------------------- point in time

@@ -4,12 +4,15 @@ Decisions go through `application_transition` (accredit, accredit_with_condition
 reject, uphold_appeal) and status changes through `accreditation_transition`, both as
 `demo.scenario` fires them; the only shortcuts are the ones the review itself would
 produce (the application brought to `decision_pending` with a ready final report, by
-`demo.scenario`'s `ready_report` and `skip_to_state`). `History.backdate` moves the logged
-times of what was just done into the past, so tests can ask about dates before and
-after each change.
+`demo.scenario`'s `ready_report` and `skip_to_state`). A step given `when` happens at
+that moment (the clock is set back while it runs), so the registry records it then, in
+the same transaction, as it would have: tests ask about dates before and after each
+change without rewriting anything afterwards.
 """
 
+import contextlib
 import datetime
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -19,7 +22,6 @@ from accreditation.models import (
     Accreditation,
     AccreditationTransition,
     Application,
-    ApplicationTransition,
     Decision,
 )
 from demo.scenario import fire, fire_accreditation, ready_report, skip_to_state
@@ -39,6 +41,16 @@ UTC = datetime.UTC
 def day(text, hour=12):
     d = datetime.date.fromisoformat(text)
     return datetime.datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def at_moment(when):
+    """Run the block as if the clock read `when` (nothing changes when it is None)."""
+    if when is None:
+        yield
+        return
+    with mock.patch("django.utils.timezone.now", return_value=when):
+        yield
 
 
 class History:
@@ -76,55 +88,36 @@ class History:
         isced_fields=(),
         conditions=None,
     ):
-        """Take a decision; returns (application, decision, accreditation or None)."""
-        application = self._pending(provider, course)
-        data = {"eqf_levels": list(eqf_levels), "isced_fields": list(isced_fields)}
-        if name == "reject":
-            data = {"rationale": "The standards are not met."}
-        if name == "accredit_with_conditions":
-            due = (timezone.now() + datetime.timedelta(days=90)).date().isoformat()
-            data["conditions"] = conditions or [
-                {"text": "Publish the exam rules.", "due_date": due}
-            ]
-        fire(application, name, self.decider, **data)
+        """Take a decision (at `when`, default now); returns (application, decision,
+        accreditation or None)."""
+        with at_moment(when):
+            application = self._pending(provider, course)
+            data = {"eqf_levels": list(eqf_levels), "isced_fields": list(isced_fields)}
+            if valid_until is not None:
+                data["valid_until"] = valid_until.isoformat()
+            if name == "reject":
+                data = {"rationale": "The standards are not met."}
+            if name == "accredit_with_conditions":
+                due = (timezone.now() + datetime.timedelta(days=90)).date().isoformat()
+                data["conditions"] = conditions or [
+                    {"text": "Publish the exam rules.", "due_date": due}
+                ]
+            fire(application, name, self.decider, **data)
         decision = Decision.objects.filter(application=application).latest("id")
         accreditation = Accreditation.objects.filter(decision=decision).first()
-        if when is not None or valid_until is not None:
-            self.backdate_decision(decision, when, valid_until)
-            if accreditation is not None:
-                accreditation.refresh_from_db()
         return application, decision, accreditation
 
-    def backdate_decision(self, decision, when, valid_until=None):
-        when = when or decision.decided_at
-        valid_from = when.date() if decision.outcome != "negative" else None
-        until = valid_until or (
-            when.date().replace(year=when.year + 5) if decision.outcome != "negative" else None
-        )
-        Decision.objects.filter(pk=decision.pk).update(
-            decided_at=when, valid_from=valid_from, valid_until=until
-        )
-        ApplicationTransition.objects.filter(
-            application_id=decision.application_id,
-            transition__in=["accredit", "reject", "accredit_with_conditions"],
-        ).update(at=when)
-        for acc in Accreditation.objects.filter(decision=decision):
-            Accreditation.objects.filter(pk=acc.pk).update(valid_from=valid_from, valid_until=until)
-            AccreditationTransition.objects.filter(accreditation=acc, transition="create").update(
-                at=when
-            )
-
     def change(self, accreditation, name, *, when=None, comment="Reason given.", reason="other"):
-        fire_accreditation(
-            accreditation,
-            name,
-            None if name == "expire" else self.decider,
-            comment=comment,
-            reason=reason,
-        )
+        """Fire `name` on the accreditation (at `when`, default now)."""
+        with at_moment(when):
+            fire_accreditation(
+                accreditation,
+                name,
+                None if name == "expire" else self.decider,
+                comment=comment,
+                reason=reason,
+            )
         log = AccreditationTransition.objects.filter(accreditation=accreditation).latest("id")
-        if when is not None:
-            AccreditationTransition.objects.filter(pk=log.pk).update(at=when)
         accreditation.refresh_from_db()
         return log
 

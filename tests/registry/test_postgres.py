@@ -9,9 +9,10 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registry import services
 from registry.api import SUFFIX_CHARS, prefix_tsquery
-from registry.models import RegistryEvent
-from registry.services import registry_sync
+from registry.models import RegistryEvent, RegistryProvider
+from registry.services import registry_rebuild, registry_sync
 from tests.registry.conftest import day
 
 pytestmark = pytest.mark.postgres
@@ -35,14 +36,16 @@ def test_search_text_has_a_trigram_index():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_syncs_project_each_row_once_with_gapless_seq(history):
     _require_postgres()
-    # Build the history without after-commit reactions (rendering, publication), so
-    # the concurrent runs below are the only projections.
+    # Build the history without after-commit reactions (rendering, publication), then
+    # drop what the transitions projected, so the concurrent runs below are the only
+    # projections.
     with mock.patch("django.db.transaction.on_commit"):
         for n in range(6):
             provider = history.provider(name=f"P{n}", identifier=f"p{n}.example.org")
             _, _, acc = history.decide(provider, when=day("2025-01-10"))
             history.change(acc, "suspend", when=day("2025-02-10"))
-    assert not RegistryEvent.objects.exists()
+    RegistryProvider.objects.all().delete()
+    RegistryEvent.objects.all().delete()
     counts, errors = [], []
 
     def run():
@@ -152,3 +155,49 @@ def test_search_terms_are_written_by_the_database_and_used_by_search(api, histor
         body = api.get("/api/v1/registry/providers/", {"q": q}).json()
         assert [r["id"] for r in body["results"]] == [provider.pk], q
     assert api.get("/api/v1/registry/providers/", {"q": "hanze zz"}).json()["results"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_never_sees_a_rebuild_half_done(history, monkeypatch):
+    """registry_rebuild wipes and replays in one transaction: a verifier on another
+    connection keeps getting the same answers all through it, never `none`."""
+    _require_postgres()
+    questions = []
+    with mock.patch("django.db.transaction.on_commit"):
+        for n in range(12):
+            identifier = f"r{n}.example.org"
+            provider = history.provider(name=f"R{n}", identifier=identifier)
+            _, _, acc = history.decide(provider, when=day("2025-01-10"))
+            history.change(acc, "suspend", when=day("2025-02-10"))
+            questions += [(identifier, day("2025-01-20")), (identifier, day("2025-03-01"))]
+    expected = {q: _answer(*q) for q in questions}
+    assert {a["status"] for a in expected.values()} == {"active", "suspended"}
+    monkeypatch.setattr(services, "SYNC_BATCH", 3)  # many batches: a long rebuild
+    stop, seen, errors = threading.Event(), [], []
+
+    def verifier():
+        try:
+            while not stop.is_set():
+                for question, answer in expected.items():
+                    got = _answer(*question)
+                    seen.append(got == answer)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=verifier)
+    thread.start()
+    try:
+        for _ in range(3):
+            assert registry_rebuild() == 36
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    assert seen and all(seen), f"{seen.count(False)} of {len(seen)} answers changed"
+
+
+def _answer(identifier, at):
+    answer = services.verify(scheme="schac", value=identifier, at=at, fresh=True)
+    return {k: answer[k] for k in ("trusted", "status", "accreditation")}
