@@ -95,6 +95,13 @@ class Provider(TimeStampedModel):
         return reverse("provider-detail", args=[self.pk])
 
 
+class CurrentIdentifiers(models.Manager):
+    """The identifiers in force (not end-dated)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(valid_until__isnull=True)
+
+
 class ProviderIdentifier(models.Model):
     class Scheme(models.TextChoices):
         SCHAC = "schac", "SCHAC home organisation"
@@ -111,11 +118,36 @@ class ProviderIdentifier(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="identifiers")
     scheme = models.CharField(max_length=20, choices=Scheme.choices)
     value = models.CharField(max_length=200)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When it stopped identifying the provider; empty while it does.",
+    )
+
+    # `objects` (and so `provider.identifiers`) are the identifiers in force; `history`
+    # is every row, ended ones included: an identifier is end-dated, never deleted, so
+    # the registry can tell whom it identified at any moment.
+    objects = CurrentIdentifiers()
+    history = models.Manager()  # noqa: DJ012 - the default manager is the one above
 
     class Meta:
         ordering = ["scheme", "value"]
+        base_manager_name = "history"
+        # Verify looks an identifier up as of a moment, ended rows included.
+        indexes = [models.Index(fields=["scheme", "value", "valid_from"], name="identifier_lookup")]
         constraints = [
-            models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique"),
+            # One identifier belongs to at most one provider at any moment: one open row
+            # per (scheme, value), and a new claim starts when it is made, after any end.
+            models.UniqueConstraint(
+                fields=["scheme", "value"],
+                condition=Q(valid_until__isnull=True),
+                name="identifier_in_force_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="identifier_period_ordered",
+            ),
             models.CheckConstraint(
                 condition=Q(scheme__in=reference.IDENTIFIER_SCHEMES), name="identifier_scheme_known"
             ),

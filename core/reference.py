@@ -4,6 +4,7 @@ Country and language codes come from the ISO tables that pycountry ships; the
 ISCED-F 2013 broad, narrow and detailed fields are listed here as UNESCO publishes them.
 """
 
+import re
 from functools import cache
 
 import pycountry
@@ -241,3 +242,54 @@ IDENTIFIER_SCHEMES = (
     "did",
     "national",
 )
+
+
+# --------------------------------------------------------------------------- identifiers
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# W3C DID Core 1.0, section 3.1: did:<method-name>:<method-specific-id>, where the method
+# name is lower-case letters and digits and the id is idchars (ALPHA, DIGIT, ".", "-",
+# "_", percent-encoded) in colon-separated segments, the last one non-empty.
+_DID_CHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
+_DID = re.compile(rf"^did:[a-z0-9]+:(?:{_DID_CHAR}*:)*{_DID_CHAR}+$")
+_IDENTIFIER_FORMATS = {
+    "deqar": (re.compile(r"^DEQARINST\d+$"), "DEQARINST followed by digits"),
+    "eter": (re.compile(r"^[A-Z]{2}\d+$"), "two letters and digits, e.g. DE0001"),
+    "eu-pic": (re.compile(r"^\d{9}$"), "9 digits"),
+    "erasmus": (
+        re.compile(r"^[A-Z]{1,3} {0,2}[A-Z][A-Z-]*\d{2,3}$"),
+        "a country code and a city code with digits, e.g. NL AMSTERD01",
+    ),
+    "eu-vat": (re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,13}$"), "a country prefix and 2-13 characters"),
+    "euid": (re.compile(r"^[A-Z]{2}[A-Z0-9.-]{3,}$"), "a country code and the register's id"),
+}
+
+
+def _lei_checks(value):
+    """ISO 17442: 20 characters, the last two check digits by ISO 7064 MOD 97-10 (the
+    number made by reading letters as 10..35 leaves 1 when divided by 97)."""
+    if not re.fullmatch(r"[0-9A-Z]{18}[0-9]{2}", value):
+        return False
+    return int("".join(str(int(c, 36)) for c in value)) % 97 == 1
+
+
+def identifier_problem(scheme, value):
+    """None when `value` is well formed for `scheme`, else what is wrong with it."""
+    if scheme == "lei":
+        if not _lei_checks(value):
+            return "is not a Legal Entity Identifier (20 characters with valid check digits)"
+        return None
+    if scheme == "schac":
+        if not _DOMAIN.match(value):
+            return "is not a domain name (a SCHAC home organisation), e.g. uni.example.org"
+        return None
+    if scheme == "did":
+        if value.startswith("did:did:") or not _DID.match(value):
+            return "is not a DID (did:<method>:<id>)"
+        return None
+    if scheme in _IDENTIFIER_FORMATS:
+        pattern, expected = _IDENTIFIER_FORMATS[scheme]
+        if not pattern.match(value):
+            return f"is not a well-formed {scheme} identifier ({expected})"
+        return None
+    return None if value.strip() else "is empty"

@@ -579,9 +579,11 @@ def _prepared_cursor_class():
 
 @functools.cache
 def _verify_sql():
-    """The verify query: the provider by identifier, the course if asked, and the
-    provider's events up to a moment in time order (one row per event; the provider
-    and course columns repeat)."""
+    """The verify query: the provider the identifier named at the moment (identifiers
+    are history: an ended one still names its provider for moments before its end, a
+    new one names nobody before it began), the course if asked, and the provider's
+    events up to that moment in time order (one row per event; the provider and course
+    columns repeat)."""
     from accreditation.models import Course, ProviderIdentifier
 
     event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
@@ -593,7 +595,8 @@ def _verify_sql():
         f"LEFT JOIN {Course._meta.db_table} c ON c.id = %s "
         f"LEFT JOIN {RegistryEvent._meta.db_table} e "
         "ON e.provider_id = rp.provider_id AND e.at <= %s "
-        "WHERE i.scheme = %s AND i.value = %s "
+        "WHERE i.scheme = %s AND i.value = %s AND i.valid_from <= %s "
+        "AND (i.valid_until IS NULL OR i.valid_until > %s) "
         "ORDER BY e.at, e.seq"
     )
 
@@ -603,7 +606,8 @@ def _verify_rows(scheme, value, course_id, as_of):
     Returns (provider entry, course or None, events up to `as_of` in time order), or
     (None, None, []) for an unknown identifier."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
-    params = [course_id, db.ops.adapt_datetimefield_value(as_of), scheme, value]
+    moment = db.ops.adapt_datetimefield_value(as_of)
+    params = [course_id, moment, scheme, value, moment, moment]
     with _hot_cursor(db) as cursor:
         cursor.execute(_verify_sql(), params)
         rows = cursor.fetchall()

@@ -3,7 +3,8 @@ it."""
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core import reference
 from core.audit import audit
@@ -40,6 +41,10 @@ def _clean_identifiers(value, provider=None):
         if len(val) > 200:
             errors.append(f"Item {index + 1}: the value is longer than 200 characters.")
             continue
+        problem = reference.identifier_problem(scheme, val)
+        if problem:
+            errors.append(f"Item {index + 1}: {scheme}:{val} {problem}.")
+            continue
         if (scheme, val) in seen:
             errors.append(f"Item {index + 1}: {scheme}:{val} is listed twice.")
             continue
@@ -57,10 +62,25 @@ def _clean_identifiers(value, provider=None):
 
 
 def _replace_identifiers(provider, pairs):
-    provider.identifiers.all().delete()
-    ProviderIdentifier.objects.bulk_create(
-        ProviderIdentifier(provider=provider, scheme=scheme, value=value) for scheme, value in pairs
-    )
+    """Make `pairs` the provider's identifiers in force from now on. One it no longer
+    lists is end-dated, never deleted (the registry answers about the past from it); a
+    new one starts now. Two providers claiming one identifier at once: the database's
+    one-in-force constraint lets one win, the other gets a 400."""
+    now = timezone.now()
+    current = {(i.scheme, i.value): i.pk for i in provider.identifiers.all()}
+    ended = [pk for pair, pk in current.items() if pair not in set(pairs)]
+    try:
+        with transaction.atomic():
+            ProviderIdentifier.objects.filter(pk__in=ended).update(valid_until=now)
+            ProviderIdentifier.objects.bulk_create(
+                ProviderIdentifier(provider=provider, scheme=scheme, value=value, valid_from=now)
+                for scheme, value in pairs
+                if (scheme, value) not in current
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"identifiers": ["An identifier was just claimed by another provider; reload."]}
+        ) from exc
 
 
 def provider_create(*, actor, data):
@@ -102,7 +122,8 @@ def may_manage_provider(actor, provider):
 
 def provider_update(*, provider, actor, data):
     """Change the profile of a provider. Only the fields given change; `identifiers`, when
-    given, replaces the whole list (so a removed identifier really disappears)."""
+    given, replaces the whole list (a removed identifier is end-dated: it no longer
+    identifies the provider from now on, and still did before)."""
     if not providers_visible_to(user=actor).filter(pk=provider.pk).exists():
         raise NotVisible()
     if not may_manage_provider(actor, provider):

@@ -36,6 +36,7 @@ from tests.factories import (
 )
 
 UTC = datetime.UTC
+LONG_AGO = datetime.datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def day(text, hour=12):
@@ -58,9 +59,15 @@ class History:
         self.decider = UserFactory(roles=["decision_body"])
         self.appeals = UserFactory(roles=["appeals_committee"])
 
-    def provider(self, name="Example University", country="NL", identifier="uni.example.org"):
+    def provider(
+        self, name="Example University", country="NL", identifier="uni.example.org", since=None
+    ):
+        """A provider known by `identifier` since `since` (default: long before any
+        moment the tests ask about)."""
         provider = ProviderFactory(legal_name=name, country=country)
-        IdentifierFactory(provider=provider, scheme="schac", value=identifier)
+        IdentifierFactory(
+            provider=provider, scheme="schac", value=identifier, valid_from=since or LONG_AGO
+        )
         return provider
 
     def course(self, provider, **kwargs):

@@ -201,3 +201,48 @@ def test_verify_never_sees_a_rebuild_half_done(history, monkeypatch):
 def _answer(identifier, at):
     answer = services.verify(scheme="schac", value=identifier, at=at, fresh=True)
     return {k: answer[k] for k in ("trusted", "status", "accreditation")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_providers_racing_for_one_identifier_one_wins():
+    """The database keeps one identifier in force for one provider: of two concurrent
+    claims exactly one succeeds, the other is a 400 naming `identifiers`."""
+    _require_postgres()
+    from django.core.exceptions import ValidationError
+
+    from accreditation.models import ProviderIdentifier
+    from accreditation.services import provider_update
+    from tests.factories import ProviderFactory, UserFactory
+
+    coordinator = UserFactory(roles=["coordinator"])
+    rivals = [ProviderFactory(), ProviderFactory()]
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def claim(provider):
+        try:
+            barrier.wait(timeout=10)
+            provider_update(
+                provider=provider,
+                actor=coordinator,
+                data={"identifiers": [{"scheme": "schac", "value": "contested.example.org"}]},
+            )
+            outcomes.append(("won", provider.pk))
+        except ValidationError as exc:
+            outcomes.append(("refused", sorted(exc.message_dict)))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim, args=(p,)) for p in rivals]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(kind for kind, _ in outcomes) == ["refused", "won"]
+    assert ("refused", ["identifiers"]) in outcomes
+    winner = next(pk for kind, pk in outcomes if kind == "won")
+    rows = ProviderIdentifier.history.filter(value="contested.example.org")
+    assert [(r.provider_id, r.valid_until) for r in rows] == [(winner, None)]

@@ -209,7 +209,7 @@ def test_a_new_user_registers_an_organisation_and_becomes_its_admin(as_user):
     assert "Register your organisation" in client.get("/").content.decode()
     data = profile_post(
         Provider(legal_name="Fresh Academy", country="DE", type="company", website=""),
-        **{"identifiers-0-scheme": "lei", "identifiers-0-value": "5299001A2B3C4D5E6F70"},
+        **{"identifiers-0-scheme": "lei", "identifiers-0-value": "5299001A2B3C4D5E6F02"},
     )
     response = client.post(reverse("provider-create"), data)
     assert response.status_code == 302

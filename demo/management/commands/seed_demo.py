@@ -168,7 +168,7 @@ CASE_PROVIDERS = [
         country="IE",
         type=Provider.Type.COMPANY,
         website="https://dublin-digital.example.org",
-        identifiers=[("lei", "635400DEMO0000000042"), ("eu-vat", "IE9876543W")],
+        identifiers=[("lei", "635400DEMO0000000069"), ("eu-vat", "IE9876543W")],
         courses=[
             _course(
                 "Cloud Operations Practitioner", isced_f="0612", eqf_level=5, qf_ehea_cycle="short"
