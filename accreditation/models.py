@@ -7,6 +7,7 @@ and schedules side effects after commit.
 """
 
 import secrets
+import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -202,6 +203,12 @@ class Course(TimeStampedModel):
         THIRD = "third", "Third cycle"
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="courses")
+    uid = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="The course's public identifier, stable across its versions.",
+    )
     title = models.CharField(max_length=300)
     learning_outcomes = models.JSONField(
         default=list, blank=True, validators=[validate_learning_outcomes]

@@ -8,6 +8,7 @@ with a matching `If-None-Match` or `If-Modified-Since` is answered 304.
 import datetime
 import hashlib
 import re
+import uuid
 
 from django.conf import settings
 from django.db import connection
@@ -194,20 +195,33 @@ def verify_answer(params, *, fresh=False):
     course = params.get("course")
     course_id = None
     if course not in (None, ""):
-        if not course.isdigit() or len(course) > 18:
-            raise _bad("course", "course must be a course id (a positive integer).")
-        course_id = int(course)
+        if course.isdigit() and len(course) <= 18:
+            course_id = int(course)
+        else:
+            try:
+                course_id = services.course_id_for_uid(uuid.UUID(course))
+            except ValueError as exc:
+                raise _bad(
+                    "course", "course must be a course's uid (a UUID) or its id (an integer)."
+                ) from exc
     try:
         at = services.parse_at(params.get("at"))
     except (ValueError, OverflowError) as exc:
         raise _bad("at", "at must be an ISO 8601 date or date-time.") from exc
-    return services.verify(
+    answer = services.verify(
         scheme=match["scheme"],
         value=match["value"].strip(),
         course_id=course_id,
         at=at,
         fresh=fresh,
     )
+    answer["query"] = {
+        "identifier": raw.strip(),
+        "course": course or None,
+        "at": params.get("at") or None,
+    }
+    answer["issuer"] = services.issuer()
+    return answer
 
 
 class VerifyView(PublicAPIView):

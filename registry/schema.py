@@ -43,6 +43,21 @@ class ProviderRefSchema(serializers.Serializer):
     identifiers = IdentifierSchema(many=True)
 
 
+class VerifyQuerySchema(serializers.Serializer):
+    """The question as asked (echoed so a signed answer says what it answers)."""
+
+    identifier = serializers.CharField()
+    course = serializers.CharField(allow_null=True)
+    at = serializers.CharField(allow_null=True)
+
+
+class IssuerSchema(serializers.Serializer):
+    """The agency that answers; `id` is its did:web identifier."""
+
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
 class VerifySchema(serializers.Serializer):
     trusted = serializers.BooleanField()
     status = serializers.ChoiceField(
@@ -52,6 +67,8 @@ class VerifySchema(serializers.Serializer):
     accreditation = AccreditationSchema(allow_null=True)
     as_of = serializers.DateTimeField()
     checked_at = serializers.DateTimeField()
+    query = VerifyQuerySchema()
+    issuer = IssuerSchema()
 
 
 class ProviderItemSchema(ProviderRefSchema):
@@ -119,7 +136,7 @@ verify_schema = extend_schema(
     summary="Was this provider (course) trusted at a moment?",
     parameters=[
         OpenApiParameter("identifier", str, required=True, description="<scheme>:<value>"),
-        OpenApiParameter("course", int, description="Course id"),
+        OpenApiParameter("course", str, description="The course's uid (UUID) or its id"),
         OpenApiParameter("at", str, description="ISO 8601 date (end of day UTC) or date-time"),
     ],
     responses={

@@ -450,6 +450,32 @@ def provider_public(entry):
     }
 
 
+def agency_did():
+    """The agency's `did:web` identifier, from the site's address (did:web Method
+    Specification, "Method-specific identifier": the host, a port percent-encoded as
+    `%3A`, and path segments joined by colons)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.MCQA_SITE_URL)
+    host = parts.hostname or "localhost"
+    if parts.port:
+        host = f"{host}%3A{parts.port}"
+    path = [segment for segment in parts.path.split("/") if segment]
+    return ":".join(["did:web", host, *path])
+
+
+def issuer():
+    """Who answers: the agency, as `{id, name}` (the `issuer` of every verify answer)."""
+    return {"id": agency_did(), "name": settings.MCQA_AGENCY_NAME}
+
+
+def course_id_for_uid(uid):
+    """The id of the course with public identifier `uid`, or 0 (no course) if none has."""
+    from accreditation.models import Course
+
+    return Course.objects.filter(uid=uid).values_list("pk", flat=True).first() or 0
+
+
 def verify(*, scheme, value, course_id=None, at=None, fresh=False):
     """Answer a verifier: was the provider with identifier `scheme:value` (for course
     `course_id`) trusted at `at`? Point in time from the event history; one query

@@ -106,7 +106,7 @@ class CourseSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Course
-        fields = ["id", *_COURSE_FIELDS, "created_at", "updated_at"]
+        fields = ["id", "uid", *_COURSE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 

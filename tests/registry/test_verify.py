@@ -17,12 +17,59 @@ def ask(api, identifier="schac:uni.example.org", **params):
     return response.json()
 
 
-def test_unknown_identifier_is_200_untrusted_none(api, history):
+def test_unknown_identifier_is_200_untrusted_none(api, history, settings):
+    settings.MCQA_SITE_URL = "https://qa.example.org"
     body = ask(api, "schac:nobody.example.org")
     assert body["trusted"] is False
     assert body["status"] == "none"
     assert body["provider"] is None and body["accreditation"] is None
-    assert set(body) == {"trusted", "status", "provider", "accreditation", "as_of", "checked_at"}
+    assert set(body) == {
+        "trusted",
+        "status",
+        "provider",
+        "accreditation",
+        "as_of",
+        "checked_at",
+        "query",
+        "issuer",
+    }
+    assert body["query"] == {"identifier": "schac:nobody.example.org", "course": None, "at": None}
+    assert body["issuer"] == {"id": "did:web:qa.example.org", "name": settings.MCQA_AGENCY_NAME}
+
+
+@pytest.mark.parametrize(
+    ("site", "did"),
+    [
+        ("https://qa.example.org/", "did:web:qa.example.org"),
+        ("http://127.0.0.1:8000", "did:web:127.0.0.1%3A8000"),
+        ("https://example.org/agencies/qa", "did:web:example.org:agencies:qa"),
+    ],
+)
+def test_the_issuer_is_the_agency_s_did_web(settings, site, did):
+    """did:web Method Specification: port percent-encoded, path segments as colons."""
+    from registry.services import agency_did
+
+    settings.MCQA_SITE_URL = site
+    assert agency_did() == did
+
+
+def test_a_course_is_asked_by_its_public_uid_or_its_id(api, history):
+    provider = history.provider()
+    course = history.course(provider)
+    history.decide(provider, course=course, when=day("2025-01-10"))
+    by_uid = ask(api, course=str(course.uid), at="2025-02-01")
+    by_id = ask(api, course=str(course.pk), at="2025-02-01")
+    assert (by_uid["trusted"], by_uid["status"]) == (True, "active")
+    assert by_uid["accreditation"] == by_id["accreditation"]
+    assert by_uid["query"] == {
+        "identifier": "schac:uni.example.org",
+        "course": str(course.uid),
+        "at": "2025-02-01",
+    }
+    unknown = ask(api, course="00000000-0000-4000-8000-000000000000")
+    assert (unknown["trusted"], unknown["status"]) == (False, "none")
+    response = api.get(URL, {"identifier": "schac:uni.example.org", "course": "course-7"})
+    assert response.status_code == 400 and "course" in response.json()
 
 
 def test_institutional_accreditation_makes_provider_trusted(api, history):
