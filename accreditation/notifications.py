@@ -144,8 +144,8 @@ def notify_application_transition(log_id):
 
 
 def notify_accreditation_change(log_id):
-    """Tell the provider (and, for suspensions and revocations, the coordinators) that
-    the accreditation's status or outcome changed."""
+    """Tell whoever the catalogue names for the transition (`next`: the provider and
+    the coordinators) that the accreditation's status or outcome changed."""
     log = (
         AccreditationTransition.objects.select_related(
             "accreditation__provider", "accreditation__course", "accreditation__application"

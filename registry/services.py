@@ -11,6 +11,7 @@ import datetime
 import functools
 import json
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -454,8 +455,6 @@ def agency_did():
     """The agency's `did:web` identifier, from the site's address (did:web Method
     Specification, "Method-specific identifier": the host, a port percent-encoded as
     `%3A`, and path segments joined by colons)."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(settings.MCQA_SITE_URL)
     host = parts.hostname or "localhost"
     if parts.port:

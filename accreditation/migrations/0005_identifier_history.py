@@ -3,16 +3,16 @@
 import django.db.models.manager
 import django.utils.timezone
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
 
 
 def identifiers_start_with_their_provider(apps, schema_editor):
     """Existing identifiers become open-ended history starting when their provider was
     registered (the earliest moment the system knew them)."""
     ProviderIdentifier = apps.get_model("accreditation", "ProviderIdentifier")
-    for row in ProviderIdentifier._base_manager.select_related("provider").iterator():
-        ProviderIdentifier._base_manager.filter(pk=row.pk).update(
-            valid_from=row.provider.created_at
-        )
+    Provider = apps.get_model("accreditation", "Provider")
+    created = Provider.objects.filter(pk=OuterRef("provider_id")).values("created_at")[:1]
+    ProviderIdentifier._base_manager.update(valid_from=Subquery(created))
 
 
 class Migration(migrations.Migration):

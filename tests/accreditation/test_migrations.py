@@ -2,6 +2,7 @@
 
 import importlib
 
+import pytest
 from django.apps import apps
 
 from accreditation.models import Accreditation, AccreditationTransition
@@ -49,3 +50,16 @@ def test_a_revocation_for_cause_stays_a_revocation(course_application, decider):
     accreditation.refresh_from_db()
     assert accreditation.status == "revoked"
     assert accreditation.transitions.order_by("-id").first().transition == "revoke"
+
+
+@pytest.mark.django_db
+def test_existing_identifiers_start_when_their_provider_was_registered():
+    from accreditation.models import Provider, ProviderIdentifier
+    from tests.factories import IdentifierFactory
+    from tests.registry.conftest import day
+
+    identifier = IdentifierFactory()
+    Provider.objects.filter(pk=identifier.provider_id).update(created_at=day("2019-05-01"))
+    history = importlib.import_module("accreditation.migrations.0005_identifier_history")
+    history.identifiers_start_with_their_provider(apps, None)
+    assert ProviderIdentifier.objects.get(pk=identifier.pk).valid_from == day("2019-05-01")
