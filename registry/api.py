@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
 from django.utils.dateparse import parse_datetime
@@ -27,10 +27,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from accreditation.models import Course
 from core import reference
 
 from . import services, signing
-from .models import RegistryEvent, RegistryProvider
+from .models import EventType, RegistryEvent, RegistryProvider
 from .schema import changes_schema, detail_schema, list_schema, verify_schema
 
 STATUSES = ("active", "suspended", "revoked", "expired", "annulled", "none")
@@ -442,7 +443,16 @@ class ProviderDetailView(PublicAPIView):
 CHANGES_PAGE = 200
 
 
+# Why an accreditation was annulled: the only way it happens is an upheld appeal.
+_ANNUL_REASON = "appeal_upheld"
+
+
 def event_item(e):
+    """One change-feed event (DESIGN section 4): fields that do not apply to the event's
+    type are null."""
+    reason = (e["data"] or {}).get("reason") or None
+    if e["type"] in (EventType.ANNUL, EventType.ANNULLED):
+        reason = _ANNUL_REASON
     return {
         "seq": e["seq"],
         "at": e["at"].isoformat().replace("+00:00", "Z"),
@@ -450,7 +460,26 @@ def event_item(e):
         "provider": e["provider_id"],
         "accreditation": e["accreditation_id"],
         "status": e["status"],
+        "course": str(e["course_uid"]) if e["course_uid"] else None,
+        "decision": e["decision_id"],
+        "valid_from": e["valid_from"].isoformat() if e["valid_from"] else None,
+        "valid_until": e["valid_until"].isoformat() if e["valid_until"] else None,
+        "reason": reason,
     }
+
+
+_EVENT_FIELDS = (
+    "seq",
+    "at",
+    "type",
+    "provider_id",
+    "accreditation_id",
+    "status",
+    "decision_id",
+    "valid_from",
+    "valid_until",
+    "data",
+)
 
 
 class ChangesView(PublicAPIView):
@@ -465,10 +494,12 @@ class ChangesView(PublicAPIView):
         if not after.isdigit() or len(after) > 18:
             raise _bad("after", "after must be a non-negative integer (a seq).")
         after = int(after)
+        course_uid = Course.objects.filter(pk=OuterRef("course_id")).values("uid")[:1]
         rows = list(
             RegistryEvent.objects.filter(seq__gt=after)
             .order_by("seq")
-            .values("seq", "at", "type", "provider_id", "accreditation_id", "status")[:CHANGES_PAGE]
+            .annotate(course_uid=Subquery(course_uid))
+            .values(*_EVENT_FIELDS, "course_uid")[:CHANGES_PAGE]
         )
         events = [event_item(e) for e in rows]
         body = {"events": events, "next": rows[-1]["seq"] if rows else after}

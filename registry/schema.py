@@ -121,6 +121,15 @@ class EventSchema(serializers.Serializer):
     provider = serializers.IntegerField()
     accreditation = serializers.IntegerField(allow_null=True)
     status = serializers.CharField(allow_null=True)
+    course = serializers.UUIDField(allow_null=True, help_text="The course's public uid")
+    decision = serializers.IntegerField(allow_null=True)
+    valid_from = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True, help_text="Inclusive: the last day")
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why: the reason code of a suspension or revocation; appeal_upheld for "
+        "an annulment",
+    )
 
 
 class ChangesSchema(serializers.Serializer):

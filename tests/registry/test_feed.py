@@ -68,7 +68,72 @@ def test_feed_from_zero_lists_every_event_in_order(api, history):
         ("create", b.pk, course_acc.pk, "active"),
         ("revoke", b.pk, course_acc.pk, "revoked"),
     ]
-    assert set(events[0]) == {"seq", "at", "type", "provider", "accreditation", "status"}
+    assert set(events[0]) == {
+        "seq",
+        "at",
+        "type",
+        "provider",
+        "accreditation",
+        "status",
+        "course",
+        "decision",
+        "valid_from",
+        "valid_until",
+        "reason",
+    }
+
+
+def test_events_say_which_course_which_decision_how_long_and_why(api, history):
+    """DESIGN section 4: course (its public uid), decision, valid_from, valid_until and
+    reason; null where they do not apply."""
+    provider = history.provider()
+    course = history.course(provider)
+    _, decision, acc = history.decide(
+        provider, course=course, when=day("2025-01-10"), valid_until=day("2027-01-09").date()
+    )
+    history.change(acc, "suspend", when=day("2025-02-10"), reason="complaint")
+    history.change(acc, "revoke", when=day("2025-03-10"), reason="fraud")
+    _, refused, _ = history.decide(provider, name="reject", when=day("2025-04-10"))
+    events = read_feed(api)
+    by_type = {e["type"]: e for e in events if e["decision"] != refused.pk}
+    for kind in ("decision", "create", "suspend", "revoke"):
+        e = by_type[kind]
+        assert e["course"] == str(course.uid)
+        assert e["decision"] == decision.pk
+        assert (e["valid_from"], e["valid_until"]) == ("2025-01-10", "2027-01-09")
+    assert by_type["suspend"]["reason"] == "complaint"
+    assert by_type["revoke"]["reason"] == "fraud"
+    assert by_type["create"]["reason"] is None
+    (negative,) = [e for e in events if e["decision"] == refused.pk]
+    assert (negative["course"], negative["accreditation"], negative["reason"]) == (None, None, None)
+
+
+def test_an_annulment_says_the_appeal_was_upheld(api, history):
+    provider = history.provider()
+    application, decision, acc = history.decide(provider, name="accredit_with_conditions")
+    member = history.decider.__class__.objects.create(username="annul-member")
+    from accreditation.models import ProviderMembership
+
+    ProviderMembership.objects.create(user=member, provider=provider)
+    application_transition(
+        application=application, name="appeal", actor=member, data={"grounds": "Unfair."}
+    )
+    application_transition(application=application, name="uphold_appeal", actor=history.appeals)
+    annulments = [e for e in read_feed(api) if e["type"] in ("annul", "annulled")]
+    assert len(annulments) == 2
+    assert {(e["reason"], e["decision"]) for e in annulments} == {("appeal_upheld", decision.pk)}
+
+
+def test_a_page_of_the_feed_costs_the_same_queries_however_many_courses(
+    api, history, django_assert_max_num_queries
+):
+    provider = history.provider()
+    for _ in range(6):
+        course = history.course(provider)
+        history.decide(provider, course=course)
+    with django_assert_max_num_queries(3):
+        body = api.get("/api/v1/registry/changes/", {"after": 0}).json()
+    assert len({e["course"] for e in body["events"]}) == 6
 
 
 def test_negative_decision_is_a_decision_event_without_accreditation(api, history):
