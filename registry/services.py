@@ -513,7 +513,9 @@ def _verify_core(scheme, value, course_id, as_of):
     which time alone changes it (an accreditation's expiry), if any."""
     core = {"trusted": False, "status": "none", "provider": None, "accreditation": None}
     entry, course, events = _verify_rows(scheme, value, course_id, as_of)
-    if entry is None:
+    if entry is None or not events:
+        # The registry knows a provider from its first published event: asked about a
+        # moment before it, the provider was unknown then (and the answer stays so).
         return core, None
     core["provider"] = entry
     if course_id is not None and course is None:

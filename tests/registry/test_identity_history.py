@@ -135,3 +135,14 @@ def _patch(api, user, provider, pairs):
         {"identifiers": [{"scheme": s, "value": v} for s, v in pairs]},
         format="json",
     )
+
+
+def test_a_provider_is_unknown_for_moments_before_its_first_decision(api, history):
+    """The registry knows a provider from its first published decision: asked about an
+    earlier moment, it names nobody, before the decision and after it alike."""
+    provider = history.provider()
+    before = ask(api, "schac:uni.example.org", "2025-01-09")
+    assert before == (False, "none", None, None)
+    history.decide(provider, when=day("2025-01-10"))
+    assert ask(api, "schac:uni.example.org", "2025-01-09") == before
+    assert ask(api, "schac:uni.example.org", "2025-01-11")[:3] == (True, "active", provider.pk)
