@@ -16,6 +16,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import APIException, ValidationError
 
+from accreditation.models import SuspensionReason
 from core import reference
 
 from . import signing
@@ -28,7 +29,7 @@ from .api import (
     provider_detail,
     search_filter,
 )
-from .models import RegistryEvent, RegistryProvider
+from .models import EventType, RegistryEvent, RegistryProvider
 
 EXPORT_CHUNK = 1000
 CSV_COLUMNS = ("id", "legal_name", "country", "status", "identifiers", "accreditations")
@@ -142,7 +143,16 @@ class ChangesFeed(Feed):
     def item_description(self, item):
         scope = "institutional" if item.course_id is None else f"course {item.course_id}"
         status = f", status {item.status}" if item.status else ""
-        return f"Event {item.seq} ({scope}{status})."
+        text = f"Event {item.seq} ({scope}{status})."
+        data = item.data or {}
+        if data.get("reason"):
+            reasons = dict(SuspensionReason.choices)
+            text += f" Reason: {reasons.get(data['reason'], data['reason'])}."
+        if item.type in (EventType.ANNUL, EventType.ANNULLED):
+            text += " Reason: the decision was annulled on appeal."
+        if data.get("comment"):
+            text += f" {data['comment']}"
+        return text
 
     def item_link(self, item):
         return reverse("registry-provider", args=[item.provider_id]) + f"#event-{item.seq}"

@@ -101,6 +101,14 @@ def test_atom_feed_for_people(client, published):
     assert "Example University: Accreditation created" in text
 
 
+def test_atom_feed_says_why_an_accreditation_was_suspended(client, history):
+    provider = history.provider()
+    _, _, acc = history.decide(provider)
+    history.change(acc, "suspend", reason="complaint", comment="Exams were not invigilated.")
+    text = client.get("/registry/changes.atom").content.decode()
+    assert "Reason: A complaint. Exams were not invigilated." in text
+
+
 def test_public_api_is_readable_cross_origin(api, published):
     response = api.get("/api/v1/registry/verify/?identifier=schac:uni.example.org")
     assert response["Access-Control-Allow-Origin"] == "*"
