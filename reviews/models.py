@@ -207,6 +207,15 @@ class Report(TimeStampedModel):
     data = models.JSONField(
         default=dict, blank=True, help_text="The structured data the PDF was rendered from."
     )
+    lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While set and in the future, a worker holds this render; once past, "
+        "that worker died and the sweep may hand the render to another.",
+    )
+    leased_by = models.CharField(
+        max_length=200, blank=True, help_text="The worker process (host and pid) holding it."
+    )
 
     class Meta:
         ordering = ["application_id", "stage", "version"]

@@ -209,6 +209,14 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 400_000)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+# Report renders: a worker claims a render for longer than the render task's hard time
+# limit (60 s), so a claim runs out only when its worker died (SIGKILL, out of memory);
+# the sweep then hands the render to another worker. Lost render: back in the queue
+# within lease + one sweep period (105 s by default). A queued render nobody claimed
+# (its task was lost with the broker) is queued again after REPORT_UNCLAIMED_SECONDS.
+REPORT_RENDER_LEASE_SECONDS = env_int("REPORT_RENDER_LEASE_SECONDS", 75)
+REPORT_UNCLAIMED_SECONDS = env_int("REPORT_UNCLAIMED_SECONDS", 60)
+REPORT_SWEEP_SECONDS = env_int("REPORT_SWEEP_SECONDS", 30)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic task of the project, in one place (names are the tasks' registered names).
 CELERY_BEAT_SCHEDULE = {
@@ -223,7 +231,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15, hour="*/6"),
     },
     # Re-queue lost and failed report renders, and publications whose task was lost.
-    "reviews.sweep-reports": {"task": "reviews.sweep_reports", "schedule": 300.0},
+    "reviews.sweep-reports": {
+        "task": "reviews.sweep_reports",
+        "schedule": float(REPORT_SWEEP_SECONDS),
+        "options": {"expires": max(REPORT_SWEEP_SECONDS - 1, 1)},
+    },
     # Project history rows the after-commit projection missed.
     "registry.sweep": {"task": "registry.sync", "schedule": 60.0, "options": {"expires": 55}},
 }

@@ -11,12 +11,16 @@ re-rendered: a correction is a new version and the old one stays downloadable.
 
 import hashlib
 import logging
+import os
+import socket
+from datetime import timedelta
 
 from celery import current_app
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
 from accreditation.models import Application, ApplicationState
@@ -40,6 +44,8 @@ REQUESTABLE_STAGES = {
     Report.Stage.FINAL: (ApplicationState.FACTUAL_CHECK, ApplicationState.DECISION_PENDING),
 }
 MAX_ERROR_CHARS = 2000
+# Claims of one report (each a render attempt) before a lost render is given up as failed.
+MAX_RENDER_ATTEMPTS = 3
 # The render task, by the name it is registered and queued under. `reports.tasks` calls
 # these services, so this module reaches the task through Celery's registry instead of
 # importing it (no import cycle); `ReviewsConfig.ready()` registers it.
@@ -135,7 +141,8 @@ def report_publish(*, application, trigger=""):
 
 def report_retry(*, report, actor):
     """Render a failed report again (coordinator). A ready or pending report is not
-    re-rendered (409): ready reports are immutable and pending ones are queued."""
+    re-rendered (409): ready reports are immutable and pending ones are queued. A report
+    the system gave up on (`MAX_RENDER_ATTEMPTS` attempts) gets one more attempt."""
     if not reports_visible_to(user=actor).filter(pk=report.pk).exists():
         raise NotVisible()
     if not has_role(actor, Role.COORDINATOR):
@@ -147,7 +154,8 @@ def report_retry(*, report, actor):
                 f"Only a failed report can be retried; this one is {locked.status}."
             )
         locked.status = Report.Status.PENDING
-        locked.save(update_fields=["status", "updated_at"])
+        locked.lease_until = None
+        locked.save(update_fields=["status", "lease_until", "updated_at"])
         audit("report_retry", actor=actor, obj=locked, attempts=locked.attempts)
         _schedule_render(locked.pk)
     return locked
@@ -157,23 +165,115 @@ def report_render(*, report_id):
     """Render report `report_id` and store its PDF; safe to run any number of times.
 
     A ready report is left exactly as it is (so running twice makes one file, and a
-    published report never changes). On success the PDF is stored under a random name
-    with its SHA-256 and size, and the report becomes `ready`. On any rendering error
-    the report becomes `failed` with the error kept and the attempt counted, so it can
-    be retried; the application itself is never changed by a render.
+    published report never changes). Before rendering, the worker claims the report
+    (`_claim`): a report another live worker holds is left to it, so a message delivered
+    twice, or re-queued by the sweep, never renders twice at once. On success the PDF is
+    stored under a random name with its SHA-256 and size, and the report becomes `ready`.
+    On any rendering error the report becomes `failed` with the error kept, so it can be
+    retried; the application itself is never changed by a render.
     """
-    report = Report.objects.get(pk=report_id)
-    if report.status == Report.Status.READY:
+    report, claimed = _claim(report_id)
+    if not claimed:
         return report
     try:
         data = report.data or report_data(report.application, report.stage, report=report)
         pdf = render_report_pdf(data)
     except DatabaseError:
+        _release_after_transient_error(report_id)
         raise  # transient: the task retries; the report stays pending
     except Exception as exc:  # noqa: BLE001 – any render failure is recorded, not lost
         logger.exception("Rendering report %s failed", report_id)
         return _record_failure(report_id, exc)
     return _store(report_id, data, pdf)
+
+
+def render_lease():
+    """How long a claim holds a render: longer than the render task's hard time limit, so
+    a claim can only expire once its worker is dead (the pool kills a render at the hard
+    limit); no heartbeat is needed. `REPORT_RENDER_LEASE_SECONDS` shortens it in tests."""
+    return timedelta(seconds=settings.REPORT_RENDER_LEASE_SECONDS)
+
+
+def worker_name():
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def _claim(report_id):
+    """Take report `report_id` for rendering: (report, claimed).
+
+    Under the row lock: a ready report is not claimed; a report whose lease is still
+    running belongs to a live worker and is left to it. A lease that ran out means the
+    worker holding it died (killed, out of memory, hard time limit): after
+    `MAX_RENDER_ATTEMPTS` claims the report is given up as `failed` (a coordinator's
+    retry grants one more attempt) instead of being rendered for ever. Each claim
+    counts as an attempt, so a render that kills its worker is counted although it never
+    reports back.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        if report.status == Report.Status.READY:
+            return report, False
+        if report.status == Report.Status.FAILED and report.attempts >= MAX_RENDER_ATTEMPTS:
+            return report, False  # given up: only a coordinator's retry reopens it
+        if report.lease_until is not None:
+            if report.lease_until > now:
+                return report, False
+            if report.attempts >= MAX_RENDER_ATTEMPTS:
+                _give_up(report)
+                return report, False
+        report.status = Report.Status.PENDING
+        report.attempts += 1
+        report.lease_until = now + render_lease()
+        report.leased_by = worker_name()
+        report.save(update_fields=["status", "attempts", "lease_until", "leased_by", "updated_at"])
+    return report, True
+
+
+def _give_up(report):
+    """Record that report `report` (locked) was lost by its workers too often."""
+    report.status = Report.Status.FAILED
+    report.error = (
+        f"WorkerLost: the render never finished in {report.attempts} attempts (the worker "
+        f"process died: killed, out of memory or over its time limit)"
+    )
+    report.lease_until = None
+    report.save(update_fields=["status", "error", "lease_until", "updated_at"])
+
+
+def report_give_up_lost(*, now=None):
+    """Mark `failed` every pending report whose lease ran out after its last attempt
+    (`MAX_RENDER_ATTEMPTS` claims, each lost with its worker); ids of those reports.
+    A coordinator may retry them (`report_retry`)."""
+    now = now or timezone.now()
+    given_up = []
+    lost = Report.objects.filter(
+        status=Report.Status.PENDING,
+        lease_until__lt=now,
+        attempts__gte=MAX_RENDER_ATTEMPTS,
+    ).values_list("pk", flat=True)
+    for pk in lost:
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=pk)
+            if report.status != Report.Status.PENDING or report.lease_until is None:
+                continue
+            if report.lease_until >= now:
+                continue
+            _give_up(report)
+            given_up.append(pk)
+    return given_up
+
+
+def _release_after_transient_error(report_id):
+    """A database error is not the render's fault: hand the claim back (and the attempt)
+    so the task's own retry can claim it again. Best effort: the database may be down,
+    and then the lease simply runs out."""
+    try:
+        Report.objects.filter(pk=report_id, status=Report.Status.PENDING).exclude(
+            lease_until=None
+        ).update(lease_until=None, leased_by="", attempts=F("attempts") - 1)
+    except DatabaseError:
+        logger.warning("Could not release the claim on report %s", report_id)
 
 
 def _record_failure(report_id, exc):
@@ -183,8 +283,8 @@ def _record_failure(report_id, exc):
             return report
         report.status = Report.Status.FAILED
         report.error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-        report.attempts += 1
-        report.save(update_fields=["status", "error", "attempts", "updated_at"])
+        report.lease_until = None
+        report.save(update_fields=["status", "error", "lease_until", "updated_at"])
     return report
 
 
@@ -203,7 +303,7 @@ def _store(report_id, data, pdf):
             report.size = len(pdf)
             report.status = Report.Status.READY
             report.error = ""
-            report.attempts += 1
+            report.lease_until = None
             report.rendered_at = timezone.now()
             report.save()
     except Exception:

@@ -3,13 +3,16 @@
 Tasks receive ids, load, and call the services in `reviews.reports.services`; every one is
 safe to run twice (a ready report is never rendered again). Render time is bounded by
 a soft time limit (the render is then recorded as failed and retried later) and a hard
-one; worker processes are recycled by the worker settings (max tasks and memory per
-child), so a leaking render cannot grow a worker for ever.
+one; a render is claimed for longer than the hard limit, so a claim that ran out means
+its worker died and the sweep (every `REPORT_SWEEP_SECONDS`) hands it to another.
+Worker processes are recycled by the worker settings (max tasks and memory per child),
+so a leaking render cannot grow a worker for ever.
 """
 
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -17,13 +20,18 @@ from accreditation import workflow
 from accreditation.models import AccreditationTransition, Application, ApplicationTransition
 
 from ..models import Report
-from .services import RENDER_TASK, report_publish, report_render
+from .services import (
+    MAX_RENDER_ATTEMPTS,
+    RENDER_TASK,
+    report_give_up_lost,
+    report_publish,
+    report_render,
+)
 
 RENDER_SOFT_TIME_LIMIT = 45
 RENDER_TIME_LIMIT = 60
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-MAX_ATTEMPTS = 3
-STALE_PENDING_AFTER = timedelta(minutes=5)
+MAX_ATTEMPTS = MAX_RENDER_ATTEMPTS
 LOST_PUBLICATION_WINDOW = timedelta(days=7)
 PUBLISHING = workflow.names(workflow.APPLICATION, publishes=True)
 ANNULLING = workflow.names(workflow.APPLICATION, annuls=True)
@@ -63,19 +71,32 @@ def publish_report(application_id, trigger=""):
 
 @shared_task(name="reviews.sweep_reports")
 def sweep_reports(now=None):
-    """Re-queue renders that were lost or failed (beat, every few minutes).
+    """Re-queue renders that were lost or failed (beat, every `REPORT_SWEEP_SECONDS`).
 
-    A pending report older than a few minutes lost its task (a worker died, the broker
-    was down): queue it again. A failed report is retried until it has failed
-    `MAX_ATTEMPTS` times, waiting longer after each failure; after that it needs a
-    coordinator's explicit retry.
+    A pending report whose claim ran out lost its worker (killed mid-render, out of
+    memory, over the hard time limit): queue it again at once, or give it up as `failed`
+    after `MAX_RENDER_ATTEMPTS` claims. A pending report nobody claimed for
+    `REPORT_UNCLAIMED_SECONDS` lost its task (the broker was down): queue it again. A
+    failed report is retried until it has failed `MAX_ATTEMPTS` times, waiting longer
+    after each failure; after that it needs a coordinator's explicit retry. Queuing a
+    report twice is harmless: the claim lets one worker render it.
     """
     now = now or timezone.now()
-    queued = []
-    pending = Report.objects.filter(
-        status=Report.Status.PENDING, updated_at__lt=now - STALE_PENDING_AFTER
-    ).values_list("pk", flat=True)
-    queued.extend(pending)
+    report_give_up_lost(now=now)
+    queued = list(
+        Report.objects.filter(status=Report.Status.PENDING, lease_until__lt=now).values_list(
+            "pk", flat=True
+        )
+    )
+    unclaimed = Report.objects.filter(
+        status=Report.Status.PENDING,
+        lease_until=None,
+        updated_at__lt=now - timedelta(seconds=settings.REPORT_UNCLAIMED_SECONDS),
+    )
+    lost_tasks = list(unclaimed.values_list("pk", flat=True))
+    # Touched, so a report waiting in a long queue is queued again only once a period.
+    Report.objects.filter(pk__in=lost_tasks).update(updated_at=now)
+    queued.extend(lost_tasks)
     for pk, attempts, updated_at in Report.objects.filter(
         status=Report.Status.FAILED, attempts__lt=MAX_ATTEMPTS
     ).values_list("pk", "attempts", "updated_at"):

@@ -9,6 +9,7 @@ from django.db import connection, connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accreditation.models import ProviderIdentifier
 from registry import services
 from registry.api import SUFFIX_CHARS, prefix_tsquery
 from registry.models import RegistryEvent, RegistryProvider
@@ -113,29 +114,49 @@ _TEXT = st.text(
 ).map(lambda t: t.replace("\x00", ""))
 
 
+_NOT_IN_ANY_TEXT = "zq'x\\"
+
+
+def _provider_search_text(name, scheme, value):
+    """A provider's search text as the projection writes it (name, then identifiers)."""
+    return " ".join([name.lower(), f"{scheme}:{value}".lower()])
+
+
 @pytest.mark.django_db
 @settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(text=_TEXT, picks=st.lists(st.tuples(st.integers(0, 60), st.integers(1, 40)), max_size=3))
-def test_indexed_suffixes_find_exactly_the_substring_matches(text, picks):
+@given(
+    name=_TEXT,
+    identifier=st.tuples(st.sampled_from(ProviderIdentifier.Scheme.values), _TEXT),
+    positive=st.booleans(),
+    picks=st.lists(st.tuples(st.integers(0, 80), st.integers(1, 40)), max_size=3),
+)
+def test_indexed_suffixes_find_exactly_the_substring_matches(name, identifier, positive, picks):
     """Migration 0004's suffix index stands in for LIKE '%word%' on PostgreSQL: for words
-    as search_filter makes them (no white space, up to 32 characters; some cut from the
-    text, some not in it) the index condition matches exactly when every word is a
-    substring."""
+    as search_filter makes them (no white space, up to 32 characters) the index
+    condition matches exactly when every word is a substring. Half of the cases search
+    for words cut from the provider's name and identifier (each must be found), half add
+    a word that is in no text (none may be)."""
     _require_postgres()
-    words = [text[start : start + size] for start, size in picks] + ["zq'x\\"]
+    text = _provider_search_text(name, *identifier)
+    words = [text[start : start + size] for start, size in picks]
+    if not positive:
+        words.append(_NOT_IN_ANY_TEXT)
     words = [w for part in words for w in part.split() if len(w) <= SUFFIX_CHARS]
-    if not words:
+    if positive and not words:
+        words = [text.split()[-1][:SUFFIX_CHARS]]  # the identifier is never blank
+    if not positive and (not words or _NOT_IN_ANY_TEXT in text):
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT registry_search_terms(%s) @@ %s::tsquery", [text, prefix_tsquery(words)]
         )
         (found,) = cursor.fetchone()
-    assert found == all(w in text for w in words)
+    assert all(w in text for w in words) is positive
+    assert found is positive, (text, words)
 
 
 @pytest.mark.django_db

@@ -7,9 +7,20 @@ world holds exactly as it was; a successful transition must have written one log
 import json
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from guardian.shortcuts import assign_perm
 
-from accreditation.models import ApplicationTransition
+from accreditation.models import (
+    Application,
+    ApplicationTransition,
+    Clarification,
+    Complaint,
+    Course,
+    ProviderIdentifier,
+    ProviderMembership,
+)
+from reviews.models import Finding, ReviewerJudgement
 from tests.factories import pdf_bytes
 from tests.security import matrix
 
@@ -102,3 +113,59 @@ def test_permissions_document_is_generated_from_the_matrix():
         "docs/permissions.md is stale: .venv/bin/python -m tests.security.matrix "
         "> docs/permissions.md"
     )
+
+
+def _standard(world):
+    return world.application.framework.standards.order_by("order").first()
+
+
+WRITES_BEFORE_A_REFUSAL = {
+    "judgement": lambda w: ReviewerJudgement.objects.create(
+        assignment=w.assignment, standard=_standard(w), judgement="compliant", rationale="x"
+    ),
+    "finding": lambda w: Finding.objects.create(
+        application=w.application,
+        standard=_standard(w),
+        judgement="compliant",
+        rationale="x",
+        recorded_by=w.user("panel_chair"),
+    ),
+    "complaint": lambda w: Complaint.objects.create(
+        application=w.application, lodged_by=w.user("provider_other"), text="x"
+    ),
+    "clarification": lambda w: Clarification.objects.create(
+        application=w.application, question="x", asked_by=w.user("coordinator")
+    ),
+    "another course of the provider": lambda w: (
+        Course.objects.filter(provider=w.application.provider)
+        .exclude(pk=w.application.course_id)
+        .update(title="Renamed behind the refusal")
+    ),
+    "a competitor's course": lambda w: Course.objects.filter(
+        pk=w.other_application.course_id
+    ).update(title="Renamed behind the refusal"),
+    "a competitor's application": lambda w: Application.objects.filter(
+        pk=w.other_application.pk
+    ).update(state="withdrawn"),
+    "membership": lambda w: ProviderMembership.objects.create(
+        user=w.user("coordinator"), provider=w.application.provider, role="admin"
+    ),
+    "identifier": lambda w: ProviderIdentifier.objects.filter(
+        provider=w.other_application.provider
+    ).update(value="c.example.org"),
+    "role": lambda w: w.user("reviewer_off").groups.add(Group.objects.get_or_create(name="x")[0]),
+    "object permission": lambda w: assign_perm(
+        "accreditation.review_application", w.user("reviewer_off"), w.application
+    ),
+}
+
+
+@pytest.mark.parametrize("write", WRITES_BEFORE_A_REFUSAL, ids=list(WRITES_BEFORE_A_REFUSAL))
+def test_the_nothing_changed_check_sees_every_write_a_refused_request_could_make(world, write):
+    """A view that wrote one of these rows and then answered 403 passed the matrix when
+    the snapshot held only the case's own application, course and counts of a few
+    tables: the snapshot now holds every row of every model."""
+    world.prepare("in_review")
+    before = world.snapshot()
+    WRITES_BEFORE_A_REFUSAL[write](world)
+    assert world.snapshot() != before

@@ -8,12 +8,16 @@ Cases are not written into the tables directly: each one is driven by `demo.scen
 through the same services the API and the pages use (application_transition, the panel
 services, the report services), so the demo shows exactly what the rules produce and the logs,
 decisions, accreditations and registry events are all real. Running the command
-again changes nothing that already exists (a case whose course already has an
-application is left alone), so `make demo` can be repeated on the same database.
+again changes nothing that already exists, so `make demo` can be repeated on the same
+database: it seeds only what is missing, each thing found by a stable key (an account
+by its username, a provider by its first identifier, a course by its fixed `uid`, a case
+by its course), and never rewrites what it finds (a changed password, a renamed course
+or a removed role stays as the people using the demo left it).
 """
 
 import datetime
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -47,6 +51,13 @@ STAFF_ACCOUNTS = {
     "appeals": ((Role.APPEALS_COMMITTEE,), True),
 }
 DEMO_USERNAMES = (*STAFF_ACCOUNTS, "provider-a", "provider-b")
+# Seeded courses get fixed public uids (uuid5 of this namespace, the provider seed's key
+# and the course's place in it), so a later run finds a course however it was renamed.
+DEMO_COURSE_NAMESPACE = uuid.UUID("8d7e3a52-4f0b-4c36-9a51-2f1c6b0e9d47")
+
+
+def demo_course_uid(provider_key, index):
+    return uuid.uuid5(DEMO_COURSE_NAMESPACE, f"{provider_key}:{index}")
 
 
 def _course(title, **extra):
@@ -257,32 +268,39 @@ class Command(BaseCommand):
                 Path(options[key]).mkdir(parents=True, exist_ok=True)
 
     def _user(self, username, roles=(), *, staff=False, demo_password=True):
+        """(user, created): an account that exists is left exactly as it is (its
+        password, flags and roles are its user's now); a missing one is created."""
         user, created = User.objects.get_or_create(
             username=username, defaults={"email": f"{username}@demo.example.org"}
         )
+        if not created:
+            return user, False
         user.is_staff = staff
         user.is_active = True
-        # Hashing is slow on purpose; a second run keeps a password that is already right.
-        if not demo_password:
-            user.set_unusable_password()
-        elif created or not user.check_password(DEMO_PASSWORD):
+        if demo_password:
             user.set_password(DEMO_PASSWORD)  # bypasses the validators on purpose: demo only
+        else:
+            user.set_unusable_password()
         user.save()
         for name in roles:
             user.groups.add(Group.objects.get_or_create(name=name)[0])
-        return user
+        return user, True
 
     @transaction.atomic
     def seed_accounts(self):
-        people = {}
+        people, created = {}, set()
         for username, (roles, staff) in STAFF_ACCOUNTS.items():
-            people[username] = self._user(username, roles, staff=staff)
-        # Agency staff use the admin: the coordinator manages, the others look.
+            people[username], new = self._user(username, roles, staff=staff)
+            if new:
+                created.add(username)
+        # Agency staff use the admin: the coordinator manages, the others look (granted
+        # once, when the account is created).
         app_labels = ("accreditation", "reviews", "registry", "core")
         everything = Permission.objects.filter(content_type__app_label__in=app_labels)
-        people["coordinator"].user_permissions.add(*everything)
+        if "coordinator" in created:
+            people["coordinator"].user_permissions.add(*everything)
         viewing = everything.filter(codename__startswith="view_")
-        for username in ("decider", "appeals"):
+        for username in {"decider", "appeals"} & created:
             people[username].user_permissions.add(*viewing)
         self.stdout.write(f"demo accounts: {', '.join(DEMO_USERNAMES)} (password: demo)")
         return people
@@ -291,6 +309,7 @@ class Command(BaseCommand):
     def seed_provider(self, seed, people):
         scheme, value = seed.identifiers[0]
         existing = ProviderIdentifier.objects.filter(scheme=scheme, value=value).first()
+        provider_created = existing is None
         if existing is not None:
             provider = existing.provider
         else:
@@ -307,17 +326,24 @@ class Command(BaseCommand):
                 identifier.full_clean()
                 identifier.save()
         courses = []
-        for values in seed.courses:
-            course = Course.objects.filter(provider=provider, title=values["title"]).first()
+        for index, values in enumerate(seed.courses):
+            uid = demo_course_uid(seed.key, index)
+            course = Course.objects.filter(uid=uid).first()
+            if course is None and not provider_created:
+                # Seeded before courses had fixed uids: found by the title it was given.
+                course = Course.objects.filter(provider=provider, title=values["title"]).first()
             if course is None:
-                course = Course(provider=provider, **values)
+                course = Course(provider=provider, uid=uid, **values)
                 course.full_clean()
                 course.save()
             courses.append(course)
-        admin = self._user(seed.admin, (Role.PROVIDER,), demo_password=seed.admin_has_demo_password)
-        ProviderMembership.objects.get_or_create(
-            user=admin, provider=provider, defaults={"role": ProviderMembership.Role.ADMIN}
+        admin, admin_created = self._user(
+            seed.admin, (Role.PROVIDER,), demo_password=seed.admin_has_demo_password
         )
+        if provider_created or admin_created:
+            ProviderMembership.objects.get_or_create(
+                user=admin, provider=provider, defaults={"role": ProviderMembership.Role.ADMIN}
+            )
         people[seed.admin] = admin
         return provider, courses, admin
 
