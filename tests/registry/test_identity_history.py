@@ -4,7 +4,7 @@ registry answered about a moment before it (DESIGN section 7)."""
 import pytest
 
 from accreditation.models import ProviderIdentifier
-from accreditation.services import provider_update
+from accreditation.services import change_request_approve, provider_change
 from registry.services import registry_sync
 from tests.factories import ProviderFactory, UserFactory
 from tests.registry.conftest import day
@@ -28,12 +28,16 @@ def ask(api, identifier, at=None):
 
 
 def set_identifiers(provider, *pairs):
+    """Change the provider's identifiers as the agency lets it: directly before any
+    decision, else by a change request a coordinator approves."""
     coordinator = UserFactory(roles=["coordinator"])
-    provider_update(
+    _, request = provider_change(
         provider=provider,
         actor=coordinator,
         data={"identifiers": [{"scheme": s, "value": v} for s, v in pairs]},
     )
+    if request is not None:
+        change_request_approve(change_request=request, actor=coordinator)
     registry_sync()
 
 
