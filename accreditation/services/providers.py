@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core import reference
 from core.audit import audit
+from core.effects import after_commit
 from core.errors import ConflictError, NotAllowed, NotVisible
 from core.roles import Role, has_role
 
@@ -25,6 +26,7 @@ from ..selectors import (
     providers_visible_to,
 )
 from ..signals import identity_changed
+from ..tasks import send_change_request_notification
 from ._common import _assign, _full_clean, _reject_unknown
 
 PROVIDER_FIELDS = ("legal_name", "country", "type", "website")
@@ -279,6 +281,7 @@ def _file(provider, actor, before, changes):
         provider=provider.pk,
         changes=changes,
     )
+    after_commit(send_change_request_notification.delay, change_request_id=request.pk)
     return request
 
 
@@ -361,6 +364,7 @@ def change_request_approve(*, change_request, actor, comment=""):
             changes=changes,
         )
         identity_changed.send(sender=Provider, provider=provider, change_request=request)
+        after_commit(send_change_request_notification.delay, change_request_id=request.pk)
     return request
 
 
@@ -383,6 +387,7 @@ def change_request_reject(*, change_request, actor, comment):
             provider=request.provider_id,
             comment=comment,
         )
+        after_commit(send_change_request_notification.delay, change_request_id=request.pk)
     return request
 
 

@@ -453,3 +453,27 @@ def test_the_queue_and_the_decision_pages_are_not_for_providers(decided):
     url = reverse("change-request-decide", args=[request["id"], "approve"])
     assert client.post(url, {"confirm": "yes"}).status_code == 403
     assert ProviderChangeRequest.objects.get().status == "pending"
+
+
+# ------------------------------------------------------------------ e-mail
+
+
+def test_coordinators_hear_of_a_request_and_the_provider_of_the_decision(
+    decided, coordinator_api, coordinator, mailoutbox, django_capture_on_commit_callbacks
+):
+    coordinator.email = "coord@agency.example"
+    coordinator.save()
+    provider, admin, _ = decided
+    admin.email = "admin@provider.example"
+    admin.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        request = file_rename(decided)
+    assert [m.to for m in mailoutbox] == [["coord@agency.example"]]
+    assert f"#{request['id']}" in mailoutbox[0].subject
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_api.post(
+            decide_url(request, "reject"), {"comment": "Not registered."}, format="json"
+        )
+    assert mailoutbox[-1].to == ["admin@provider.example"]
+    assert "rejected" in mailoutbox[-1].subject
+    assert "Not registered." in mailoutbox[-1].body
