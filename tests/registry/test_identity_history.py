@@ -150,3 +150,42 @@ def test_a_provider_is_unknown_for_moments_before_its_first_decision(api, histor
     history.decide(provider, when=day("2025-01-10"))
     assert ask(api, "schac:uni.example.org", "2025-01-09") == before
     assert ask(api, "schac:uni.example.org", "2025-01-11")[:3] == (True, "active", provider.pk)
+
+
+def test_verify_shows_the_legal_name_and_country_the_provider_had_at_the_moment(
+    api, history, accredited
+):
+    """Two renames approved at two moments: each moment is answered with the name in
+    force then, before and after the later rename."""
+    from accreditation.services import change_request_file
+    from tests.registry.conftest import at_moment
+
+    provider, _ = accredited
+    coordinator = UserFactory(roles=["coordinator"])
+
+    def rename(name, country, when):
+        with at_moment(when):
+            request = change_request_file(
+                provider=provider, actor=coordinator, data={"legal_name": name, "country": country}
+            )
+            change_request_approve(change_request=request, actor=coordinator)
+
+    def shown(at):
+        body = api.get(URL, {"identifier": "schac:uni.example.org", "at": at}).json()
+        return body["provider"]["legal_name"], body["provider"]["country"]
+
+    rename("Second Name", "BE", day("2025-02-15"))
+    first = {at: shown(at) for at in ("2025-02-01", "2025-02-16")}
+    assert first == {
+        "2025-02-01": ("Example University", "NL"),
+        "2025-02-16": ("Second Name", "BE"),
+    }
+    rename("Third Name", "DE", day("2025-04-01"))
+    assert {at: shown(at) for at in first} == first
+    assert shown("2025-04-02") == ("Third Name", "DE")
+    periods = provider.identity_history.order_by("valid_from")
+    assert [(p.legal_name, p.valid_until) for p in periods] == [
+        ("Example University", day("2025-02-15")),
+        ("Second Name", day("2025-04-01")),
+        ("Third Name", None),
+    ]
