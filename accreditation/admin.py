@@ -1,7 +1,11 @@
 """The agency staff's back office for the accreditation app.
 
-Staff search and correct master data (providers, identifiers, memberships, courses,
-complaints). What the services forbid, the admin forbids too: states are never edited
+Staff search and correct master data (providers, memberships, courses,
+complaints). What the services forbid, the admin forbids too. A provider's identity
+(legal name, country, identifiers) is history the registry answers from: identifiers are
+never added, changed or deleted here, and once the agency has decided on a provider its
+name and country are read-only (they change by an approved change request); before that
+an edit goes through the same service as the provider's own page. States are never edited
 here (an application's `state` and an accreditation's `status` are read-only, and every
 change of state goes through the services, which lock, check rights and guards, and
 log); a course never moves to another provider; applications and courses are created
@@ -9,9 +13,13 @@ only by the services. Transition logs, decisions, appeals and notifications are 
 read-only, never deleted.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.errors import DomainError
+
+from . import services
 from .models import (
     Accreditation,
     AccreditationTransition,
@@ -27,7 +35,9 @@ from .models import (
     Framework,
     Notification,
     Provider,
+    ProviderChangeRequest,
     ProviderIdentifier,
+    ProviderIdentity,
     ProviderMembership,
     SelfAssessment,
     Standard,
@@ -56,9 +66,23 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
 # --------------------------------------------------------------------------- providers
 
 
-class IdentifierInline(admin.TabularInline):
+class IdentifierInline(ReadOnlyInline):
+    """Identifiers in force; they change through the provider's profile or a change
+    request, which end-date instead of deleting."""
+
     model = ProviderIdentifier
-    extra = 0
+    fields = ["scheme", "value", "valid_from"]
+
+
+class IdentityInline(ReadOnlyInline):
+    model = ProviderIdentity
+    fields = ["legal_name", "country", "identifiers", "valid_from", "valid_until"]
+    show_change_link = False
+
+
+class ChangeRequestInline(ReadOnlyInline):
+    model = ProviderChangeRequest
+    fields = ["status", "legal_name", "country", "identifiers", "requested_at", "decided_at"]
 
 
 class MembershipInline(admin.TabularInline):
@@ -72,19 +96,67 @@ class ProviderAdmin(admin.ModelAdmin):
     list_display = ["legal_name", "country", "type", "website", "created_at"]
     list_filter = ["country", "type"]
     search_fields = ["legal_name", "identifiers__value", "website"]
-    inlines = [IdentifierInline, MembershipInline]
+    inlines = [IdentifierInline, IdentityInline, ChangeRequestInline, MembershipInline]
     readonly_fields = ["created_at", "updated_at"]
     # A website typed without a scheme is taken as https, as on the provider's own form.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    def get_readonly_fields(self, request, obj=None):
+        """After a decision the name and country change only by an approved request."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and services.has_decision(obj):
+            fields += ["legal_name", "country"]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        """A new provider starts its identity history; a change goes through
+        `provider_change`, as on the provider's own page (history kept, rights checked)."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            ProviderIdentity.objects.create(
+                provider=obj,
+                legal_name=obj.legal_name,
+                country=obj.country,
+                identifiers=[],
+                valid_from=obj.created_at,
+            )
+            return
+        fields = [name for name in form.changed_data if name in services.PROVIDER_FIELDS]
+        data = {name: form.cleaned_data[name] for name in fields}
+        try:
+            services.provider_change(provider=obj, actor=request.user, data=data)
+        except (DomainError, ValidationError) as exc:
+            self.message_user(request, f"Not saved: {exc}", level=messages.ERROR)
+
 
 @admin.register(ProviderIdentifier)
-class ProviderIdentifierAdmin(admin.ModelAdmin):
-    list_display = ["scheme", "value", "provider"]
+class ProviderIdentifierAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Identifiers and their periods, ended ones included: never deleted."""
+
+    list_display = ["scheme", "value", "provider", "valid_from", "valid_until"]
     list_filter = ["scheme"]
     search_fields = ["value", "provider__legal_name"]
     list_select_related = ["provider"]
-    raw_id_fields = ["provider"]
+
+    def get_queryset(self, request):
+        return ProviderIdentifier.history.select_related("provider")
+
+
+@admin.register(ProviderIdentity)
+class ProviderIdentityAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["provider", "legal_name", "country", "valid_from", "valid_until"]
+    search_fields = ["legal_name", "provider__legal_name"]
+    list_select_related = ["provider"]
+
+
+@admin.register(ProviderChangeRequest)
+class ProviderChangeRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Change requests are decided on the coordinators' queue page (or the API)."""
+
+    list_display = ["id", "provider", "status", "legal_name", "country", "requested_at"]
+    list_filter = ["status"]
+    search_fields = ["=id", "provider__legal_name", "legal_name"]
+    list_select_related = ["provider"]
 
 
 @admin.register(ProviderMembership)

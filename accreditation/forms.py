@@ -104,6 +104,28 @@ def identifiers_from(formset):
     ]
 
 
+class ChangeRequestForm(DescribedForm):
+    """A request to change the provider's legal name or country (with the identifier rows
+    of `IdentifierFormSet`): once the agency has decided on a provider, these change only
+    when a coordinator approves."""
+
+    legal_name = forms.CharField(max_length=300, label="Legal name")
+    country = forms.ChoiceField(label="Country", choices=())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "— choose —"), *reference.country_choices()]
+
+
+class ChangeRequestDecisionForm(DescribedForm):
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the provider. Required to reject: say why.",
+    )
+
+
 # --------------------------------------------------------------------------- course
 
 

@@ -159,6 +159,109 @@ class ProviderIdentifier(models.Model):
         return f"{self.scheme}:{self.value}"
 
 
+class ProviderIdentity(models.Model):
+    """What the provider was called, where, and by which identifiers, over a period.
+
+    Identity is history: a change of legal name, country or identifiers ends the open
+    row and starts a new one at that moment, so the registry shows the name a provider
+    had at the moment asked about, not today's. The identifiers are copied in (their own
+    history is `ProviderIdentifier`) so that verify reads the whole identity as of a
+    moment from one row.
+    """
+
+    provider = models.ForeignKey(
+        Provider, on_delete=models.CASCADE, related_name="identity_history"
+    )
+    legal_name = models.CharField(max_length=300)
+    country = models.CharField(max_length=2)
+    identifiers = models.JSONField(default=list, blank=True)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    change_request = models.OneToOneField(
+        "ProviderChangeRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="identity",
+        help_text="The approved change request that started this period, if any.",
+    )
+
+    class Meta:
+        ordering = ["provider", "valid_from"]
+        # Verify reads the identity of one provider as of a moment.
+        indexes = [models.Index(fields=["provider", "valid_from"], name="identity_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=Q(valid_until__isnull=True),
+                name="identity_one_open_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="identity_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.legal_name} ({self.country}) from {self.valid_from:%Y-%m-%d}"
+
+
+class ProviderChangeRequest(models.Model):
+    """A change of a provider's legal name, country or identifiers asked for after the
+    agency has decided on the provider: it takes effect only when a coordinator approves
+    it (the registry's answers change only through the agency). Empty fields (None) are
+    not part of the change."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="change_requests")
+    legal_name = models.CharField(max_length=300, null=True, blank=True)
+    country = models.CharField(max_length=2, null=True, blank=True)
+    identifiers = models.JSONField(null=True, blank=True)
+    previous = models.JSONField(
+        default=dict, blank=True, help_text="Name, country and identifiers when filed."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # One pending request per provider: a second one waits for the first decision.
+            models.UniqueConstraint(
+                fields=["provider"],
+                condition=Q(status="pending"),
+                name="change_request_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="change_request_decided_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Change request {self.pk} for {self.provider} ({self.status})"
+
+    def changes(self):
+        """The requested changes as {field: new value}."""
+        return {
+            field: getattr(self, field)
+            for field in ("legal_name", "country", "identifiers")
+            if getattr(self, field) is not None
+        }
+
+
 class ProviderMembership(TimeStampedModel):
     """Who acts for which provider; an `admin` may also manage the provider's profile."""
 

@@ -26,6 +26,8 @@ from .models import (
     ApplicationTransition,
     Complaint,
     Notification,
+    ProviderChangeRequest,
+    ProviderMembership,
 )
 
 logger = logging.getLogger(__name__)
@@ -210,6 +212,49 @@ def notify_complaint(complaint_id):
         users=users,
         subject=f"[{settings.MCQA_AGENCY_NAME}] Complaint #{complaint.pk}",
         body=f"A complaint was lodged about {about}:\n\n{complaint.text}\n",
+    )
+
+
+# --------------------------------------------------------------------------- identity changes
+
+
+def notify_change_request(change_request_id):
+    """A filed identity change request waits for the coordinators; a decided one is
+    announced to the provider's administrators. The key names the request and its
+    status, so each step is announced once."""
+    request = (
+        ProviderChangeRequest.objects.select_related("provider")
+        .filter(pk=change_request_id)
+        .first()
+    )
+    if request is None:
+        return 0
+    User = get_user_model()
+    provider = request.provider
+    if request.status == ProviderChangeRequest.Status.PENDING:
+        users = User.objects.filter(groups__name=Role.COORDINATOR)
+        subject = f"[{settings.MCQA_AGENCY_NAME}] Identity change request #{request.pk}"
+        body = (
+            f"{provider} asks to change its {', '.join(sorted(request.changes()))}.\n\n"
+            f"{_link('/change-requests/')}\n"
+        )
+    else:
+        admins = ProviderMembership.objects.filter(
+            provider=provider, role=ProviderMembership.Role.ADMIN
+        ).values("user_id")
+        users = User.objects.filter(pk__in=admins)
+        subject = f"[{settings.MCQA_AGENCY_NAME}] Change request #{request.pk} {request.status}"
+        comment = f"\n\nThe agency's comment: {request.comment}" if request.comment else ""
+        body = (
+            f"Your request to change the {', '.join(sorted(request.changes()))} of {provider} "
+            f"was {request.status}.{comment}\n\n{_link(provider.get_absolute_url())}\n"
+        )
+    users = list(users.filter(is_active=True).exclude(email="").distinct().order_by("pk"))
+    return deliver(
+        key=f"change-request:{request.pk}:{request.status}",
+        users=users,
+        subject=subject,
+        body=body,
     )
 
 

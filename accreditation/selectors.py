@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from core.roles import is_staff_role
+from core.roles import Role, has_role, is_staff_role
 
 from .models import (
     RENEWABLE_STATES,
@@ -11,6 +11,7 @@ from .models import (
     ApplicationObjectPermission,
     Course,
     Provider,
+    ProviderChangeRequest,
     ProviderMembership,
 )
 
@@ -54,6 +55,21 @@ def providers_visible_to(*, user):
     return Provider.objects.filter(
         Q(pk__in=_member_provider_ids(user)) | Q(pk__in=reviewed.values("provider_id"))
     )
+
+
+def decides_change_requests(user):
+    """Coordinators decide on identity change requests (and so see every one)."""
+    return bool(user.is_authenticated and (user.is_superuser or has_role(user, Role.COORDINATOR)))
+
+
+def change_requests_visible_to(*, user):
+    """Identity change requests: coordinators (who decide them) see all; a provider's
+    people see their provider's; nobody else sees any (404)."""
+    if not user.is_authenticated:
+        return ProviderChangeRequest.objects.none()
+    if decides_change_requests(user):
+        return ProviderChangeRequest.objects.all()
+    return ProviderChangeRequest.objects.filter(provider_id__in=_member_provider_ids(user))
 
 
 def courses_visible_to(*, user):

@@ -14,3 +14,8 @@ accreditation_changed = Signal()
 # with it (the registry's event history) writes here, so no reader ever sees the
 # change without it. A listener that raises rolls the transition back.
 transition_recorded = Signal()
+
+# Sent inside the transaction of an approved identity change request, after the provider,
+# its identifiers and its identity history are written (provider, change_request): the
+# registry records the change as an `identity` event in the same transaction.
+identity_changed = Signal()

@@ -62,6 +62,11 @@ def send_complaint_notification(self, complaint_id):
     return _mail_task(self, notifications.notify_complaint, complaint_id)
 
 
+@shared_task(bind=True, name="accreditation.send_change_request_notification")
+def send_change_request_notification(self, change_request_id):
+    return _mail_task(self, notifications.notify_change_request, change_request_id)
+
+
 # --------------------------------------------------------------------------- deadlines
 
 

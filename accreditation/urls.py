@@ -49,6 +49,17 @@ urlpatterns = [
     path("providers/new/", views.provider_create, name="provider-create"),
     path("providers/<int:pk>/", views.provider_detail, name="provider-detail"),
     path("providers/<int:pk>/edit/", views.provider_edit, name="provider-edit"),
+    path(
+        "providers/<int:pk>/change-requests/",
+        views.change_request_create,
+        name="provider-change-request",
+    ),
+    path("change-requests/", views.change_request_queue, name="change-request-queue"),
+    path(
+        "change-requests/<int:pk>/<str:action>/",
+        views.change_request_decide,
+        name="change-request-decide",
+    ),
     path("courses/", views.course_list, name="course-list"),
     path("courses/new/", views.course_edit, name="course-create"),
     path("courses/<int:pk>/", views.course_detail, name="course-detail"),

@@ -73,6 +73,9 @@ def home(request):
         context["state_counts"] = [
             (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
         ]
+        context["pending_change_requests"] = (
+            selectors.change_requests_visible_to(user=user).filter(status="pending").count()
+        )
         context["coordinator_queue"] = mark_overdue(
             list(
                 visible.filter(state__in=["submitted", "screening", "in_review"]).order_by(
@@ -161,6 +164,13 @@ def provider_detail(request, pk):
     provider = get_object_or_404(
         selectors.providers_visible_to(user=request.user).prefetch_related("identifiers"), pk=pk
     )
+    return _provider_page(request, provider)
+
+
+def _provider_page(request, provider, *, request_form=None, formset=None, status=200):
+    """The provider's page; its people and coordinators also see its identity change
+    requests, and its administrators (once the agency has decided on it) the form to file
+    one."""
     is_member = selectors.is_provider_member(request.user, provider.pk)
     courses = selectors.courses_visible_to(user=request.user).filter(provider=provider)
     applications = mark_overdue(
@@ -170,16 +180,128 @@ def provider_detail(request, pk):
             .select_related("course")
         )
     )
+    may_edit = services.may_manage_provider(request.user, provider)
+    sees_requests = is_member or selectors.decides_change_requests(request.user)
+    identity_locked = services.has_decision(provider)
+    if may_edit and identity_locked and request_form is None:
+        request_form = f.ChangeRequestForm(
+            initial={"legal_name": provider.legal_name, "country": provider.country}
+        )
+        formset = f.IdentifierFormSet(
+            prefix="identifiers",
+            initial=[{"scheme": i.scheme, "value": i.value} for i in provider.identifiers.all()],
+        )
     return render(
         request,
         "web/provider_detail.html",
         {
             "provider": provider,
             "is_member": is_member,
-            "may_edit": services.may_manage_provider(request.user, provider),
+            "may_edit": may_edit,
+            "identity_locked": identity_locked,
+            "change_requests": (
+                selectors.change_requests_visible_to(user=request.user).filter(provider=provider)
+                if sees_requests
+                else None
+            ),
+            "request_form": request_form if may_edit and identity_locked else None,
+            "formset": formset,
             "courses": courses,
             "applications": applications,
         },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def change_request_create(request, pk):
+    """File an identity change request from the provider's page."""
+    provider = get_object_or_404(
+        selectors.providers_visible_to(user=request.user).prefetch_related("identifiers"), pk=pk
+    )
+    form = f.ChangeRequestForm(request.POST)
+    formset = f.IdentifierFormSet(request.POST, prefix="identifiers")
+    if form.is_valid() and formset.is_valid():
+        data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
+        outcome = run_service(
+            request,
+            lambda: services.change_request_file(provider=provider, actor=request.user, data=data),
+            form=form,
+            back=provider.get_absolute_url(),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            messages.success(
+                request,
+                f"Change request #{outcome.result.pk} was filed; it takes effect when the "
+                "agency approves it.",
+            )
+            return redirect(provider)
+    return _provider_page(request, provider, request_form=form, formset=formset, status=400)
+
+
+@login_required
+def change_request_queue(request):
+    """The coordinators' queue of identity change requests: pending first, then the most
+    recently decided. Anyone else: 404."""
+    if not selectors.decides_change_requests(request.user):
+        raise Http404
+    visible = selectors.change_requests_visible_to(user=request.user).select_related("provider")
+    return render(
+        request,
+        "web/change_request_queue.html",
+        {
+            "pending": visible.filter(status="pending").order_by("requested_at", "id"),
+            "decided": visible.exclude(status="pending").order_by("-decided_at", "-id")[:20],
+        },
+    )
+
+
+CHANGE_REQUEST_DECISIONS = {
+    "approve": ("Approve the change", services.change_request_approve),
+    "reject": ("Reject the change", services.change_request_reject),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def change_request_decide(request, pk, action):
+    """Confirm, then approve or reject a change request (coordinators; 404 for whoever
+    may not see it, 403 for a provider's own people)."""
+    if action not in CHANGE_REQUEST_DECISIONS:
+        raise Http404
+    change_request = get_object_or_404(
+        selectors.change_requests_visible_to(user=request.user).select_related("provider"),
+        pk=pk,
+    )
+    label, decide = CHANGE_REQUEST_DECISIONS[action]
+    back = reverse("change-request-queue")
+    status = 200
+    if request.method == "POST":
+        form = f.ChangeRequestDecisionForm(request.POST)
+        if form.is_valid():
+            comment = form.cleaned_data["comment"]
+            outcome = run_service(
+                request,
+                lambda: decide(change_request=change_request, actor=request.user, comment=comment),
+                form=form,
+                back=back,
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
+                messages.success(request, f"Change request #{pk} was {outcome.result.status}.")
+                return redirect(back)
+        status = 400
+    else:
+        form = f.ChangeRequestDecisionForm()
+    return render(
+        request,
+        "web/change_request_confirm.html",
+        {"change_request": change_request, "label": label, "action": action, "form": form},
+        status=status,
     )
 
 
@@ -200,14 +322,23 @@ def provider_edit(request, pk):
             data = {**form.cleaned_data, "identifiers": f.identifiers_from(formset)}
             outcome = run_service(
                 request,
-                lambda: services.provider_update(provider=provider, actor=request.user, data=data),
+                lambda: services.provider_change(provider=provider, actor=request.user, data=data),
                 form=form,
                 back=provider.get_absolute_url(),
             )
             if outcome.refusal:
                 return outcome.refusal
             if outcome.ok:
-                messages.success(request, "The organisation profile was saved.")
+                _, change_request = outcome.result
+                if change_request is None:
+                    messages.success(request, "The organisation profile was saved.")
+                else:
+                    messages.success(
+                        request,
+                        f"The change of name, country or identifiers was filed as change "
+                        f"request #{change_request.pk}; it takes effect when the agency "
+                        "approves it. Other changes were saved.",
+                    )
                 return redirect(provider)
         status = 400
     else:

@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +114,7 @@ def seed(count, start=0, negative_only=False):
         Framework,
         Provider,
         ProviderIdentifier,
+        ProviderIdentity,
     )
 
     rng = random.Random(start + 7)
@@ -145,6 +147,19 @@ def seed(count, start=0, negative_only=False):
             if i % 2 == 0
         ]
         ProviderIdentifier.objects.bulk_create(identifiers)
+        listed = defaultdict(list)
+        for pi in identifiers:
+            listed[pi.provider_id].append({"scheme": pi.scheme, "value": pi.value})
+        ProviderIdentity.objects.bulk_create(
+            ProviderIdentity(
+                provider=p,
+                legal_name=p.legal_name,
+                country=p.country,
+                identifiers=sorted(listed[p.pk], key=lambda x: (x["scheme"], x["value"])),
+                valid_from=p.created_at,
+            )
+            for p in providers
+        )
         with_course = [(i, p) for i, p in zip(range(lo, hi), providers, strict=True) if i % 4 == 0]
         courses = Course.objects.bulk_create(
             [

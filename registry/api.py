@@ -449,11 +449,11 @@ _ANNUL_REASON = "appeal_upheld"
 
 def event_item(e):
     """One change-feed event (DESIGN section 4): fields that do not apply to the event's
-    type are null."""
+    type are null; an `identity` event also carries the provider's new identity."""
     reason = (e["data"] or {}).get("reason") or None
     if e["type"] in (EventType.ANNUL, EventType.ANNULLED):
         reason = _ANNUL_REASON
-    return {
+    item = {
         "seq": e["seq"],
         "at": e["at"].isoformat().replace("+00:00", "Z"),
         "type": e["type"],
@@ -466,6 +466,12 @@ def event_item(e):
         "valid_until": e["valid_until"].isoformat() if e["valid_until"] else None,
         "reason": reason,
     }
+    if e["type"] == EventType.IDENTITY:
+        data = e["data"] or {}
+        item["identity"] = {
+            key: data.get(key) for key in ("legal_name", "country", "identifiers", "changed")
+        }
+    return item
 
 
 _EVENT_FIELDS = (

@@ -21,6 +21,7 @@ class EventType(models.TextChoices):
     CONDITIONS_MET = "conditions_met", "Conditions met"
     ANNULLED = "annulled", "Decision annulled on appeal"
     REPORT = "report", "Report published"
+    IDENTITY = "identity", "Identity changed (name, country or identifiers)"
 
 
 class RegistryEvent(models.Model):

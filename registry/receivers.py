@@ -6,13 +6,13 @@ change of an accreditation) is projected into registry events inside the transit
 own transaction: the change and its public record commit together, so no verifier can
 ask between them and get an answer that later changes. The minute sweep
 (`registry.sync`) stays as the safety net for what is not a transition (published
-reports).
+reports). An approved identity change request is recorded the same way.
 """
 
 from django.dispatch import receiver
 
 from accreditation import workflow
-from accreditation.signals import transition_recorded
+from accreditation.signals import identity_changed, transition_recorded
 
 
 @receiver(transition_recorded, dispatch_uid="registry.transition_recorded")
@@ -21,3 +21,10 @@ def project_in_the_same_transaction(sender, transition=None, **kwargs):
         from .services import registry_sync
 
         registry_sync()
+
+
+@receiver(identity_changed, dispatch_uid="registry.identity_changed")
+def project_identity_in_the_same_transaction(sender, **kwargs):
+    from .services import registry_sync
+
+    registry_sync()

@@ -114,6 +114,15 @@ class ProviderDetailSchema(ProviderRefSchema):
     updated_at = serializers.DateTimeField()
 
 
+class IdentitySchema(serializers.Serializer):
+    legal_name = serializers.CharField()
+    country = serializers.CharField()
+    identifiers = serializers.ListField(child=serializers.DictField())
+    changed = serializers.ListField(
+        child=serializers.CharField(), help_text="legal_name, country and/or identifiers"
+    )
+
+
 class EventSchema(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -129,6 +138,10 @@ class EventSchema(serializers.Serializer):
         allow_null=True,
         help_text="Why: the reason code of a suspension or revocation; appeal_upheld for "
         "an annulment",
+    )
+    identity = IdentitySchema(
+        required=False,
+        help_text="`identity` events only: the provider's identity from this event on",
     )
 
 

@@ -2,9 +2,9 @@
 
 The registry is never edited: every public fact is an event appended by `registry_sync`
 from a row of the accreditation history (a decision, an accreditation transition, an
-annulment on appeal, a published report). Answers about a moment are computed from the
-events up to that moment only, so a later suspension or revocation never rewrites what
-was true before it.
+annulment on appeal, a published report, an approved identity change request). Answers
+about a moment are computed from the events up to that moment only, so a later
+suspension or revocation never rewrites what was true before it.
 """
 
 import datetime
@@ -26,6 +26,7 @@ from accreditation.models import (
     Condition,
     Decision,
     Provider,
+    ProviderChangeRequest,
 )
 from core.reference import isced_f_covers
 from reviews.models import Report
@@ -229,6 +230,31 @@ def _pending_events(limit):
                     "version": r.version,
                 },
                 source=f"report:{r.pk}",
+            )
+        )
+    identities = take(
+        _unprojected(
+            ProviderChangeRequest.objects.filter(
+                status=ProviderChangeRequest.Status.APPROVED
+            ).select_related("identity"),
+            "identity:",
+        ),
+        "decided_at",
+    )
+    for r in identities:
+        events.append(
+            RegistryEvent(
+                at=r.decided_at,
+                type=EventType.IDENTITY,
+                provider_id=r.provider_id,
+                data={
+                    "legal_name": r.identity.legal_name,
+                    "country": r.identity.country,
+                    "identifiers": r.identity.identifiers,
+                    "changed": sorted(r.changes()),
+                    "previous": {field: r.previous.get(field) for field in sorted(r.changes())},
+                },
+                source=f"identity:{r.pk}",
             )
         )
     events.sort(
@@ -610,15 +636,20 @@ def _verify_sql():
     are history: an ended one still names its provider for moments before its end, a
     new one names nobody before it began), the course if asked, and the provider's
     events up to that moment in time order (one row per event; the provider and course
-    columns repeat)."""
-    from accreditation.models import Course, ProviderIdentifier
+    columns repeat). The name, country and identifiers shown are the provider's
+    identity at that moment (its `ProviderIdentity` period; the projected row only for
+    a moment before any period was kept)."""
+    from accreditation.models import Course, ProviderIdentifier, ProviderIdentity
 
     event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
     return (
-        "SELECT rp.provider_id, rp.legal_name, rp.country, rp.identifiers, "  # noqa: S608
+        "SELECT rp.provider_id, COALESCE(n.legal_name, rp.legal_name), "  # noqa: S608
+        "COALESCE(n.country, rp.country), COALESCE(n.identifiers, rp.identifiers), "
         f"c.id, c.provider_id, c.eqf_level, c.isced_f, {event_columns} "
         f"FROM {RegistryProvider._meta.db_table} rp "
         f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
+        f"LEFT JOIN {ProviderIdentity._meta.db_table} n ON n.provider_id = rp.provider_id "
+        "AND n.valid_from <= %s AND (n.valid_until IS NULL OR n.valid_until > %s) "
         f"LEFT JOIN {Course._meta.db_table} c ON c.id = %s "
         f"LEFT JOIN {RegistryEvent._meta.db_table} e "
         "ON e.provider_id = rp.provider_id AND e.at <= %s "
@@ -634,7 +665,7 @@ def _verify_rows(scheme, value, course_id, as_of):
     (None, None, []) for an unknown identifier."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
-    params = [course_id, moment, scheme, value, moment, moment]
+    params = [moment, moment, course_id, moment, scheme, value, moment, moment]
     with _hot_cursor(db) as cursor:
         cursor.execute(_verify_sql(), params)
         rows = cursor.fetchall()

@@ -138,9 +138,19 @@ class ChangesFeed(Feed):
         what = item.get_type_display()
         if item.type == "decision":
             what = f"Decision: {item.outcome.replace('_', ' ')}"
+        if item.type == EventType.IDENTITY:
+            name = item.data.get("legal_name") or name
         return f"{name}: {what}"
 
     def item_description(self, item):
+        if item.type == EventType.IDENTITY:
+            identifiers = ", ".join(
+                f"{i['scheme']}:{i['value']}" for i in item.data.get("identifiers") or []
+            )
+            return (
+                f"Event {item.seq}: now {item.data.get('legal_name')} "
+                f"({item.data.get('country')}); identifiers: {identifiers or 'none'}."
+            )
         scope = "institutional" if item.course_id is None else f"course {item.course_id}"
         status = f", status {item.status}" if item.status else ""
         text = f"Event {item.seq} ({scope}{status})."

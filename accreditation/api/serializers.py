@@ -25,6 +25,7 @@ from ..models import (
     Course,
     Document,
     Provider,
+    ProviderChangeRequest,
     ProviderIdentifier,
     SelfAssessment,
 )
@@ -93,6 +94,45 @@ class ProviderInputSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=Provider.Type.choices)
     website = serializers.URLField(required=False, allow_blank=True)
     identifiers = IdentifierSerializer(many=True, required=False)
+
+
+class ChangeRequestSerializer(serializers.ModelSerializer):
+    """An identity change request: the requested values (null: not part of the change),
+    the values when filed (`previous`), and the coordinator's decision."""
+
+    identifiers = IdentifierSerializer(many=True, read_only=True, allow_null=True)
+
+    class Meta:
+        model = ProviderChangeRequest
+        fields = [
+            "id",
+            "provider",
+            "status",
+            "legal_name",
+            "country",
+            "identifiers",
+            "previous",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+            "comment",
+        ]
+        read_only_fields = fields
+
+
+class ChangeRequestInputSerializer(serializers.Serializer):
+    legal_name = serializers.CharField(max_length=300, required=False)
+    country = serializers.CharField(max_length=2, required=False, help_text="ISO 3166-1 alpha-2")
+    identifiers = IdentifierSerializer(
+        many=True, required=False, help_text="replaces the whole list when given"
+    )
+
+
+class ChangeRequestDecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, help_text="required to reject: why"
+    )
 
 
 # --------------------------------------------------------------------------- courses

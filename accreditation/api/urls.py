@@ -9,6 +9,21 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("providers/", views.ProviderListView.as_view(), name="api-provider-list"),
     path("providers/<int:pk>/", views.ProviderDetailView.as_view(), name="api-provider-detail"),
+    path(
+        "providers/<int:pk>/change-requests/",
+        views.ProviderChangeRequestsView.as_view(),
+        name="api-provider-change-requests",
+    ),
+    path(
+        "change-requests/<int:pk>/approve/",
+        views.ChangeRequestApproveView.as_view(),
+        name="api-change-request-approve",
+    ),
+    path(
+        "change-requests/<int:pk>/reject/",
+        views.ChangeRequestRejectView.as_view(),
+        name="api-change-request-reject",
+    ),
     path("courses/", views.CourseListView.as_view(), name="api-course-list"),
     path("courses/<int:pk>/", views.CourseDetailView.as_view(), name="api-course-detail"),
     path("applications/", views.ApplicationListView.as_view(), name="api-application-list"),

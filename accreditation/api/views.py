@@ -9,7 +9,7 @@ exactly like the pages and the admin. Domain errors become 400/403/404/409/413/4
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -33,7 +33,10 @@ from ..models import AccreditationTransition, Document, Provider, SelfAssessment
 from ..selectors import (
     accreditations_visible_to,
     applications_visible_to,
+    change_requests_visible_to,
     courses_visible_to,
+    decides_change_requests,
+    is_provider_member,
     providers_visible_to,
 )
 from . import extensions
@@ -142,14 +145,90 @@ class ProviderDetailView(GenericAPIView):
 
     @extend_schema(
         request=s.ProviderInputSerializer(partial=True),
-        responses={200: s.ProviderSerializer, **_errors(400, 403, 404)},
+        responses={
+            200: s.ProviderSerializer,
+            202: OpenApiResponse(
+                s.ChangeRequestSerializer,
+                description="the provider has a decision: the change of legal name, country "
+                "or identifiers was filed as a pending change request (other fields changed)",
+            ),
+            **_errors(400, 403, 404, 409),
+        },
     )
     def patch(self, request, pk):
-        provider = services.provider_update(
+        provider, change_request = services.provider_change(
             provider=self.get_object(), actor=request.user, data=_data(request)
         )
+        if change_request is not None:
+            return Response(
+                s.ChangeRequestSerializer(change_request).data, status=status.HTTP_202_ACCEPTED
+            )
         provider = Provider.objects.prefetch_related("identifiers").get(pk=provider.pk)
         return Response(s.ProviderSerializer(provider).data)
+
+
+def _provider_with_requests(request, pk):
+    """The provider whose change requests `request.user` may see: its own people and
+    coordinators; anyone else gets 404."""
+    provider = get_object_or_404(providers_visible_to(user=request.user), pk=pk)
+    if not (decides_change_requests(request.user) or is_provider_member(request.user, pk)):
+        raise Http404
+    return provider
+
+
+class ProviderChangeRequestsView(GenericAPIView):
+    """Identity change requests of a provider (DESIGN section 7)."""
+
+    serializer_class = s.ChangeRequestSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: s.ChangeRequestSerializer(many=True), **_errors(404)})
+    def get(self, request, pk):
+        provider = _provider_with_requests(request, pk)
+        queryset = change_requests_visible_to(user=request.user).filter(provider=provider)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.ChangeRequestSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.ChangeRequestInputSerializer,
+        responses={201: s.ChangeRequestSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        provider = _provider_with_requests(request, pk)
+        change_request = services.change_request_file(
+            provider=provider, actor=request.user, data=_data(request)
+        )
+        return Response(
+            s.ChangeRequestSerializer(change_request).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ChangeRequestDecisionView(APIView):
+    """A coordinator approves or rejects a pending change request."""
+
+    parser_classes = [JSONParser]
+    decide = None  # the service
+
+    @extend_schema(
+        request=s.ChangeRequestDecisionSerializer,
+        responses={200: s.ChangeRequestSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        change_request = get_object_or_404(change_requests_visible_to(user=request.user), pk=pk)
+        comment = _data(request).get("comment") or ""
+        if not isinstance(comment, str):
+            raise ValidationError({"comment": ["A text is required."]})
+        decide = type(self).decide
+        decided = decide(change_request=change_request, actor=request.user, comment=comment)
+        return Response(s.ChangeRequestSerializer(decided).data)
+
+
+class ChangeRequestApproveView(ChangeRequestDecisionView):
+    decide = staticmethod(services.change_request_approve)
+
+
+class ChangeRequestRejectView(ChangeRequestDecisionView):
+    decide = staticmethod(services.change_request_reject)
 
 
 # --------------------------------------------------------------------------- courses

@@ -22,12 +22,24 @@ from .applications import (
 from .complaints import complaint_lodge
 from .courses import COURSE_FIELDS, course_create, course_update
 from .documents import RESPONSE_STATES, document_open, document_upload
-from .providers import PROVIDER_FIELDS, may_manage_provider, provider_create, provider_update
+from .providers import (
+    IDENTITY_FIELDS,
+    PROVIDER_FIELDS,
+    change_request_approve,
+    change_request_file,
+    change_request_reject,
+    has_decision,
+    may_manage_provider,
+    provider_change,
+    provider_create,
+    provider_update,
+)
 
 __all__ = [
     "COURSE_FIELDS",
     "DEFAULT_FRAMEWORKS",
     "DOSSIER_STATES",
+    "IDENTITY_FIELDS",
     "PROVIDER_FIELDS",
     "RESPONSE_STATES",
     "accreditation_transition",
@@ -35,13 +47,18 @@ __all__ = [
     "application_transition",
     "available_accreditation_transitions",
     "available_transitions",
+    "change_request_approve",
+    "change_request_file",
+    "change_request_reject",
     "complaint_lodge",
     "course_create",
     "course_update",
     "document_open",
     "document_upload",
+    "has_decision",
     "may_manage_provider",
     "newest_framework",
+    "provider_change",
     "provider_create",
     "provider_update",
     "self_assessment_put",

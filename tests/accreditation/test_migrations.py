@@ -63,3 +63,26 @@ def test_existing_identifiers_start_when_their_provider_was_registered():
     history = importlib.import_module("accreditation.migrations.0005_identifier_history")
     history.identifiers_start_with_their_provider(apps, None)
     assert ProviderIdentifier.objects.get(pk=identifier.pk).valid_from == day("2019-05-01")
+
+
+@pytest.mark.django_db
+def test_existing_providers_get_one_open_identity_period_from_their_registration():
+    from accreditation.models import Provider, ProviderIdentity
+    from tests.factories import IdentifierFactory, ProviderFactory
+    from tests.registry.conftest import day
+
+    identity = importlib.import_module("accreditation.migrations.0007_identity_change_requests")
+    provider = ProviderFactory(legal_name="Old Provider", country="BE")
+    Provider.objects.filter(pk=provider.pk).update(created_at=day("2024-05-01"))
+    IdentifierFactory(provider=provider, scheme="schac", value="old.example.org")
+    ended = IdentifierFactory(provider=provider, scheme="schac", value="gone.example.org")
+    type(ended).history.filter(pk=ended.pk).update(valid_until=day("2030-01-01"))
+    identity.identity_starts_with_the_provider(apps, None)
+    period = ProviderIdentity.objects.get(provider=provider)
+    assert (period.legal_name, period.country, period.valid_from, period.valid_until) == (
+        "Old Provider",
+        "BE",
+        day("2024-05-01"),
+        None,
+    )
+    assert period.identifiers == [{"scheme": "schac", "value": "old.example.org"}]

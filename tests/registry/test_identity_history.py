@@ -4,7 +4,7 @@ registry answered about a moment before it (DESIGN section 7)."""
 import pytest
 
 from accreditation.models import ProviderIdentifier
-from accreditation.services import provider_update
+from accreditation.services import change_request_approve, provider_change
 from registry.services import registry_sync
 from tests.factories import ProviderFactory, UserFactory
 from tests.registry.conftest import day
@@ -28,12 +28,16 @@ def ask(api, identifier, at=None):
 
 
 def set_identifiers(provider, *pairs):
+    """Change the provider's identifiers as the agency lets it: directly before any
+    decision, else by a change request a coordinator approves."""
     coordinator = UserFactory(roles=["coordinator"])
-    provider_update(
+    _, request = provider_change(
         provider=provider,
         actor=coordinator,
         data={"identifiers": [{"scheme": s, "value": v} for s, v in pairs]},
     )
+    if request is not None:
+        change_request_approve(change_request=request, actor=coordinator)
     registry_sync()
 
 
@@ -146,3 +150,42 @@ def test_a_provider_is_unknown_for_moments_before_its_first_decision(api, histor
     history.decide(provider, when=day("2025-01-10"))
     assert ask(api, "schac:uni.example.org", "2025-01-09") == before
     assert ask(api, "schac:uni.example.org", "2025-01-11")[:3] == (True, "active", provider.pk)
+
+
+def test_verify_shows_the_legal_name_and_country_the_provider_had_at_the_moment(
+    api, history, accredited
+):
+    """Two renames approved at two moments: each moment is answered with the name in
+    force then, before and after the later rename."""
+    from accreditation.services import change_request_file
+    from tests.registry.conftest import at_moment
+
+    provider, _ = accredited
+    coordinator = UserFactory(roles=["coordinator"])
+
+    def rename(name, country, when):
+        with at_moment(when):
+            request = change_request_file(
+                provider=provider, actor=coordinator, data={"legal_name": name, "country": country}
+            )
+            change_request_approve(change_request=request, actor=coordinator)
+
+    def shown(at):
+        body = api.get(URL, {"identifier": "schac:uni.example.org", "at": at}).json()
+        return body["provider"]["legal_name"], body["provider"]["country"]
+
+    rename("Second Name", "BE", day("2025-02-15"))
+    first = {at: shown(at) for at in ("2025-02-01", "2025-02-16")}
+    assert first == {
+        "2025-02-01": ("Example University", "NL"),
+        "2025-02-16": ("Second Name", "BE"),
+    }
+    rename("Third Name", "DE", day("2025-04-01"))
+    assert {at: shown(at) for at in first} == first
+    assert shown("2025-04-02") == ("Third Name", "DE")
+    periods = provider.identity_history.order_by("valid_from")
+    assert [(p.legal_name, p.valid_until) for p in periods] == [
+        ("Example University", day("2025-02-15")),
+        ("Second Name", day("2025-04-01")),
+        ("Third Name", None),
+    ]

@@ -150,6 +150,23 @@ ROWS = [
         body={"website": "https://a.example.org/new"},
         note="the provider's admins and coordinators edit the profile",
     ),
+    Row(
+        "provider-change-requests-get",
+        "GET",
+        "/api/v1/providers/{provider}/change-requests/",
+        case_read(readers=("own", "coord")),
+        setup="accredited",
+        note="identity change requests: the provider's people and coordinators only",
+    ),
+    Row(
+        "provider-change-requests-post",
+        "POST",
+        "/api/v1/providers/{provider}/change-requests/",
+        case_write(201, ("own", "coord"), readers=("own", "coord")),
+        setup="accredited",
+        body={"legal_name": "Provider A renamed"},
+        note="after a decision a change of name, country or identifiers is a request",
+    ),
     # ------------------------------------------------------------------ courses
     Row(
         "course-get",
