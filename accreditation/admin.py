@@ -10,13 +10,17 @@ here (an application's `state` and an accreditation's `status` are read-only, an
 change of state goes through the services, which lock, check rights and guards, and
 log); a course never moves to another provider; applications and courses are created
 only by the services. Transition logs, decisions, appeals and notifications are records:
-read-only, never deleted.
+read-only, never deleted. Memberships (who acts for a provider) change only through the
+membership services, which check who may and write an audit event; a course edited here
+is audited as in `course_update`.
 """
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 
+from core.audit import audit
 from core.errors import DomainError
 
 from . import services
@@ -42,6 +46,7 @@ from .models import (
     SelfAssessment,
     Standard,
 )
+from .services import memberships
 
 
 class ReadOnlyMixin:
@@ -85,10 +90,13 @@ class ChangeRequestInline(ReadOnlyInline):
     fields = ["status", "legal_name", "country", "identifiers", "requested_at", "decided_at"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
+    """Shown on the provider; added, changed and removed on the membership pages, which go
+    through the membership services."""
+
     model = ProviderMembership
-    extra = 0
-    raw_id_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
 
 
 @admin.register(Provider)
@@ -159,13 +167,99 @@ class ProviderChangeRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["provider"]
 
 
+class MembershipForm(forms.ModelForm):
+    """Asks the membership rules before saving, so a refusal is a form error, not a 500."""
+
+    actor = None
+
+    class Meta:
+        model = ProviderMembership
+        fields = ["user", "provider", "role"]
+
+    def clean(self):
+        data = super().clean()
+        current = self.instance if self.instance.pk else None
+        provider = data.get("provider") or (current.provider if current else None)
+        user = data.get("user") or (current.user if current else None)
+        if provider is not None and user is not None:
+            reason = memberships.membership_refusal(
+                actor=self.actor,
+                provider=provider,
+                user=user,
+                role=data.get("role"),
+                current=current,
+            )
+            if reason:
+                raise ValidationError(reason)
+        return data
+
+
 @admin.register(ProviderMembership)
 class ProviderMembershipAdmin(admin.ModelAdmin):
+    """Who acts for which provider. Adding, changing a role and removing call the membership
+    services: only the provider's administrators, coordinators and superusers may, nobody
+    for themself, and each change is an audit event. The person and the provider of a
+    membership never change (remove it and add another)."""
+
+    form = MembershipForm
     list_display = ["user", "provider", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__email", "provider__legal_name"]
     list_select_related = ["user", "provider"]
     raw_id_fields = ["user", "provider"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "provider", "created_at"] if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return memberships.may_manage_memberships(request.user, obj.provider)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        if obj is None or not allowed:
+            return allowed
+        return memberships.may_manage_memberships(request.user, obj.provider)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                saved = memberships.membership_change_role(
+                    actor=request.user, membership=obj, role=obj.role
+                )
+            else:
+                saved = memberships.membership_add(
+                    actor=request.user, provider=obj.provider, user=obj.user, role=obj.role
+                )
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.detail)) from exc
+        obj.pk, obj.created_at, obj.updated_at = saved.pk, saved.created_at, saved.updated_at
+
+    def delete_model(self, request, obj):
+        try:
+            memberships.membership_remove(actor=request.user, membership=obj)
+        except DomainError as exc:
+            raise PermissionDenied(str(exc.detail)) from exc
+
+    def delete_queryset(self, request, queryset):
+        """The bulk "delete selected" action: each membership through the service; the
+        ones this user may not remove stay, and the page says so."""
+        refused = 0
+        for membership in queryset.select_related("provider", "user"):
+            try:
+                memberships.membership_remove(actor=request.user, membership=membership)
+            except DomainError:
+                refused += 1
+        if refused:
+            self.message_user(
+                request, f"{refused} membership(s) were not yours to remove.", messages.WARNING
+            )
 
 
 @admin.register(Course)
@@ -179,10 +273,17 @@ class CourseAdmin(admin.ModelAdmin):
     list_filter = ["eqf_level", "qf_ehea_cycle", "participation_form"]
     search_fields = ["title", "provider__legal_name", "isced_f"]
     list_select_related = ["provider"]
-    readonly_fields = ["provider", "created_at", "updated_at"]
+    readonly_fields = ["provider", "uid", "created_at", "updated_at"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit("course.update", actor=request.user, obj=obj, fields=sorted(form.changed_data))
 
 
 # --------------------------------------------------------------------------- standards
@@ -332,6 +433,10 @@ class ComplaintAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit("complaint.handle", actor=request.user, obj=obj, status=obj.status)
 
     def has_delete_permission(self, request, obj=None):
         return False

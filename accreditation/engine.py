@@ -21,6 +21,7 @@ from core.errors import ConflictError, GuardFailed, InvalidTransition, NotAllowe
 
 from . import workflow
 from .models import Accreditation, AccreditationTransition, Application, ApplicationTransition
+from .payloads import clean_transition_data
 from .selectors import accreditations_visible_to, applications_visible_to
 from .signals import accreditation_changed, application_transitioned, transition_recorded
 
@@ -136,10 +137,12 @@ def fire(obj, name, actor, data=None, *, at=None):
     the system fires as the consequence of another: it carries the cause's instant.
 
     Order of checks, each with its own error: unknown or invisible → 404; no right → 403;
-    wrong state → 409; unmet guards → 400 listing every unmet item. The row is locked for
-    the whole transaction, so of two concurrent transitions exactly one wins and the other
-    sees the new state (409). A refused call writes nothing. In the transaction: the
-    state change, one append-only log row, the registered effects, and
+    wrong state → 409; a person's data that no transition accepts (unknown field, wrong
+    type, text over its length, limits not in the reference data) → 400 naming the field
+    (`payloads.clean_transition_data`); unmet guards → 400 listing every unmet item. The
+    row is locked for the whole transaction, so of two concurrent transitions exactly one
+    wins and the other sees the new state (409). A refused call writes nothing. In the
+    transaction: the state change, one append-only log row, the registered effects, and
     `transition_recorded` (the registry appends its events there); after commit: the
     registered after-commit rules and the machine's signal (the reports listen to it).
     """
@@ -162,6 +165,8 @@ def fire(obj, name, actor, data=None, *, at=None):
                     f"{name} is not possible while the {machine.noun} is "
                     f"{machine.state_of(locked)}."
                 )
+            if actor is not None:
+                data = clean_transition_data(data)
             unmet = [item for check in rules.guards for item in check(locked, actor, data)]
             if unmet:
                 raise GuardFailed(unmet, detail=f"{name} is refused: requirements are unmet.")

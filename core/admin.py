@@ -1,8 +1,15 @@
-"""The audit log in the back office: searchable, never editable."""
+"""The back office's shared pages: the audit log (searchable, never editable) and the
+accounts, whose agency roles change only through `core.roles.roles_set`."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 
+from .audit import audit
 from .models import AuditEvent
+from .roles import Role, roles_set, user_roles
 
 
 @admin.register(AuditEvent)
@@ -24,3 +31,74 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --------------------------------------------------------------------------- people
+
+
+class UserRolesForm(UserChangeForm):
+    """The person's agency roles as one field; saved through `roles_set`, not as groups."""
+
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Granted and withdrawn by superusers only, never by a person to themself; "
+        "each change is an audit event.",
+    )
+
+
+class UserAdmin(DjangoUserAdmin):
+    """Accounts. Agency roles (Django groups) and permissions are not edited as raw
+    groups: the `roles` field calls `core.roles.roles_set`, which only a superuser may,
+    for someone else, and which audits each grant and withdrawal. Superuser and staff
+    flags and permissions are read-only here for anyone but a superuser, and a person
+    never changes their own."""
+
+    form = UserRolesForm
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Agency roles", {"fields": ("roles",)}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["groups", "last_login", "date_joined"]
+        if obj is not None and (not request.user.is_superuser or obj.pk == request.user.pk):
+            fields += ["is_staff", "is_superuser", "user_permissions", "roles"]
+        return fields
+
+    @admin.display(description="Agency roles")
+    def roles(self, obj):
+        return ", ".join(sorted(user_roles(obj))) or "—"
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "roles" in form.base_fields:
+            form.base_fields["roles"].initial = sorted(user_roles(obj))
+        return form
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and "roles" in form.cleaned_data and "roles" in form.changed_data:
+            roles_set(actor=request.user, user=form.instance, roles=form.cleaned_data["roles"])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        flags = sorted({"is_staff", "is_superuser", "is_active"} & set(form.changed_data))
+        if change and flags:
+            audit(
+                "user.access",
+                actor=request.user,
+                obj=obj,
+                **{name: getattr(obj, name) for name in flags},
+            )
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), UserAdmin)

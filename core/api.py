@@ -1,6 +1,8 @@
 """API plumbing shared by every app: the exception handler that maps domain errors, and
 the JSON parser with limits on what a hostile body may make the server do."""
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -37,22 +39,52 @@ def _nested_deeper_than(data, limit):
 
 
 NUL_MESSAGE = "Text must not contain NUL (0x00) characters."
+SURROGATE_MESSAGE = (
+    "Text must be valid Unicode: a lone surrogate (U+D800 to U+DFFF) is not a character."
+)
+# Ids are 64-bit in the database (BigAutoField) and no number of the contract comes near.
+MAX_JSON_INTEGER = 2**63 - 1
+INTEGER_MESSAGE = (
+    f"The number is out of range: integers lie between {-MAX_JSON_INTEGER} and {MAX_JSON_INTEGER}."
+)
 
 
-def _nul_location(data, where=""):
-    """The field path (`title`, `conditions[0].text`) of the first string holding a NUL
-    character, or None. PostgreSQL cannot store NUL in text, so such a value would end
-    as a server error at the database; it is refused as the client's error instead."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text_problem(text):
+    """Why `text` cannot be stored, or None. JSON's `\\ud800` escape decodes to a lone
+    surrogate, which no database encoding can hold (UTF-8 encoding fails, a 500 at the
+    database); a NUL cannot be stored in PostgreSQL's text."""
+    if "\x00" in text:
+        return NUL_MESSAGE
+    if _SURROGATE.search(text):
+        return SURROGATE_MESSAGE
+    return None
+
+
+def odd_value_location(data, where=""):
+    """`(path, message)` for the first value in `data` that the server could not store or
+    look up, or None: a string with a NUL or a lone surrogate, or an integer outside the
+    64-bit range the database holds (Python reads `10**30` from JSON as it is; the
+    database driver overflows). The path names the field as the client wrote it
+    (`title`, `evidence[0]`, `conditions[1].text`); an odd key is reported at its
+    object's path (`non_field_errors` at the top)."""
     stack = [(data, where)]
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
-            if "\x00" in value:
-                return path or "non_field_errors"
+            problem = _text_problem(value)
+            if problem:
+                return path or "non_field_errors", problem
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not -MAX_JSON_INTEGER <= value <= MAX_JSON_INTEGER:
+                return path or "non_field_errors", INTEGER_MESSAGE
         elif isinstance(value, dict):
             for key, child in value.items():
-                if "\x00" in str(key):
-                    return path or "non_field_errors"
+                problem = _text_problem(str(key))
+                if problem:
+                    return path or "non_field_errors", problem
                 stack.append((child, f"{path}.{key}" if path else str(key)))
         elif isinstance(value, list):
             stack.extend((child, f"{path}[{i}]") for i, child in enumerate(value))
@@ -65,7 +97,10 @@ class JSONParser(parsers.JSONParser):
     Python's decoder recurses once per nesting level, so `[[[[...]]]]` a few thousand deep
     raises RecursionError (a 500 with the stock parser); and a body just under that limit
     would crash whatever walks it next. Both are refused here as a parse error (400).
-    A NUL character in any string is refused too (400 naming the field).
+    A NUL character or a lone surrogate in any string, and an integer outside the 64-bit
+    range, are refused too (400 naming the field): each would otherwise fail at the
+    database as a server error, on SQLite and PostgreSQL alike. Every JSON body of the
+    API comes through here, so the rule holds for every field at once.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -75,9 +110,10 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(TOO_DEEP) from exc
         if _nested_deeper_than(data, MAX_JSON_DEPTH):
             raise ParseError(TOO_DEEP)
-        where = _nul_location(data)
-        if where is not None:
-            raise ValidationError({where: [NUL_MESSAGE]})
+        odd = odd_value_location(data)
+        if odd is not None:
+            where, message = odd
+            raise ValidationError({where: [message]})
         return data
 
 

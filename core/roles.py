@@ -5,7 +5,12 @@ and the appeals committee); rules that forbid combining them for one case are
 checked per case, in the services.
 """
 
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import TextChoices
+
+from core.audit import audit
 
 
 class Role(TextChoices):
@@ -35,3 +40,36 @@ def has_role(user, role):
 def is_staff_role(user):
     """Agency staff who see every application: coordinators, decision body, appeals."""
     return bool(user_roles(user) & {Role.COORDINATOR, Role.DECISION_BODY, Role.APPEALS_COMMITTEE})
+
+
+def role_refusal(*, actor, user):
+    """The reason `actor` may not change the agency roles of `user`, or None. Agency roles
+    (coordinator, reviewer, decision body, appeals committee, provider) are granted by
+    superusers only, and never by a person to themself."""
+    if actor is None or not getattr(actor, "is_superuser", False):
+        return "Only a superuser may grant or withdraw agency roles."
+    if user.pk == actor.pk:
+        return "Nobody may change their own roles."
+    return None
+
+
+def roles_set(*, actor, user, roles):
+    """Make `roles` (role names) the agency roles `user` holds: each grant and each
+    withdrawal is an audit event. Groups that are no agency role are left alone."""
+    wanted = set(roles)
+    unknown = sorted(wanted - set(Role.values))
+    if unknown:
+        raise ValidationError({"groups": [f"Not an agency role: {', '.join(unknown)}."]})
+    reason = role_refusal(actor=actor, user=user)
+    if reason:
+        raise PermissionDenied(reason)
+    with transaction.atomic():
+        held = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        for name in sorted(wanted - held):
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+            audit("role.grant", actor=actor, obj=user, role=name)
+        for name in sorted(held - wanted):
+            user.groups.remove(Group.objects.get(name=name))
+            audit("role.withdraw", actor=actor, obj=user, role=name)
+    user.__dict__.pop("_mcqa_roles", None)
+    return user

@@ -20,6 +20,15 @@ from core.errors import FileRejected
 
 PDF_MAGIC = b"%PDF-"
 _JS_KEYS = ("/JS", "/JavaScript")
+# Actions a reader performs outside the page: start a program or open a file (/Launch),
+# send the form's fields to a URL (/SubmitForm), read field values from a file
+# (/ImportData). Like JavaScript they act on the reader's machine, so they are refused.
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "Launch actions (starting a program or opening a file)",
+    "/SubmitForm": "SubmitForm actions (sending form data to a URL)",
+    "/ImportData": "ImportData actions (reading data from a file)",
+}
 _MAX_PDF_OBJECTS = 200_000
 _HEAD_BYTES = 1024
 
@@ -73,10 +82,12 @@ def clean_filename(name):
     return (name or "document.pdf")[:255]
 
 
-def pdf_has_javascript(reader):
-    """True when the document can run JavaScript: a /JS or /JavaScript entry anywhere in
-    the object graph reachable from the trailer (catalog, name tree, open action,
-    additional actions, annotations and form fields). Content streams are not scanned."""
+def pdf_active_content(reader):
+    """What the document could make its reader do beyond showing pages, or None: the
+    description of the first JavaScript (a /JS or /JavaScript entry, or an action of type
+    /JavaScript) or /Launch, /SubmitForm or /ImportData action found anywhere in the object
+    graph reachable from the trailer (catalog, name tree, open action, additional actions,
+    annotations, outlines and form fields). Content streams are not scanned."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     seen = set()
@@ -96,19 +107,20 @@ def pdf_has_javascript(reader):
         if isinstance(obj, DictionaryObject):
             for key, value in obj.items():
                 if key in _JS_KEYS:
-                    return True
-                if key == "/S" and isinstance(value, NameObject) and value == "/JavaScript":
-                    return True
+                    return _ACTIVE_ACTIONS["/JavaScript"]
+                if key == "/S" and isinstance(value, NameObject) and value in _ACTIVE_ACTIONS:
+                    return _ACTIVE_ACTIONS[value]
                 stack.append(value)
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
-    return False
+    return None
 
 
 def check_pdf(path, head):
     """Refuse anything that is not a well-formed, plain PDF (415): the magic bytes, a
     parse by pypdf that finds pages, no encryption (its readers must be able to open it
-    and we must be able to inspect it) and no JavaScript."""
+    and we must be able to inspect it), no JavaScript and no action that launches a
+    program, submits form data or imports data (the 415 names which)."""
     if not head.startswith(PDF_MAGIC):
         raise FileRejected("Only PDF files are accepted; this file is not a PDF.")
     from pypdf import PdfReader
@@ -121,8 +133,9 @@ def check_pdf(path, head):
                 raise FileRejected("Encrypted PDFs are not accepted; upload an unprotected copy.")
             if len(reader.pages) < 1:
                 raise FileRejected("The PDF has no pages.")
-            if pdf_has_javascript(reader):
-                raise FileRejected("PDFs containing JavaScript are not accepted.")
+            active = pdf_active_content(reader)
+            if active is not None:
+                raise FileRejected(f"PDFs containing {active} are not accepted.")
     except FileRejected:
         raise
     except (

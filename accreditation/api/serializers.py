@@ -11,9 +11,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import reference
+from core.inputs import NARRATIVE_MAX_LENGTH, TEXT_MAX_LENGTH
 from core.roles import user_roles
 
-from .. import services
+from .. import payloads, services
 from ..models import (
     Accreditation,
     AccreditationTransition,
@@ -28,8 +29,10 @@ from ..models import (
     ProviderChangeRequest,
     ProviderIdentifier,
     SelfAssessment,
+    SuspensionReason,
 )
 from ..rules import current_decision
+from ..services.applications import MAX_EVIDENCE
 from . import extensions
 
 # --------------------------------------------------------------------------- auth
@@ -143,6 +146,10 @@ _COURSE_FIELDS = ["provider", *services.COURSE_FIELDS]
 class CourseSerializer(serializers.ModelSerializer):
     learning_outcomes = serializers.ListField(child=serializers.CharField())
     languages = serializers.ListField(child=serializers.CharField())
+    # Not given yet is "" (a course is described step by step), so the enum includes it.
+    participation_form = serializers.ChoiceField(
+        choices=Course.ParticipationForm.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Course
@@ -151,10 +158,10 @@ class CourseSerializer(serializers.ModelSerializer):
 
 
 class CourseInputSerializer(serializers.Serializer):
-    provider = serializers.IntegerField()
+    provider = serializers.IntegerField(min_value=1)
     title = serializers.CharField(max_length=300)
     learning_outcomes = serializers.ListField(
-        child=serializers.CharField(), min_length=1, required=False
+        child=serializers.CharField(max_length=TEXT_MAX_LENGTH), min_length=1, required=False
     )
     workload_ects = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
@@ -164,17 +171,29 @@ class CourseInputSerializer(serializers.Serializer):
         choices=Course.QfEhea.choices, required=False, allow_null=True
     )
     isced_f = serializers.CharField(max_length=4, required=False, allow_blank=True)
-    assessment_type = serializers.CharField(required=False, allow_blank=True)
+    assessment_type = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
     participation_form = serializers.ChoiceField(
         choices=Course.ParticipationForm.choices, required=False, allow_blank=True
     )
-    quality_assurance = serializers.CharField(required=False, allow_blank=True)
+    quality_assurance = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
     languages = serializers.ListField(child=serializers.CharField(), required=False)
-    prerequisites = serializers.CharField(required=False, allow_blank=True)
-    supervision_identity_verification = serializers.CharField(required=False, allow_blank=True)
-    grading = serializers.CharField(required=False, allow_blank=True)
-    stackability = serializers.CharField(required=False, allow_blank=True)
-    further_information = serializers.CharField(required=False, allow_blank=True)
+    prerequisites = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
+    supervision_identity_verification = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
+    grading = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    stackability = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
+    further_information = serializers.CharField(
+        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    )
 
 
 class CoursePatchSerializer(CourseInputSerializer):
@@ -198,13 +217,16 @@ class StandardRefSerializer(serializers.Serializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Application.Kind.choices)
-    provider = serializers.IntegerField()
-    course = serializers.IntegerField(required=False, allow_null=True)
+    provider = serializers.IntegerField(min_value=1)
+    course = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     framework = serializers.CharField(
         required=False, allow_null=True, help_text="framework code; its newest version is used"
     )
     previous = serializers.IntegerField(
-        required=False, allow_null=True, help_text="renewal: the application it continues"
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="renewal: the application it continues",
     )
 
 
@@ -266,8 +288,10 @@ class SelfAssessmentSerializer(serializers.ModelSerializer):
 
 
 class SelfAssessmentInputSerializer(serializers.Serializer):
-    narrative = serializers.CharField()
-    evidence = serializers.ListField(child=serializers.IntegerField(), required=False)
+    narrative = serializers.CharField(max_length=NARRATIVE_MAX_LENGTH)
+    evidence = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_EVIDENCE
+    )
 
 
 class ClarificationSerializer(serializers.ModelSerializer):
@@ -375,20 +399,40 @@ class ApplicationDetailSerializer(ApplicationListSerializer):
         return data
 
 
-class TransitionInputSerializer(serializers.Serializer):
-    """The fields transitions read; each transition uses the ones it needs."""
+class ConditionInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    due_date = serializers.DateField()
 
-    comment = serializers.CharField(required=False, allow_blank=True)
-    answer = serializers.CharField(required=False, allow_blank=True)
-    rationale = serializers.CharField(required=False, allow_blank=True)
-    grounds = serializers.CharField(required=False, allow_blank=True)
+
+class TransitionInputSerializer(serializers.Serializer):
+    """The fields transitions read; each transition uses the ones it needs. Any other field
+    is refused (400), texts are at most 5,000 characters, accreditation limits are EQF
+    levels 1..8 and ISCED-F 2013 codes of the reference data."""
+
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    answer = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    grounds = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     valid_until = serializers.DateField(required=False)
     conditions = serializers.ListField(
-        child=serializers.DictField(), required=False, help_text="[{text, due_date}]"
+        child=ConditionInputSerializer(),
+        required=False,
+        max_length=payloads.MAX_CONDITIONS,
+        help_text="[{text, due_date}]",
     )
-    documents = serializers.ListField(child=serializers.IntegerField(), required=False)
-    eqf_levels = serializers.ListField(child=serializers.IntegerField(), required=False)
-    isced_fields = serializers.ListField(child=serializers.CharField(), required=False)
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=payloads.MAX_DOCUMENTS,
+    )
+    eqf_levels = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=8), required=False
+    )
+    isced_fields = serializers.ListField(
+        child=serializers.CharField(max_length=4, help_text="an ISCED-F 2013 code, e.g. 0613"),
+        required=False,
+        max_length=payloads.MAX_ISCED_FIELDS,
+    )
 
 
 class TransitionLogSerializer(serializers.ModelSerializer):
@@ -475,15 +519,16 @@ class AccreditationDetailSerializer(AccreditationSerializer):
 
 
 class AccreditationTransitionInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    reason = serializers.ChoiceField(choices=SuspensionReason.choices, required=False)
 
 
 # --------------------------------------------------------------------------- complaints
 
 
 class ComplaintInputSerializer(serializers.Serializer):
-    application = serializers.IntegerField(required=False, allow_null=True)
-    text = serializers.CharField()
+    application = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class ComplaintSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from core.api import JSONParser
 from core.errors import FileRejected
+from core.inputs import as_id
 
 from .. import services
 from ..models import AccreditationTransition, Document, Provider, SelfAssessment
@@ -539,10 +540,7 @@ class ComplaintView(APIView):
         data = _data(request)
         application = None
         if data.get("application") not in (None, ""):
-            try:
-                application_id = int(data["application"])
-            except (TypeError, ValueError):
-                raise ValidationError({"application": ["An application id is required."]}) from None
+            application_id = as_id(data["application"], "application", "application id")
             application = _visible_application(request, application_id)
         complaint = services.complaint_lodge(
             actor=request.user, application=application, text=data.get("text")

@@ -2,8 +2,9 @@
 `application_transition`, the single path used by the API, the pages, the admin and the
 scheduled jobs, so that all of them lock, check, log and notify the same way.
 
-One module per subject: `providers`, `courses`, `applications` (with self-assessments and
-the transition wrappers), `documents`, `accreditations` and `complaints`; the helpers
+One module per subject: `providers`, `memberships`, `courses`, `applications` (with
+self-assessments and the transition wrappers), `documents`, `accreditations` and
+`complaints`; the helpers
 several of them share are in `_common`. The names callers use are re-exported here, so
 `from accreditation import services` and `services.course_update(...)` keep working.
 """
@@ -22,6 +23,13 @@ from .applications import (
 from .complaints import complaint_lodge
 from .courses import COURSE_FIELDS, course_create, course_update
 from .documents import RESPONSE_STATES, document_open, document_upload
+from .memberships import (
+    may_manage_memberships,
+    membership_add,
+    membership_change_role,
+    membership_refusal,
+    membership_remove,
+)
 from .providers import (
     IDENTITY_FIELDS,
     PROVIDER_FIELDS,
@@ -56,7 +64,12 @@ __all__ = [
     "document_open",
     "document_upload",
     "has_decision",
+    "may_manage_memberships",
     "may_manage_provider",
+    "membership_add",
+    "membership_change_role",
+    "membership_refusal",
+    "membership_remove",
     "newest_framework",
     "provider_change",
     "provider_create",

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 
 from core.audit import audit
 from core.errors import ConflictError, NotAllowed, NotVisible
+from core.inputs import NARRATIVE_MAX_LENGTH, as_id, as_ids, check_text
 
 from .. import engine
 from ..models import (
@@ -41,6 +42,9 @@ def available_transitions(*, application, actor):
     return engine.available(application, actor)
 
 
+NO_SUCH_COURSE = "There is no such course for this provider."
+NO_SUCH_PREVIOUS = "There is no such application for this provider."
+
 DEFAULT_FRAMEWORKS = {"course": "eu-mc-2022-principles", "provider": "esg-2015-part1"}
 
 
@@ -64,12 +68,13 @@ def _renewal_source(*, provider, course, previous):
             raise ValidationError(
                 {"previous": ["A renewal continues an accredited application; there is none."]}
             )
-    elif not isinstance(previous, Application):
-        previous = Application.objects.filter(pk=previous).first()
+    else:
+        # One answer for an id that does not exist and one of another provider: the
+        # caller learns nothing of applications they may not see.
+        pk = previous.pk if isinstance(previous, Application) else as_id(previous, "previous")
+        previous = Application.objects.filter(pk=pk, provider=provider).first()
         if previous is None:
-            raise ValidationError({"previous": ["There is no such application."]})
-    if previous.provider_id != provider.pk:
-        raise ValidationError({"previous": ["The previous application is another provider's."]})
+            raise ValidationError({"previous": [NO_SUCH_PREVIOUS]})
     if course is not None and previous.course_id != course.pk:
         raise ValidationError({"previous": ["The previous application is for another course."]})
     if previous.state not in RENEWABLE_STATES:
@@ -91,15 +96,13 @@ def application_create(*, actor, kind, provider, course=None, framework_code=Non
     provider = _resolve_provider(provider, actor)
     if not is_provider_member(actor, provider.pk):
         raise NotAllowed("Only people acting for this provider may apply for it.")
-    if course is not None and not isinstance(course, Course):
-        try:
-            course = Course.objects.filter(pk=int(course)).first()
-        except (TypeError, ValueError):
-            raise ValidationError({"course": ["A course id is required."]}) from None
+    if course is not None:
+        # Looked up among this provider's courses only: a course of another provider and
+        # an id that does not exist get the same answer.
+        pk = course.pk if isinstance(course, Course) else as_id(course, "course", "course id")
+        course = Course.objects.filter(pk=pk, provider=provider).first()
         if course is None:
-            raise ValidationError({"course": ["There is no such course."]})
-    if course is not None and course.provider_id != provider.pk:
-        raise ValidationError({"course": ["There is no such course for this provider."]})
+            raise ValidationError({"course": [NO_SUCH_COURSE]})
     if kind == Application.Kind.COURSE and course is None:
         raise ValidationError({"course": ["A course application needs a course."]})
     if kind == Application.Kind.PROVIDER and course is not None:
@@ -153,6 +156,9 @@ def _copy_self_assessments(source, application):
             )
 
 
+MAX_EVIDENCE = 100
+
+
 def self_assessment_put(*, application, actor, standard_code, narrative, evidence_ids=()):
     """Write the provider's self-assessment against one standard of the frozen framework,
     with evidence from this application's own documents. Only while the dossier is open
@@ -169,13 +175,10 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
         )
     if not isinstance(narrative, str) or not narrative.strip():
         raise ValidationError({"narrative": ["A narrative is required."]})
+    check_text(narrative, "narrative", NARRATIVE_MAX_LENGTH)
     if evidence_ids is None:
-        evidence_ids = ()
-    if isinstance(evidence_ids, str | bytes) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in evidence_ids
-    ):
-        raise ValidationError({"evidence": ["A list of document ids is required."]})
-    ids = set(evidence_ids)
+        evidence_ids = []
+    ids = set(as_ids(list(evidence_ids), "evidence", "document id", limit=MAX_EVIDENCE))
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in DOSSIER_STATES:

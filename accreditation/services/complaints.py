@@ -5,6 +5,7 @@ from django.db import transaction
 
 from core.audit import audit
 from core.effects import after_commit
+from core.inputs import TEXT_MAX_LENGTH, check_text
 
 from ..models import Complaint
 from ..tasks import send_complaint_notification
@@ -18,6 +19,7 @@ def complaint_lodge(*, actor, application, text):
         _visible_application(application, actor)
     if not isinstance(text, str) or not text.strip():
         raise ValidationError({"text": ["Say what the complaint is about."]})
+    check_text(text, "text", TEXT_MAX_LENGTH)
     with transaction.atomic():
         complaint = Complaint.objects.create(
             application=application, lodged_by=actor, text=text.strip()

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from core.audit import audit
 from core.errors import NotAllowed, NotVisible
+from core.inputs import TEXT_MAX_LENGTH, check_text
 
 from ..models import Course
 from ..selectors import courses_visible_to, is_provider_member
@@ -31,14 +32,32 @@ COURSE_FIELDS = (
 _NULLABLE_COURSE_FIELDS = ("workload_ects", "eqf_level", "qf_ehea_cycle")
 
 
+# Annex I elements written as free text; each within the documented length.
+_TEXT_COURSE_FIELDS = (
+    "assessment_type",
+    "quality_assurance",
+    "prerequisites",
+    "supervision_identity_verification",
+    "grading",
+    "stackability",
+    "further_information",
+)
+
+
 def _check_course_values(data):
-    """Rules the model alone cannot say: outcomes are a non-empty list when given."""
+    """Rules the model alone cannot say: outcomes are a non-empty list of texts when given,
+    and every free text (each outcome included) is within `TEXT_MAX_LENGTH`."""
+    for name in _TEXT_COURSE_FIELDS:
+        check_text(data.get(name), name, TEXT_MAX_LENGTH)
     if "learning_outcomes" in data:
         value = data["learning_outcomes"]
         if not isinstance(value, list) or not value:
             raise ValidationError(
                 {"learning_outcomes": ["Give at least one learning outcome (a list of strings)."]}
             )
+        for index, outcome in enumerate(value):
+            if isinstance(outcome, str):
+                check_text(outcome, f"learning_outcomes[{index}]", TEXT_MAX_LENGTH)
     if data.get("languages") is not None and not isinstance(data["languages"], list):
         raise ValidationError({"languages": ["A list of ISO 639-1 codes is required."]})
     if data.get("eqf_level") not in (None, ""):

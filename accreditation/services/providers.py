@@ -10,6 +10,7 @@ from core import reference
 from core.audit import audit
 from core.effects import after_commit
 from core.errors import ConflictError, NotAllowed, NotVisible
+from core.inputs import as_id
 from core.roles import Role, has_role
 
 from ..models import (
@@ -394,13 +395,7 @@ def change_request_reject(*, change_request, actor, comment):
 def _resolve_provider(value, actor, field="provider"):
     """The provider named by `value` (instance or id) if `actor` may see it, else a 400 that
     does not tell an unknown id from one the caller may not see."""
-    if isinstance(value, Provider):
-        pk = value.pk
-    else:
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            raise ValidationError({field: ["A provider id is required."]}) from None
+    pk = value.pk if isinstance(value, Provider) else as_id(value, field, "provider")
     provider = providers_visible_to(user=actor).filter(pk=pk).first()
     if provider is None:
         raise ValidationError({field: [f"There is no provider {pk}."]})

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from core.inputs import NARRATIVE_MAX_LENGTH, TEXT_MAX_LENGTH
+
 from ..models import Finding, Judgement, PanelAssignment, ReviewerJudgement
 
 
@@ -52,16 +54,21 @@ class PanelAssignRequest(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
+        max_length=TEXT_MAX_LENGTH,
         help_text="Required to assign despite a conflict of interest; logged.",
     )
 
 
 class ReplaceRequest(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
     reviewer = serializers.CharField(
         required=False, help_text="Username of the reviewer who takes the seat (same role)."
     )
-    override_justification = serializers.CharField(required=False, allow_blank=True, default="")
+    override_justification = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
 
 
 class ReplaceResponse(serializers.Serializer):
@@ -76,16 +83,18 @@ class AcceptRequest(serializers.Serializer):
 
 
 class DeclineRequest(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class JudgementRequest(serializers.Serializer):
     judgement = serializers.CharField(help_text=f"One of: {', '.join(Judgement.values)}.")
-    rationale = serializers.CharField(allow_blank=True)
+    rationale = serializers.CharField(allow_blank=True, max_length=NARRATIVE_MAX_LENGTH)
 
 
 class FindingRequest(JudgementRequest):
-    recommendations = serializers.CharField(required=False, allow_blank=True, default="")
+    recommendations = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NARRATIVE_MAX_LENGTH
+    )
 
 
 class JudgementSerializer(serializers.ModelSerializer):
@@ -121,8 +130,8 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class ConflictRequest(serializers.Serializer):
-    provider = serializers.IntegerField()
-    reason = serializers.CharField(allow_blank=True)
+    provider = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class ConflictSerializer(serializers.Serializer):

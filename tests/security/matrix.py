@@ -689,6 +689,13 @@ def markdown():
         "`WWW-Authenticate: Token` (token authentication is tried first); on a signed-in "
         "page: **302** to `/accounts/login/`.",
         "- An object the caller may not see: **404**, never 403, so ids reveal nothing.",
+        "- An id in a request body naming something the caller may not see (another "
+        "provider's course or previous application) gets the same **400** and message as "
+        "an id that does not exist.",
+        "- Memberships and agency roles change only through the services, which the admin "
+        "calls: a provider's administrators, coordinators and superusers manage who acts "
+        "for a provider, nobody for themself; only superusers grant agency roles, never "
+        "their own; every change is an audit event (`test_admin_rules.py`).",
         "- The caller sees the object but lacks the right: **403**.",
         "- Right, wrong state: **409**. Right, right state, unmet guard or bad field: "
         "**400** naming the field or listing the unmet items.",
