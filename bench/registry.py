@@ -4,12 +4,15 @@ Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
 creates its own throwaway database `mcqa_bench_registry` (`MCQA_BENCH_DB`) beside it and
 drops it at the end. Only 127.0.0.1 is contacted. Steps:
 
-1. Seeds `--providers` providers (default 20,000) with a history of some ten registry
-   events each (`seed`, one function to extend): identifiers end-dated and replaced
-   (some taken over by another provider later), institutional accreditations over three
-   cycles (expired, renewed, 10 % after a negative first decision), course approvals,
-   suspensions (reinstated, or expired while suspended), revocations and annulments on
-   appeal; then projects them with `registry_sync` (timed).
+1. Seeds `--seed-providers` providers (default 2,000) with a history of some ten
+   registry events each (`history()`, the one function to extend): identifiers
+   end-dated and replaced (some taken over by another provider later), institutional
+   accreditations over three cycles (expired, renewed, 10 % after a negative first
+   decision), course approvals, suspensions (reinstated, or expired while suspended),
+   revocations and annulments on appeal; projects them with `registry_sync` (timed);
+   then copies them in SQL (`grow()`: ids, names and identifier values shifted) up to
+   `--providers` (default 20,000), as projecting 200,000 events one by one would
+   take a quarter of an hour on the 2-core machine.
 2. Draws `--questions` (default 250,000) distinct (identifier, course, at) questions
    from that history (ended identifiers, moments inside and outside their validity,
    the provider's own course by id or uid, another's course, unknown identifiers) and
@@ -27,13 +30,13 @@ drops it at the end. Only 127.0.0.1 is contacted. Steps:
    script that asks the paths of the file in random order, so the client takes little
    of the server's CPU; otherwise an asyncio client in this process. Prints req/s
    (median and per round), p50/p95/p99 and the CPU time per request of the whole stack,
-   the ratios against the bare view of the same run, and the EXPLAIN plan of the
-   verify query (node types and indexes, custom and generic plan).
-4. Grows the registry to `--large-providers` (default 100,000; 0 skips) by copying the
-   seeded providers, identifiers, courses, registry rows and events in SQL (ids, names
-   and identifier values shifted; about 1,000,000 events), draws new questions over
-   all of them and measures the bare view, `verify` and `verify_nocache` again, with
-   the plan: verify's p50 should stay within 25 % of the first size's.
+   the ratios against the bare view of the same run, the EXPLAIN plan of the verify
+   query (node types and indexes, custom and generic plan) and the query's own time.
+4. Grows the registry the same way to `--large-providers` (default 100,000; 0 skips;
+   about 1,000,000 events), draws new questions over all of them and measures the
+   bare view, `verify` and `verify_nocache` again, with the plan and the verify query
+   timed alone in this process (`time_queries`): verify's p50 should stay within 25 %
+   of the first size's.
 5. Streams the export (CSV and JSON Lines) of all registry rows in a fresh process and
    measures its resident memory growth.
 
@@ -41,8 +44,10 @@ Goals (issues 6 and 15): verify >= 60 % of the bare view's req/s and p99 <= 1.5 
 bare view's p99 (same run); uncached >= 50 %; at 100,000 providers and 1,000,000 events
 verify p50 <= 125 % of the 20,000 figure; signed >= 80 % of unsigned; search
 p95 <= 100 ms; export of 100,000 rows with < 50 MB memory growth. Figures are reported,
-not enforced (the machine decides). A quick check: `--providers 2000
---large-providers 10000 --questions 20000 --seconds 4 --rounds 2` (about two minutes).
+not enforced (the machine decides). The default sizes take 10-16 minutes on the
+shared 2-core machine; a quick check of the benchmark itself: `--seed-providers 300
+--providers 1000 --large-providers 3000 --questions 5000 --seconds 2 --rounds 1`.
+The last full run's figures are in README.md ("Benchmarks") and registry/README.md.
 """
 
 import argparse
