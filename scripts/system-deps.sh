@@ -5,6 +5,9 @@
 #   scripts/system-deps.sh test     the above plus chromium (browser tests), poppler-utils
 #                                   and qpdf (checks on generated PDFs)
 #   scripts/system-deps.sh ci       the above plus the PostgreSQL and Redis servers
+#   scripts/system-deps.sh bench    the pdf set plus wrk, the load generator of
+#                                   `make bench` (without it the benchmark falls back to
+#                                   its Python client, which shares the server's CPU)
 #
 # Does nothing when everything is present; runs `apt-get update` once before the first
 # install; without root it names what is missing and fails.
@@ -25,6 +28,9 @@ if [ "$level" = test ] || [ "$level" = ci ]; then
     have_cmd chromium || missing+=(chromium)
     have_cmd pdftotext || missing+=(poppler-utils)
     have_cmd qpdf || missing+=(qpdf)
+fi
+if [ "$level" = bench ]; then
+    have_cmd wrk || missing+=(wrk)
 fi
 if [ "$level" = ci ]; then
     have_cmd pg_ctlcluster || missing+=(postgresql)
