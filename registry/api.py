@@ -30,9 +30,15 @@ from rest_framework.views import APIView
 from accreditation.models import Course
 from core import reference
 
-from . import services, signing
+from . import accreditations, elm, services, signing
 from .models import EventType, RegistryEvent, RegistryProvider
-from .schema import changes_schema, detail_schema, list_schema, verify_schema
+from .schema import (
+    accreditation_schema,
+    changes_schema,
+    detail_schema,
+    list_schema,
+    verify_schema,
+)
 
 STATUSES = ("active", "suspended", "revoked", "expired", "annulled", "none")
 DEFAULT_RATE = "300/minute"
@@ -517,3 +523,58 @@ class ChangesView(PublicAPIView):
             etag=_digest("changes", after, *[e["seq"] for e in rows]),
             last_modified=last_modified,
         )
+
+
+# --------------------------------------------------------------------------- accreditations
+
+# Every form of an accreditation, by media type: a builder turns the accreditation
+# record (`registry.accreditations.accreditation_record`) into the answer's body. JSON
+# first: it answers any Accept header that names none of the others. A new form is one
+# more entry here.
+ACCREDITATION_FORMATS = {
+    "application/json": lambda record: _json_renderer.render(
+        accreditations.accreditation_json(record)
+    ),
+    elm.MEDIA_TYPE: lambda record: _json_renderer.render(elm.accreditation_elm(record)),
+}
+
+
+def accepted_format(accept, formats):
+    """The media type of `formats` the client asks for: the first one its Accept header
+    lists with a non-zero quality, else the first of `formats` (no 406: an odd Accept
+    header gets JSON, as everywhere in the registry)."""
+    for item in accept.split(","):
+        media_type, *params = (part.strip() for part in item.split(";"))
+        if media_type.lower() in formats and not any(
+            p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params
+        ):
+            return media_type.lower()
+    return next(iter(formats))
+
+
+class AccreditationView(PublicAPIView):
+    """One accreditation as the registry shows it (its status, scope, limits, validity,
+    status changes with their reasons, report), in the form the Accept header asks for
+    (`ACCREDITATION_FORMATS`). 404 for an id the registry does not know."""
+
+    renderer_classes = [renderers.JSONRenderer]
+
+    @accreditation_schema
+    def get(self, request, pk):
+        record = accreditations.accreditation_record(pk)
+        if record is None:
+            raise Http404
+        media_type = accepted_format(request.META.get("HTTP_ACCEPT", ""), ACCREDITATION_FORMATS)
+        builder = ACCREDITATION_FORMATS[media_type]
+
+        def build():
+            return HttpResponse(builder(record), content_type=media_type)
+
+        response = self.cached(
+            request,
+            build,
+            etag=_digest("accreditation", pk, media_type, *record["_etag"]),
+            last_modified=record["_last_modified"],
+        )
+        response["Vary"] = "Accept"
+        return response

@@ -191,3 +191,54 @@ changes_schema = extend_schema(
     parameters=[OpenApiParameter("after", int, description="Last seq read (0: from the start)")],
     responses={200: ChangesSchema, 400: BAD, 429: LIMITED},
 )
+
+
+class HistoryEntrySchema(serializers.Serializer):
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    comment = serializers.CharField()
+
+
+class AccreditationProviderSchema(ProviderRefSchema):
+    url = serializers.URLField()
+
+
+class AccreditationCourseSchema(serializers.Serializer):
+    uid = serializers.UUIDField()
+    title = serializers.CharField()
+    url = serializers.URLField(help_text="The course's public URI")
+
+
+class AccreditationDetailSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    provider = AccreditationProviderSchema()
+    scope = serializers.ChoiceField(["provider", "course"])
+    course = AccreditationCourseSchema(allow_null=True)
+    status = serializers.ChoiceField(["active", "suspended", "revoked", "expired", "annulled"])
+    decision = serializers.ChoiceField(["positive", "positive_with_conditions"])
+    decided_at = serializers.DateTimeField()
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField(help_text="Inclusive: the last day")
+    eqf_levels = serializers.ListField(child=serializers.IntegerField())
+    isced_fields = serializers.ListField(child=serializers.CharField())
+    conditions = ConditionSchema(many=True)
+    report = ReportLinkSchema(allow_null=True)
+    history = HistoryEntrySchema(many=True)
+    issuer = IssuerSchema()
+
+
+accreditation_schema = extend_schema(
+    operation_id="registry_accreditation",
+    summary="One accreditation: JSON, or ELM 3 JSON-LD with Accept: application/ld+json",
+    responses={
+        (200, "application/json"): AccreditationDetailSchema,
+        (200, "application/ld+json"): OpenApiResponse(
+            OpenApiTypes.OBJECT, description="ELM 3 Accreditation (JSON-LD)"
+        ),
+        404: None,
+        429: LIMITED,
+    },
+)

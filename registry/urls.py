@@ -13,6 +13,11 @@ urlpatterns = [
         api.ProviderDetailView.as_view(),
         name="registry-provider-api",
     ),
+    path(
+        "api/v1/registry/accreditations/<int:pk>/",
+        api.AccreditationView.as_view(),
+        name="registry-accreditation",
+    ),
     path("api/v1/registry/changes/", api.ChangesView.as_view(), name="registry-changes"),
     path("api/v1/registry/export/", views.export_view, name="registry-export"),
     path(".well-known/jwks.json", views.jwks_view, name="registry-jwks"),

@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from accreditation.models import SuspensionReason
 from core import reference
 
-from . import signing
+from . import deqar, signing
 from .api import (
     LIST_FIELDS,
     STATUSES,
@@ -67,6 +67,21 @@ def csv_safe(text):
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def deqar_csv():
+    """The DEQAR submission, streamed line by line (provider text defused)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(deqar.COLUMNS)
+    for record in deqar.deqar_records():
+        for column in deqar.PROVIDER_TEXT:
+            record[column] = csv_safe(record[column])
+        writer.writerow([record.get(column, "") for column in deqar.COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
 def export_rows(fmt):
     """Yield the export line by line, reading the projection in chunks (constant memory
     whatever the registry's size)."""
@@ -102,17 +117,22 @@ def export_rows(fmt):
 
 @require_GET
 def export_view(request):
-    """The whole registry, one record per provider, streamed as CSV or JSON Lines."""
+    """The whole registry, one record per provider, streamed as CSV or JSON Lines; or,
+    with `format=deqar`, one row per published report as a DEQAR CSV submission."""
     try:
         check_throttle(request)
         fmt = request.GET.get("format", "jsonl")
-        if fmt not in ("csv", "jsonl"):
-            raise ValidationError({"format": ["format must be csv or jsonl."]})
+        if fmt not in ("csv", "jsonl", "deqar"):
+            raise ValidationError({"format": ["format must be csv, jsonl or deqar."]})
     except APIException as exc:
         return api_error(exc)
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/jsonl"
-    response = StreamingHttpResponse(export_rows(fmt), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="registry.{fmt}"'
+    if fmt == "deqar":
+        response = StreamingHttpResponse(deqar_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="registry-deqar.csv"'
+    else:
+        content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/jsonl"
+        response = StreamingHttpResponse(export_rows(fmt), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="registry.{fmt}"'
     response["Cache-Control"] = "public, max-age=60"
     return response
 

@@ -158,6 +158,20 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The agency and its procedure.
 MCQA_AGENCY_NAME = os.environ.get("MCQA_AGENCY_NAME", "Micro-credential Quality Agency")
 MCQA_SITE_URL = os.environ.get("MCQA_SITE_URL", "http://127.0.0.1:8000")
+# The agency as the interoperable formats name it (ELM accreditations, DEQAR export):
+# acronym, country (ISO 3166-1 alpha-2; the jurisdiction of its accreditations), its
+# DEQAR agency id (else DEQAR matches the acronym), the DEQAR names of its two
+# activities, and the DEQAR report status (1 obligatory EQA system, 2 voluntary).
+MCQA_AGENCY_ACRONYM = os.environ.get("MCQA_AGENCY_ACRONYM", "MCQA")
+MCQA_AGENCY_COUNTRY = os.environ.get("MCQA_AGENCY_COUNTRY", "BE")
+MCQA_AGENCY_DEQAR_ID = os.environ.get("MCQA_AGENCY_DEQAR_ID", "")
+MCQA_AGENCY_DEQAR_ACTIVITY_INSTITUTIONAL = os.environ.get(
+    "MCQA_AGENCY_DEQAR_ACTIVITY_INSTITUTIONAL", "institutional accreditation"
+)
+MCQA_AGENCY_DEQAR_ACTIVITY_PROGRAMME = os.environ.get(
+    "MCQA_AGENCY_DEQAR_ACTIVITY_PROGRAMME", "programme accreditation"
+)
+MCQA_AGENCY_DEQAR_REPORT_STATUS = os.environ.get("MCQA_AGENCY_DEQAR_REPORT_STATUS", "2")
 MCQA_VALIDITY_YEARS = env_int("MCQA_VALIDITY_YEARS", 5)
 MCQA_APPEAL_WINDOW_DAYS = env_int("MCQA_APPEAL_WINDOW_DAYS", 30)
 MCQA_COI_COOLING_OFF_YEARS = env_int("MCQA_COI_COOLING_OFF_YEARS", 3)

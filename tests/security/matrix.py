@@ -558,6 +558,13 @@ ROWS = [
         "/api/v1/registry/verify/?identifier=schac:a.example.org",
         codes(200),
     ),
+    Row(
+        "registry-accreditation",
+        "GET",
+        "/api/v1/registry/accreditations/{accreditation}/",
+        codes(200),
+        setup="accredited",
+    ),
     Row("registry-changes", "GET", "/api/v1/registry/changes/?after=0", codes(200)),
     Row("registry-export", "GET", "/api/v1/registry/export/?format=jsonl", codes(200)),
     Row("jwks", "GET", "/.well-known/jwks.json", codes(200)),
