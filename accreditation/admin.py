@@ -10,8 +10,9 @@ read-only, never deleted.
 """
 
 from django.contrib import admin
-from django.db import models
+from django.db import models, transaction
 
+from . import versions
 from .models import (
     Accreditation,
     AccreditationTransition,
@@ -22,6 +23,7 @@ from .models import (
     Complaint,
     Condition,
     Course,
+    CourseVersion,
     Decision,
     Document,
     Framework,
@@ -96,21 +98,46 @@ class ProviderMembershipAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "provider"]
 
 
+@admin.register(CourseVersion)
+class CourseVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Course versions are frozen: made by the course services (and the course form
+    here), never edited or deleted."""
+
+    list_display = [
+        "course",
+        "number",
+        "title",
+        "eqf_level",
+        "isced_f",
+        "valid_from",
+        "valid_until",
+    ]
+    search_fields = ["title", "=course__id"]
+    list_select_related = ["course"]
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     """Staff correct a course's description. The provider is read-only, as in
     `course_update`: a course belongs to the organisation that awards it and never moves
     to another. Courses are described only through `course_create` (by people acting for
-    the provider), so none is added here."""
+    the provider), so none is added here. A correction of the Annex I elements makes a
+    new course version, as through the course services; an approved version never
+    changes."""
 
     list_display = ["title", "provider", "eqf_level", "workload_ects", "participation_form"]
     list_filter = ["eqf_level", "qf_ehea_cycle", "participation_form"]
     search_fields = ["title", "provider__legal_name", "isced_f"]
     list_select_related = ["provider"]
-    readonly_fields = ["provider", "created_at", "updated_at"]
+    readonly_fields = ["provider", "uid", "created_at", "updated_at"]
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            versions.record(course_id=obj.pk, actor=request.user)
 
 
 # --------------------------------------------------------------------------- standards
@@ -182,6 +209,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "kind",
         "provider",
         "course",
+        "course_version",
         "framework",
         "previous",
         "state",
