@@ -440,9 +440,15 @@ class ProviderDetailView(PublicAPIView):
 # --------------------------------------------------------------------------- changes
 
 CHANGES_PAGE = 200
+FEED_COLUMNS = ("seq", "at", "type", "provider_id", "accreditation_id", "status", "course_id")
+FEED_COLUMNS += ("data",)
 
 
 def event_item(e):
+    """One feed event. An event about a course names it by its public `uid` and the
+    number of the course version concerned (`course_version`); both are null for an
+    institutional one."""
+    data = e["data"] or {}
     return {
         "seq": e["seq"],
         "at": e["at"].isoformat().replace("+00:00", "Z"),
@@ -450,6 +456,8 @@ def event_item(e):
         "provider": e["provider_id"],
         "accreditation": e["accreditation_id"],
         "status": e["status"],
+        "course": data.get("course_uid") if e["course_id"] else None,
+        "course_version": data.get("course_version") if e["course_id"] else None,
     }
 
 
@@ -468,7 +476,7 @@ class ChangesView(PublicAPIView):
         rows = list(
             RegistryEvent.objects.filter(seq__gt=after)
             .order_by("seq")
-            .values("seq", "at", "type", "provider_id", "accreditation_id", "status")[:CHANGES_PAGE]
+            .values(*FEED_COLUMNS)[:CHANGES_PAGE]
         )
         events = [event_item(e) for e in rows]
         body = {"events": events, "next": rows[-1]["seq"] if rows else after}

@@ -121,6 +121,10 @@ class EventSchema(serializers.Serializer):
     provider = serializers.IntegerField()
     accreditation = serializers.IntegerField(allow_null=True)
     status = serializers.CharField(allow_null=True)
+    course = serializers.UUIDField(allow_null=True, help_text="The course's public uid")
+    course_version = serializers.IntegerField(
+        allow_null=True, help_text="The number of the course version concerned"
+    )
 
 
 class ChangesSchema(serializers.Serializer):

@@ -140,7 +140,10 @@ class ChangesFeed(Feed):
         return f"{name}: {what}"
 
     def item_description(self, item):
-        scope = "institutional" if item.course_id is None else f"course {item.course_id}"
+        scope = "institutional"
+        if item.course_id is not None:
+            uid, number = item.data.get("course_uid"), item.data.get("course_version")
+            scope = f"course {uid or item.course_id}" + (f" version {number}" if number else "")
         status = f", status {item.status}" if item.status else ""
         return f"Event {item.seq} ({scope}{status})."
 
