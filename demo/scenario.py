@@ -470,6 +470,7 @@ def accreditation_record(decision, *, conditions=(), actor=None):
     accreditation = Accreditation.objects.create(
         provider_id=application.provider_id,
         course_id=application.course_id,
+        course_version_id=application.course_version_id,
         application=application,
         decision=decision,
         outcome=decision.outcome,

@@ -31,7 +31,7 @@ from core import reference
 
 from . import services, signing
 from .models import RegistryEvent, RegistryProvider
-from .schema import changes_schema, detail_schema, list_schema, verify_schema
+from .schema import changes_schema, course_schema, detail_schema, list_schema, verify_schema
 
 STATUSES = ("active", "suspended", "revoked", "expired", "annulled", "none")
 DEFAULT_RATE = "300/minute"
@@ -434,6 +434,38 @@ class ProviderDetailView(PublicAPIView):
             lambda: Response(provider_detail(entry)),
             etag=_digest("provider", pk, entry.last_seq, entry.updated_at),
             last_modified=entry.updated_at,
+        )
+
+
+# --------------------------------------------------------------------------- courses
+
+
+def public_course_record(uid):
+    """The course's public record (without its internal keys), or 404: for an unknown
+    uid and for a course the agency has taken no decision on alike."""
+    record = services.course_record(uid)
+    if record is None:
+        raise Http404
+    return record
+
+
+def course_body(record):
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class CourseRecordView(PublicAPIView):
+    """A course's public record: the approved version's Annex I elements, the provider,
+    the decisions and accreditations on the course with their status history, and its
+    versions. Four queries."""
+
+    @course_schema
+    def get(self, request, uid):
+        record = public_course_record(uid)
+        return self.cached(
+            request,
+            lambda: Response(course_body(record)),
+            etag=_digest("course", *record["_etag"]),
+            last_modified=record["_last_modified"],
         )
 
 

@@ -823,3 +823,147 @@ def refresh_providers(provider_ids):
         )
     RegistryProvider.objects.filter(pk__in=[r.provider_id for r in rows]).delete()
     RegistryProvider.objects.bulk_create(rows, batch_size=500)
+
+
+# --------------------------------------------------------------------------- course record
+
+
+def _annex_i(elements):
+    """A frozen version's Annex I elements, in Annex I order: each element's value (the
+    values of its fields when it has several, as the level has), per-learner ones
+    marked as such (each issued credential shows them)."""
+    from accreditation import annex
+
+    rows = []
+    for element in annex.ELEMENTS:
+        if len(element.fields) > 1:
+            value = {name: elements.get(name) for name in element.fields}
+        elif element.fields:
+            value = elements.get(element.fields[0])
+        else:
+            value = None
+        rows.append(
+            {
+                "code": element.code,
+                "label": element.label,
+                "mandatory": element.mandatory,
+                "per_learner": element.per_learner,
+                "value": value,
+            }
+        )
+    return rows
+
+
+def _stamp(value):
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def course_record(uid):
+    """A course's public record, or None when no course has `uid` or the agency has taken
+    no decision on it (a course nobody decided on is not the registry's to show).
+
+    Built from the registry's events about the course (decisions, accreditations and
+    each change of their status, as published) and its frozen versions: the approved
+    version is the one the newest course approval not annulled on appeal approved, so
+    later edits of the course never change what the record says was approved. Four
+    queries whatever the history's length.
+    """
+    from accreditation.models import Course, CourseVersion
+
+    course = Course.objects.filter(uid=uid).values("id", "provider_id", "uid").first()
+    if course is None:
+        return None
+    events = list(
+        RegistryEvent.objects.filter(
+            provider_id=course["provider_id"], course_id=course["id"]
+        ).order_by("at", "seq")
+    )
+    if not any(e.type == EventType.DECISION for e in events):
+        return None
+    entry = RegistryProvider.objects.filter(pk=course["provider_id"]).first()
+    if entry is None:
+        return None
+    versions = list(CourseVersion.objects.filter(course_id=course["id"]).order_by("number"))
+    accreditations, decisions = state_at(events, timezone.now())
+    # Every decision on one application is on the version pinned when it was submitted.
+    version_of_application = {
+        e.application_id: e.data.get("course_version")
+        for e in events
+        if e.type == EventType.DECISION
+    }
+    history = defaultdict(list)
+    for e in events:
+        if e.accreditation_id is not None and e.type not in (
+            EventType.DECISION,
+            EventType.REPORT,
+        ):
+            history[e.accreditation_id].append(
+                {
+                    "seq": e.seq,
+                    "at": _stamp(e.at),
+                    "type": e.type,
+                    "status": e.status,
+                    "reason": e.data.get("reason"),
+                    "comment": e.data.get("comment") or "",
+                }
+            )
+    version_of_acc = {
+        e.accreditation_id: e.data.get("course_version")
+        for e in events
+        if e.accreditation_id is not None and e.data.get("course_version") is not None
+    }
+    ordered = sorted(accreditations.values(), key=lambda a: (a["_decided_at"], a["id"]))
+    standing = [a for a in ordered if a["status"] != "annulled"]
+    approved_numbers = {version_of_acc.get(a["id"]) for a in standing} - {None}
+    approved_number = version_of_acc.get(standing[-1]["id"]) if standing else None
+    approved = next((v for v in versions if v.number == approved_number), None)
+    newest_at = max([e.at for e in events] + [v.valid_until or v.valid_from for v in versions])
+    return {
+        "uid": str(course["uid"]),
+        "uri": course_url(course["uid"]),
+        "title": approved.title if approved else None,
+        "provider": {
+            "id": entry.provider_id,
+            "legal_name": entry.legal_name,
+            "country": entry.country,
+            "identifiers": entry.identifiers,
+        },
+        "approved_version": None
+        if approved is None
+        else {
+            "number": approved.number,
+            "valid_from": _stamp(approved.valid_from),
+            "valid_until": _stamp(approved.valid_until),
+            "title": approved.title,
+            "eqf_level": approved.eqf_level,
+            "isced_f": approved.isced_f,
+            "languages": approved.elements.get("languages") or [],
+            "annex_i": _annex_i(approved.elements),
+        },
+        "decisions": [
+            {
+                **{k: v for k, v in d.items() if k != "scope"},
+                "course_version": version_of_application.get(d["application"]),
+            }
+            for d in reversed(decisions)
+        ],
+        "accreditations": [
+            {
+                **public_accreditation(a),
+                "course_version": version_of_acc.get(a["id"]),
+                "history": history.get(a["id"], []),
+            }
+            for a in reversed(ordered)
+        ],
+        "versions": [
+            {
+                "number": v.number,
+                "valid_from": _stamp(v.valid_from),
+                "valid_until": _stamp(v.valid_until),
+                "approved": v.number in approved_numbers,
+            }
+            for v in versions
+        ],
+        "_etag": (course["uid"], max(e.seq for e in events), len(versions), entry.last_seq),
+        "_last_modified": max(newest_at, entry.refreshed_at or newest_at),
+    }

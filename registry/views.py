@@ -24,8 +24,10 @@ from .api import (
     STATUSES,
     api_error,
     check_throttle,
+    course_body,
     list_item,
     provider_detail,
+    public_course_record,
     search_filter,
 )
 from .models import RegistryEvent, RegistryProvider
@@ -207,6 +209,14 @@ def provider_page(request, pk):
     if entry is None:
         raise Http404("No such provider in the registry.")
     return render(request, "registry/provider.html", {"p": provider_detail(entry)})
+
+
+@require_GET
+def course_page(request, uid):
+    """A course's public record (the same as its API answer): what the agency approved,
+    the provider, every decision and accreditation with its history, the versions."""
+    record = course_body(public_course_record(uid))
+    return render(request, "registry/course.html", {"c": record})
 
 
 def bench_constant(request):
