@@ -68,7 +68,10 @@ def test_feed_from_zero_lists_every_event_in_order(api, history):
         ("create", b.pk, course_acc.pk, "active"),
         ("revoke", b.pk, course_acc.pk, "revoked"),
     ]
-    assert set(events[0]) == {"seq", "at", "type", "provider", "accreditation", "status"}
+    assert set(events[0]) == {
+        *("seq", "at", "type", "provider", "accreditation", "status"),
+        *("course", "course_version"),
+    }
 
 
 def test_negative_decision_is_a_decision_event_without_accreditation(api, history):
