@@ -9,6 +9,7 @@ version (`CourseVersion.as_course` reads it back as the course it froze).
 
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -57,9 +58,14 @@ def record(*, course_id, actor, at=None):
 
     The new version starts at `at` (default now) and ends the one before at the same
     moment, so exactly one is in force at any moment after the first. Runs in the
-    caller's transaction; the course row is locked so that two writers of one course
-    number their versions one after the other.
+    caller's transaction (or its own); the course row is locked so that two writers of
+    one course number their versions one after the other.
     """
+    with transaction.atomic():
+        return _record(course_id, actor, at)
+
+
+def _record(course_id, actor, at):
     course = Course.objects.select_for_update().select_related("provider").get(pk=course_id)
     at = at or timezone.now()
     elements = snapshot(course)
