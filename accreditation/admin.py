@@ -18,12 +18,12 @@ is audited as in `course_update`.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 
 from core.audit import audit
 from core.errors import DomainError
 
-from . import services
+from . import services, versions
 from .models import (
     Accreditation,
     AccreditationTransition,
@@ -34,6 +34,7 @@ from .models import (
     Complaint,
     Condition,
     Course,
+    CourseVersion,
     Decision,
     Document,
     Framework,
@@ -262,12 +263,32 @@ class ProviderMembershipAdmin(admin.ModelAdmin):
             )
 
 
+@admin.register(CourseVersion)
+class CourseVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Course versions are frozen: made by the course services (and the course form
+    here), never edited or deleted."""
+
+    list_display = [
+        "course",
+        "number",
+        "title",
+        "eqf_level",
+        "isced_f",
+        "valid_from",
+        "valid_until",
+    ]
+    search_fields = ["title", "=course__id"]
+    list_select_related = ["course"]
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
     """Staff correct a course's description. The provider is read-only, as in
     `course_update`: a course belongs to the organisation that awards it and never moves
     to another. Courses are described only through `course_create` (by people acting for
-    the provider), so none is added here."""
+    the provider), so none is added here. A correction of the Annex I elements makes a
+    new course version, as through the course services; an approved version never
+    changes."""
 
     list_display = ["title", "provider", "eqf_level", "workload_ects", "participation_form"]
     list_filter = ["eqf_level", "qf_ehea_cycle", "participation_form"]
@@ -282,8 +303,10 @@ class CourseAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit("course.update", actor=request.user, obj=obj, fields=sorted(form.changed_data))
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            versions.record(course_id=obj.pk, actor=request.user)
+            audit("course.update", actor=request.user, obj=obj, fields=sorted(form.changed_data))
 
 
 # --------------------------------------------------------------------------- standards
@@ -355,6 +378,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "kind",
         "provider",
         "course",
+        "course_version",
         "framework",
         "previous",
         "state",

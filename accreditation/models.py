@@ -8,7 +8,9 @@ and schedules side effects after commit.
 
 import secrets
 import uuid
+from decimal import Decimal
 from pathlib import PurePosixPath
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -376,6 +378,77 @@ class Course(TimeStampedModel):
         return self.provider.legal_name
 
 
+class CourseVersion(models.Model):
+    """A course's Annex I elements as they stood from `valid_from` until `valid_until`
+    (empty while in force): frozen, never edited or deleted.
+
+    Every change of a course's elements through the course services makes a new version
+    and ends the one before, so at most one version is in force at a time. An
+    application is pinned at `submit` to the version in force; the review, its report,
+    the accreditation and the registry's coverage answers read that version, never the
+    live course, so editing a course later changes no approval and no past answer.
+    `elements` holds every element (`accreditation.versions.SNAPSHOT_FIELDS`); the
+    columns the registry's verify query reads are copied out of it.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    elements = models.JSONField()
+    title = models.CharField(max_length=300)
+    eqf_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    isced_f = models.CharField(max_length=4, blank=True)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["course_id", "number"]
+        # Verify and coverage look up the version in force at a moment.
+        indexes = [models.Index(fields=["course", "valid_from"], name="course_version_as_of")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="course_version_number"),
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(valid_until__isnull=True),
+                name="one_course_version_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="course_version_period_ordered",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="course_version_from_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.course_id} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("A course version is frozen; a change is a new version.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Course versions are never deleted.")
+
+    def as_course(self):
+        """The version read back as the course it froze: its elements as attributes (the
+        country and awarding body as they were then, not the provider's today) and a
+        course's display labels, for code that reads either (the Annex I table, the
+        course facts)."""
+        values = dict(self.elements)
+        ects = values.get("workload_ects")
+        values["workload_ects"] = Decimal(ects) if ects not in (None, "") else None
+        frozen = SimpleNamespace(pk=self.course_id, id=self.course_id, version=self.number)
+        frozen.__dict__.update(values)
+        cycles = dict(Course.QfEhea.choices)
+        forms = dict(Course.ParticipationForm.choices)
+        frozen.get_qf_ehea_cycle_display = lambda: cycles.get(frozen.qf_ehea_cycle, "")
+        frozen.get_participation_form_display = lambda: forms.get(frozen.participation_form, "")
+        return frozen
+
+
 # --------------------------------------------------------------------------- standards
 
 
@@ -465,6 +538,14 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
         Course, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
     )
     framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="applications")
+    course_version = models.ForeignKey(
+        CourseVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        help_text="The course's version pinned at submit: what the review assesses.",
+    )
     previous = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -510,6 +591,15 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
     def scope_kind(self):
         """`course` when the application approves one course, else `provider`."""
         return "course" if self.course_id else "provider"
+
+    @property
+    def course_as_assessed(self):
+        """The course as this case assesses it: the version pinned at submit once there is
+        one (later edits of the course do not reach the review), else the live course
+        (a draft), None for an institutional review."""
+        if self.course_version_id is not None:
+            return self.course_version.as_course()
+        return self.course
 
     # Transition bodies change only this object's own fields; services do the rest.
 
@@ -857,6 +947,14 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="accreditations",
         help_text="The application whose decision created it.",
+    )
+    course_version = models.ForeignKey(
+        CourseVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accreditations",
+        help_text="The course's version its decision approved (its application's).",
     )
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=30, choices=Decision.Outcome.choices)

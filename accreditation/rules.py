@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date
 from core.errors import Unmet
 from core.roles import Role, has_role
 
-from . import annex, engine, workflow
+from . import annex, engine, versions, workflow
 from .models import (
     Accreditation,
     AccreditationStatus,
@@ -264,7 +264,15 @@ def pending_appeal(application):
 
 @workflow.effect("submit")
 def stamp_submission(application, actor, data, log):
-    Application.objects.filter(pk=application.pk).update(submitted_at=log.at)
+    """A submitted dossier is dated, and a course dossier is pinned to the course's
+    version in force at the submission (recorded now if the live course differs from
+    it): the review, the report and the accreditation assess that version, whatever the
+    provider edits later. A resubmission after a return pins the version in force then."""
+    pinned = None
+    if application.course_id is not None:
+        pinned = versions.record(course_id=application.course_id, actor=actor, at=log.at)
+    Application.objects.filter(pk=application.pk).update(submitted_at=log.at, course_version=pinned)
+    application.course_version = pinned
 
 
 @workflow.effect("request_clarification")
@@ -314,6 +322,7 @@ def _decide(application, actor, data, log, outcome):
     accreditation = Accreditation.objects.create(
         provider_id=application.provider_id,
         course_id=application.course_id,
+        course_version_id=application.course_version_id,
         application=application,
         decision=decision,
         outcome=outcome,

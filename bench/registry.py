@@ -215,12 +215,14 @@ def seed(count, *, base, batch=2000):
         AccreditationTransition,
         Application,
         Course,
+        CourseVersion,
         Decision,
         Framework,
         Provider,
         ProviderIdentifier,
         ProviderIdentity,
     )
+    from accreditation.versions import snapshot
 
     decider, _ = User.objects.get_or_create(username="bench-decider")
     frameworks = {f.code: f for f in Framework.objects.all()}
@@ -282,6 +284,20 @@ def seed(count, *, base, batch=2000):
             ]
             new_courses += courses[i]
         Course.objects.bulk_create(new_courses)
+        # Version 1 of every course, in force from before any decision: verify reads a
+        # course's level and field from its version in force at the moment asked.
+        CourseVersion.objects.bulk_create(
+            CourseVersion(
+                course=c,
+                number=1,
+                elements=snapshot(c),
+                title=c.title,
+                eqf_level=c.eqf_level,
+                isced_f=c.isced_f,
+                valid_from=base - datetime.timedelta(days=3650),
+            )
+            for c in new_courses
+        )
         flat = [(i, c) for i in numbers for c in cases[i]]
         applications = Application.objects.bulk_create(
             [
@@ -452,7 +468,13 @@ def grow(n, total):
     from django.core.management.color import no_style
     from django.db import connection, transaction
 
-    from accreditation.models import Course, Provider, ProviderIdentifier, ProviderIdentity
+    from accreditation.models import (
+        Course,
+        CourseVersion,
+        Provider,
+        ProviderIdentifier,
+        ProviderIdentity,
+    )
     from registry.models import RegistryEvent, RegistryProvider
 
     with connection.cursor() as cursor:
@@ -468,6 +490,7 @@ def grow(n, total):
             "course": span(Course),
             "identifier": span(ProviderIdentifier),
             "identity": span(ProviderIdentity),
+            "version": span(CourseVersion),
             "event": span(RegistryEvent),
             "seq": span(RegistryEvent, "seq"),
             "accreditation": span(RegistryEvent, "accreditation_id"),
@@ -515,6 +538,20 @@ def grow(n, total):
                 n=n,
                 copies=copies,
                 total=total,
+            )
+            versions = CourseVersion._meta.db_table
+            courses = Course._meta.db_table
+            cursor.execute(
+                f"INSERT INTO {versions} "  # noqa: S608 - our own names
+                "(id, course_id, number, elements, title, eqf_level, isced_f, valid_from, "
+                "valid_until, created_by_id) "
+                f"SELECT v.id + k * {spans['version']}, v.course_id + k * {spans['course']}, "
+                f"v.number, v.elements, v.title, v.eqf_level, v.isced_f, v.valid_from, "
+                f"v.valid_until, v.created_by_id FROM {versions} v "
+                f"JOIN {courses} c ON c.id = v.course_id "
+                "CROSS JOIN generate_series(1, %s) AS k "
+                "WHERE c.provider_id <= %s AND c.provider_id + k * %s <= %s",
+                [copies, n, n, total],
             )
             identifiers = ProviderIdentifier._meta.db_table
             periods = ProviderIdentity._meta.db_table
@@ -585,7 +622,14 @@ def grow(n, total):
                 copies=copies,
                 total=total,
             )
-            models = [Provider, ProviderIdentifier, ProviderIdentity, Course, RegistryEvent]
+            models = [
+                Provider,
+                ProviderIdentifier,
+                ProviderIdentity,
+                Course,
+                CourseVersion,
+                RegistryEvent,
+            ]
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
         cursor.execute("ANALYZE")

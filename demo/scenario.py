@@ -27,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 # The services a scenario drives; a module renamed elsewhere is renamed here only.
+from accreditation import versions
 from accreditation.models import (
     Accreditation,
     AccreditationTransition,
@@ -399,7 +400,16 @@ class Scenario:
 
 def skip_to_state(application, state, **fields):
     """Put `application` in `state` (and set `fields`) without a transition: no right,
-    guard, log or side effect. The one place a state is written outside the workflow."""
+    guard, log or side effect. The one place a state is written outside the workflow.
+    A course case skipped past `submit` is pinned to the course's version as submit
+    pins it (the review, the report and the accreditation read that version)."""
+    if (
+        application.course_id is not None
+        and state not in ("draft", "withdrawn")
+        and "course_version" not in fields
+        and not Application.objects.filter(pk=application.pk, course_version__isnull=False).exists()
+    ):
+        fields["course_version"] = versions.record(course_id=application.course_id, actor=None)
     Application.objects.filter(pk=application.pk).update(state=state, **fields)
     application.refresh_from_db()
     return application
@@ -460,6 +470,7 @@ def accreditation_record(decision, *, conditions=(), actor=None):
     accreditation = Accreditation.objects.create(
         provider_id=application.provider_id,
         course_id=application.course_id,
+        course_version_id=application.course_version_id,
         application=application,
         decision=decision,
         outcome=decision.outcome,

@@ -35,6 +35,7 @@ from .models import EventType, RegistryEvent, RegistryProvider
 from .schema import (
     accreditation_schema,
     changes_schema,
+    course_schema,
     detail_schema,
     list_schema,
     verify_schema,
@@ -444,6 +445,38 @@ class ProviderDetailView(PublicAPIView):
         )
 
 
+# --------------------------------------------------------------------------- courses
+
+
+def public_course_record(uid):
+    """The course's public record (without its internal keys), or 404: for an unknown
+    uid and for a course the agency has taken no decision on alike."""
+    record = services.course_record(uid)
+    if record is None:
+        raise Http404
+    return record
+
+
+def course_body(record):
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class CourseRecordView(PublicAPIView):
+    """A course's public record: the approved version's Annex I elements, the provider,
+    the decisions and accreditations on the course with their status history, and its
+    versions. Four queries."""
+
+    @course_schema
+    def get(self, request, uid):
+        record = public_course_record(uid)
+        return self.cached(
+            request,
+            lambda: Response(course_body(record)),
+            etag=_digest("course", *record["_etag"]),
+            last_modified=record["_last_modified"],
+        )
+
+
 # --------------------------------------------------------------------------- changes
 
 CHANGES_PAGE = 200
@@ -471,6 +504,7 @@ def event_item(e):
         "valid_from": e["valid_from"].isoformat() if e["valid_from"] else None,
         "valid_until": e["valid_until"].isoformat() if e["valid_until"] else None,
         "reason": reason,
+        "course_version": (e["data"] or {}).get("course_version") if e["course_id"] else None,
     }
     if e["type"] == EventType.IDENTITY:
         data = e["data"] or {}
@@ -490,6 +524,7 @@ _EVENT_FIELDS = (
     "decision_id",
     "valid_from",
     "valid_until",
+    "course_id",
     "data",
 )
 

@@ -94,7 +94,11 @@ class DecisionSchema(serializers.Serializer):
 
 
 class CourseSchema(serializers.Serializer):
+    """An approved course as the version its approval approved describes it."""
+
     id = serializers.IntegerField()
+    uid = serializers.UUIDField(help_text="Its public record: /registry/courses/{uid}/")
+    version = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     eqf_level = serializers.IntegerField(allow_null=True)
     isced_f = serializers.CharField(allow_null=True)
@@ -123,6 +127,66 @@ class IdentitySchema(serializers.Serializer):
     )
 
 
+class AnnexElementSchema(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    mandatory = serializers.BooleanField()
+    per_learner = serializers.BooleanField()
+    value = serializers.JSONField(
+        allow_null=True, help_text="The element's value (an object of values for the level)"
+    )
+
+
+class ApprovedVersionSchema(serializers.Serializer):
+    number = serializers.IntegerField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    title = serializers.CharField()
+    eqf_level = serializers.IntegerField(allow_null=True)
+    isced_f = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    annex_i = AnnexElementSchema(many=True)
+
+
+class CourseDecisionSchema(DecisionSchema):
+    scope = None
+    course_version = serializers.IntegerField(allow_null=True)
+
+
+class StatusChangeSchema(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    type = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    comment = serializers.CharField()
+
+
+class CourseAccreditationSchema(AccreditationSchema):
+    course_version = serializers.IntegerField(allow_null=True)
+    history = StatusChangeSchema(many=True)
+
+
+class VersionItemSchema(serializers.Serializer):
+    number = serializers.IntegerField()
+    valid_from = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField(allow_null=True)
+    approved = serializers.BooleanField()
+
+
+class CourseRecordSchema(serializers.Serializer):
+    uid = serializers.UUIDField()
+    uri = serializers.URLField(help_text="The course's public URI (its record page)")
+    title = serializers.CharField(allow_null=True)
+    provider = ProviderRefSchema()
+    approved_version = ApprovedVersionSchema(
+        allow_null=True, help_text="The version the newest course approval approved, if any"
+    )
+    decisions = CourseDecisionSchema(many=True)
+    accreditations = CourseAccreditationSchema(many=True)
+    versions = VersionItemSchema(many=True)
+
+
 class EventSchema(serializers.Serializer):
     seq = serializers.IntegerField()
     at = serializers.DateTimeField()
@@ -138,6 +202,9 @@ class EventSchema(serializers.Serializer):
         allow_null=True,
         help_text="Why: the reason code of a suspension or revocation; appeal_upheld for "
         "an annulment",
+    )
+    course_version = serializers.IntegerField(
+        allow_null=True, help_text="The number of the course version concerned"
     )
     identity = IdentitySchema(
         required=False,
@@ -185,6 +252,11 @@ list_schema = extend_schema(
 )
 detail_schema = extend_schema(
     operation_id="registry_providers_detail", responses={200: ProviderDetailSchema, 404: None}
+)
+course_schema = extend_schema(
+    operation_id="registry_course_record",
+    summary="A course's public record: approved version, decisions, history, versions",
+    responses={200: CourseRecordSchema, 404: None, 429: LIMITED},
 )
 changes_schema = extend_schema(
     operation_id="registry_changes",

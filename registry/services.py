@@ -83,6 +83,19 @@ def _conditions(conditions, met):
     ]
 
 
+def _course_data(course, version):
+    """What an event about a course says of it: its public uid, the number of the
+    version concerned (the one its application was pinned to) and that version's title
+    (None for an institutional event)."""
+    if course is None:
+        return {"course_uid": None, "course_version": None, "course_title": None}
+    return {
+        "course_uid": str(course.uid),
+        "course_version": version.number if version is not None else None,
+        "course_title": version.title if version is not None else course.title,
+    }
+
+
 def _pending_events(limit):
     """History rows not yet projected, as unsaved events in a stable order: at most
     `limit` rows of each kind, cut where the oldest truncated kind stops, so that the
@@ -98,7 +111,10 @@ def _pending_events(limit):
 
     decisions = take(
         _unprojected(
-            Decision.objects.select_related("application", "application__course"), "decision:"
+            Decision.objects.select_related(
+                "application", "application__course", "application__course_version"
+            ),
+            "decision:",
         ),
         "decided_at",
     )
@@ -124,14 +140,16 @@ def _pending_events(limit):
                 valid_until=d.valid_until,
                 data={
                     "decided_at": d.decided_at.isoformat(),
-                    "course_title": app.course.title if app.course_id else None,
+                    **_course_data(app.course, app.course_version),
                 },
                 source=f"decision:{d.pk}",
             )
         )
     annulled = take(
         _unprojected(
-            Decision.objects.filter(annulled_at__isnull=False).select_related("application"),
+            Decision.objects.filter(annulled_at__isnull=False).select_related(
+                "application", "application__course", "application__course_version"
+            ),
             "annulled:",
         ),
         "annulled_at",
@@ -148,13 +166,17 @@ def _pending_events(limit):
                 decision_id=d.pk,
                 outcome=d.outcome,
                 course_id=d.application.course_id,
+                data=_course_data(d.application.course, d.application.course_version),
                 source=f"annulled:{d.pk}",
             )
         )
     logs = take(
         _unprojected(
             AccreditationTransition.objects.select_related(
-                "accreditation", "accreditation__decision", "accreditation__course"
+                "accreditation",
+                "accreditation__decision",
+                "accreditation__course",
+                "accreditation__course_version",
             ),
             "acc-log:",
         ),
@@ -194,7 +216,7 @@ def _pending_events(limit):
                 data={
                     "decided_at": acc.decision.decided_at.isoformat(),
                     "conditions": _conditions(conditions[acc.pk], met),
-                    "course_title": acc.course.title if acc.course_id else None,
+                    **_course_data(acc.course, acc.course_version),
                     "comment": log.comment if kind != EventType.CREATE else "",
                     "reason": log.payload.get("reason") if kind != EventType.CREATE else None,
                 },
@@ -205,7 +227,7 @@ def _pending_events(limit):
         _unprojected(
             Report.objects.filter(
                 stage=Report.Stage.PUBLISHED, status=Report.Status.READY
-            ).select_related("application"),
+            ).select_related("application", "application__course", "application__course_version"),
             "report:",
         ),
         "rendered_at",
@@ -228,6 +250,7 @@ def _pending_events(limit):
                 data={
                     "report": {"id": r.pk, "url": report_url(r.pk), "sha256": r.sha256},
                     "version": r.version,
+                    **_course_data(r.application.course, r.application.course_version),
                 },
                 source=f"report:{r.pk}",
             )
@@ -638,19 +661,23 @@ def _verify_sql():
     events up to that moment in time order (one row per event; the provider and course
     columns repeat). The name, country and identifiers shown are the provider's
     identity at that moment (its `ProviderIdentity` period; the projected row only for
-    a moment before any period was kept)."""
-    from accreditation.models import Course, ProviderIdentifier, ProviderIdentity
+    a moment before any period was kept). The course's level and field are those of its
+    version in force at the moment (courses are versioned: a later edit never moves a
+    past answer), null before the course was first described."""
+    from accreditation.models import Course, CourseVersion, ProviderIdentifier, ProviderIdentity
 
     event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
     return (
         "SELECT rp.provider_id, COALESCE(n.legal_name, rp.legal_name), "  # noqa: S608
         "COALESCE(n.country, rp.country), COALESCE(n.identifiers, rp.identifiers), "
-        f"c.id, c.provider_id, c.eqf_level, c.isced_f, {event_columns} "
+        f"c.id, c.provider_id, v.eqf_level, v.isced_f, {event_columns} "
         f"FROM {RegistryProvider._meta.db_table} rp "
         f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
         f"LEFT JOIN {ProviderIdentity._meta.db_table} n ON n.provider_id = rp.provider_id "
         "AND n.valid_from <= %s AND (n.valid_until IS NULL OR n.valid_until > %s) "
         f"LEFT JOIN {Course._meta.db_table} c ON c.id = %s "
+        f"LEFT JOIN {CourseVersion._meta.db_table} v ON v.course_id = c.id "
+        "AND v.valid_from <= %s AND (v.valid_until IS NULL OR v.valid_until > %s) "
         f"LEFT JOIN {RegistryEvent._meta.db_table} e "
         "ON e.provider_id = rp.provider_id AND e.at <= %s "
         "WHERE i.scheme = %s AND i.value = %s AND i.valid_from <= %s "
@@ -665,7 +692,7 @@ def _verify_rows(scheme, value, course_id, as_of):
     (None, None, []) for an unknown identifier."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
-    params = [moment, moment, course_id, moment, scheme, value, moment, moment]
+    params = [moment, moment, course_id, moment, moment, moment, scheme, value, moment, moment]
     with _hot_cursor(db) as cursor:
         cursor.execute(_verify_sql(), params)
         rows = cursor.fetchall()
@@ -730,11 +757,44 @@ def summary_status(accreditations):
     return newest["status"] if newest else "none"
 
 
+def course_url(uid):
+    """The course's public URI: its public record in the registry."""
+    return f"{settings.MCQA_SITE_URL.rstrip('/')}/registry/courses/{uid}/"
+
+
+def _approved_versions(accreditation_ids):
+    """For each course approval, the course version its decision approved (title, level,
+    field, number) and the course's uid: what the registry shows of an approved course,
+    never the live course, which the provider may have edited since."""
+    rows = Accreditation.objects.filter(pk__in=accreditation_ids, course__isnull=False).values(
+        "id",
+        "course__uid",
+        "course__title",
+        "course__eqf_level",
+        "course__isced_f",
+        "course_version__number",
+        "course_version__title",
+        "course_version__eqf_level",
+        "course_version__isced_f",
+    )
+    result = {}
+    for r in rows:
+        pinned = r["course_version__number"] is not None
+        prefix = "course_version__" if pinned else "course__"
+        result[r["id"]] = {
+            "uid": str(r["course__uid"]),
+            "version": r["course_version__number"],
+            "title": r[f"{prefix}title"],
+            "eqf_level": r[f"{prefix}eqf_level"],
+            "isced_f": r[f"{prefix}isced_f"],
+        }
+    return result
+
+
 def refresh_providers(provider_ids):
     """Rebuild the public rows of these providers from their events (and the live
-    provider name, country and identifiers)."""
-    from accreditation.models import Course
-
+    provider name, country and identifiers); approved courses as their approved
+    version describes them."""
     if not provider_ids:
         return
     now = timezone.now()
@@ -742,29 +802,26 @@ def refresh_providers(provider_ids):
     events = defaultdict(list)
     for e in RegistryEvent.objects.filter(provider_id__in=provider_ids).order_by("at", "seq"):
         events[e.provider_id].append(e)
-    course_ids = {e.course_id for evs in events.values() for e in evs if e.course_id}
-    courses = {
-        c["id"]: c
-        for c in Course.objects.filter(pk__in=course_ids).values(
-            "id", "title", "eqf_level", "isced_f"
-        )
-    }
+    approved_ids = {e.accreditation_id for evs in events.values() for e in evs if e.course_id}
+    versions = _approved_versions(approved_ids - {None})
     rows = []
     for p in providers:
         evs = events.get(p.pk, [])
         accs, decisions = state_at(evs, now)
         ordered = sorted(accs.values(), key=lambda a: (a["_decided_at"], a["id"]), reverse=True)
         for a in ordered:
-            c = courses.get(a["_course_id"]) or {}
-            a["_course_eqf"], a["_course_isced"] = c.get("eqf_level"), c.get("isced_f")
+            v = versions.get(a["id"]) or {}
+            a["_course_eqf"], a["_course_isced"] = v.get("eqf_level"), v.get("isced_f")
         status = summary_status(ordered)
         identifiers = [{"scheme": i.scheme, "value": i.value} for i in p.identifiers.all()]
         approved = [
             {
                 "id": a["_course_id"],
-                "title": courses.get(a["_course_id"], {}).get("title") or a["_course_title"],
-                "eqf_level": courses.get(a["_course_id"], {}).get("eqf_level"),
-                "isced_f": courses.get(a["_course_id"], {}).get("isced_f"),
+                "uid": versions.get(a["id"], {}).get("uid"),
+                "version": versions.get(a["id"], {}).get("version"),
+                "title": versions.get(a["id"], {}).get("title") or a["_course_title"],
+                "eqf_level": versions.get(a["id"], {}).get("eqf_level"),
+                "isced_f": versions.get(a["id"], {}).get("isced_f"),
                 "status": a["status"],
                 "accreditation": a["id"],
             }
@@ -799,3 +856,147 @@ def refresh_providers(provider_ids):
         )
     RegistryProvider.objects.filter(pk__in=[r.provider_id for r in rows]).delete()
     RegistryProvider.objects.bulk_create(rows, batch_size=500)
+
+
+# --------------------------------------------------------------------------- course record
+
+
+def _annex_i(elements):
+    """A frozen version's Annex I elements, in Annex I order: each element's value (the
+    values of its fields when it has several, as the level has), per-learner ones
+    marked as such (each issued credential shows them)."""
+    from accreditation import annex
+
+    rows = []
+    for element in annex.ELEMENTS:
+        if len(element.fields) > 1:
+            value = {name: elements.get(name) for name in element.fields}
+        elif element.fields:
+            value = elements.get(element.fields[0])
+        else:
+            value = None
+        rows.append(
+            {
+                "code": element.code,
+                "label": element.label,
+                "mandatory": element.mandatory,
+                "per_learner": element.per_learner,
+                "value": value,
+            }
+        )
+    return rows
+
+
+def _stamp(value):
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def course_record(uid):
+    """A course's public record, or None when no course has `uid` or the agency has taken
+    no decision on it (a course nobody decided on is not the registry's to show).
+
+    Built from the registry's events about the course (decisions, accreditations and
+    each change of their status, as published) and its frozen versions: the approved
+    version is the one the newest course approval not annulled on appeal approved, so
+    later edits of the course never change what the record says was approved. Four
+    queries whatever the history's length.
+    """
+    from accreditation.models import Course, CourseVersion
+
+    course = Course.objects.filter(uid=uid).values("id", "provider_id", "uid").first()
+    if course is None:
+        return None
+    events = list(
+        RegistryEvent.objects.filter(
+            provider_id=course["provider_id"], course_id=course["id"]
+        ).order_by("at", "seq")
+    )
+    if not any(e.type == EventType.DECISION for e in events):
+        return None
+    entry = RegistryProvider.objects.filter(pk=course["provider_id"]).first()
+    if entry is None:
+        return None
+    versions = list(CourseVersion.objects.filter(course_id=course["id"]).order_by("number"))
+    accreditations, decisions = state_at(events, timezone.now())
+    # Every decision on one application is on the version pinned when it was submitted.
+    version_of_application = {
+        e.application_id: e.data.get("course_version")
+        for e in events
+        if e.type == EventType.DECISION
+    }
+    history = defaultdict(list)
+    for e in events:
+        if e.accreditation_id is not None and e.type not in (
+            EventType.DECISION,
+            EventType.REPORT,
+        ):
+            history[e.accreditation_id].append(
+                {
+                    "seq": e.seq,
+                    "at": _stamp(e.at),
+                    "type": e.type,
+                    "status": e.status,
+                    "reason": e.data.get("reason"),
+                    "comment": e.data.get("comment") or "",
+                }
+            )
+    version_of_acc = {
+        e.accreditation_id: e.data.get("course_version")
+        for e in events
+        if e.accreditation_id is not None and e.data.get("course_version") is not None
+    }
+    ordered = sorted(accreditations.values(), key=lambda a: (a["_decided_at"], a["id"]))
+    standing = [a for a in ordered if a["status"] != "annulled"]
+    approved_numbers = {version_of_acc.get(a["id"]) for a in standing} - {None}
+    approved_number = version_of_acc.get(standing[-1]["id"]) if standing else None
+    approved = next((v for v in versions if v.number == approved_number), None)
+    newest_at = max([e.at for e in events] + [v.valid_until or v.valid_from for v in versions])
+    return {
+        "uid": str(course["uid"]),
+        "uri": course_url(course["uid"]),
+        "title": approved.title if approved else None,
+        "provider": {
+            "id": entry.provider_id,
+            "legal_name": entry.legal_name,
+            "country": entry.country,
+            "identifiers": entry.identifiers,
+        },
+        "approved_version": None
+        if approved is None
+        else {
+            "number": approved.number,
+            "valid_from": _stamp(approved.valid_from),
+            "valid_until": _stamp(approved.valid_until),
+            "title": approved.title,
+            "eqf_level": approved.eqf_level,
+            "isced_f": approved.isced_f,
+            "languages": approved.elements.get("languages") or [],
+            "annex_i": _annex_i(approved.elements),
+        },
+        "decisions": [
+            {
+                **{k: v for k, v in d.items() if k != "scope"},
+                "course_version": version_of_application.get(d["application"]),
+            }
+            for d in reversed(decisions)
+        ],
+        "accreditations": [
+            {
+                **public_accreditation(a),
+                "course_version": version_of_acc.get(a["id"]),
+                "history": history.get(a["id"], []),
+            }
+            for a in reversed(ordered)
+        ],
+        "versions": [
+            {
+                "number": v.number,
+                "valid_from": _stamp(v.valid_from),
+                "valid_until": _stamp(v.valid_until),
+                "approved": v.number in approved_numbers,
+            }
+            for v in versions
+        ],
+        "_etag": (course["uid"], max(e.seq for e in events), len(versions), entry.last_seq),
+        "_last_modified": max(newest_at, entry.refreshed_at or newest_at),
+    }

@@ -18,11 +18,17 @@ urlpatterns = [
         api.AccreditationView.as_view(),
         name="registry-accreditation",
     ),
+    path(
+        "api/v1/registry/courses/<uuid:uid>/",
+        api.CourseRecordView.as_view(),
+        name="registry-course-api",
+    ),
     path("api/v1/registry/changes/", api.ChangesView.as_view(), name="registry-changes"),
     path("api/v1/registry/export/", views.export_view, name="registry-export"),
     path(".well-known/jwks.json", views.jwks_view, name="registry-jwks"),
     path("registry/", views.search_page, name="registry-search"),
     path("registry/providers/<int:pk>/", views.provider_page, name="registry-provider"),
+    path("registry/courses/<uuid:uid>/", views.course_page, name="registry-course"),
     path("registry/changes.atom", views.ChangesFeed(), name="registry-changes-atom"),
 ]
 

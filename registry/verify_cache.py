@@ -6,7 +6,8 @@ it reads and of the moment asked about. So each web process keeps the answers it
 computed, and throws all of them away whenever any of those rows change:
 
 - Statement triggers (migration 0003) on the tables a verify answer reads (registry
-  events and providers, provider identifiers, courses) `NOTIFY registry_verify`.
+  events and providers, provider identifiers, courses, course versions) `NOTIFY
+  registry_verify`.
   PostgreSQL delivers a notification only when the changing transaction commits,
   whatever made the change: the ORM, a bulk update, the admin, raw SQL.
 - A daemon thread per process LISTENs on its own connection and clears the cache on

@@ -25,8 +25,10 @@ from .api import (
     STATUSES,
     api_error,
     check_throttle,
+    course_body,
     list_item,
     provider_detail,
+    public_course_record,
     search_filter,
 )
 from .models import EventType, RegistryEvent, RegistryProvider
@@ -171,7 +173,10 @@ class ChangesFeed(Feed):
                 f"Event {item.seq}: now {item.data.get('legal_name')} "
                 f"({item.data.get('country')}); identifiers: {identifiers or 'none'}."
             )
-        scope = "institutional" if item.course_id is None else f"course {item.course_id}"
+        scope = "institutional"
+        if item.course_id is not None:
+            uid, number = item.data.get("course_uid"), item.data.get("course_version")
+            scope = f"course {uid or item.course_id}" + (f" version {number}" if number else "")
         status = f", status {item.status}" if item.status else ""
         text = f"Event {item.seq} ({scope}{status})."
         data = item.data or {}
@@ -244,6 +249,14 @@ def provider_page(request, pk):
     if entry is None:
         raise Http404("No such provider in the registry.")
     return render(request, "registry/provider.html", {"p": provider_detail(entry)})
+
+
+@require_GET
+def course_page(request, uid):
+    """A course's public record (the same as its API answer): what the agency approved,
+    the provider, every decision and accreditation with its history, the versions."""
+    record = course_body(public_course_record(uid))
+    return render(request, "registry/course.html", {"c": record})
 
 
 def bench_constant(request):

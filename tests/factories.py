@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth.models import Group, User
 from django.core.files.base import ContentFile
 
+from accreditation import versions
 from accreditation.models import (
     Application,
     Course,
@@ -69,6 +70,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Course
+        skip_postgeneration_save = True
 
     provider = factory.SubFactory(ProviderFactory)
     title = factory.Sequence(lambda n: f"Applied Data Literacy {n}")
@@ -83,6 +85,12 @@ class CourseFactory(factory.django.DjangoModelFactory):
     participation_form = "online"
     quality_assurance = "Internal QA of the university"
     languages = factory.LazyFunction(lambda: ["en"])
+
+    @factory.post_generation
+    def version(obj, create, extracted, **kwargs):
+        """Version 1, as `course_create` records it (skipped for unsaved builds)."""
+        if create:
+            versions.record(course_id=obj.pk, actor=None, at=obj.created_at)
 
 
 def framework(code):

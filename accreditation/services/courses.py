@@ -7,6 +7,7 @@ from core.audit import audit
 from core.errors import NotAllowed, NotVisible
 from core.inputs import TEXT_MAX_LENGTH, check_text
 
+from .. import versions
 from ..models import Course
 from ..selectors import courses_visible_to, is_provider_member
 from ._common import _assign, _full_clean, _reject_unknown
@@ -69,7 +70,8 @@ def _check_course_values(data):
 def course_create(*, actor, data):
     """Describe a micro-credential course of a provider the actor acts for. The Annex I
     elements may be completed later (submit lists what is missing), but every value given
-    must be valid: ECTS > 0, EQF 1..8, QF-EHEA cycle, ISCED-F code, ISO 639-1 languages."""
+    must be valid: ECTS > 0, EQF 1..8, QF-EHEA cycle, ISCED-F code, ISO 639-1 languages.
+    The description as created is the course's version 1."""
     data = dict(data)
     _reject_unknown(data, ("provider", *COURSE_FIELDS))
     if "provider" not in data:
@@ -83,13 +85,16 @@ def course_create(*, actor, data):
     _full_clean(course)
     with transaction.atomic():
         course.save()
+        versions.record(course_id=course.pk, actor=actor)
         audit("course.create", actor=actor, obj=course, title=course.title)
     return course
 
 
 def course_update(*, course, actor, data):
     """Change a course's description (only the fields given). The provider never changes:
-    a course belongs to the organisation that awards it."""
+    a course belongs to the organisation that awards it. A change of its elements makes a
+    new version and ends the one before (a save that changes nothing makes none); an
+    approved version, and what was answered about the past, never change."""
     if not courses_visible_to(user=actor).filter(pk=course.pk).exists():
         raise NotVisible()
     if not is_provider_member(actor, course.provider_id):
@@ -104,5 +109,6 @@ def course_update(*, course, actor, data):
         _assign(course, data, COURSE_FIELDS, nullable=_NULLABLE_COURSE_FIELDS)
         _full_clean(course)
         course.save()
-        audit("course.update", actor=actor, obj=course, fields=sorted(data))
+        version = versions.record(course_id=course.pk, actor=actor)
+        audit("course.update", actor=actor, obj=course, fields=sorted(data), version=version.number)
     return course

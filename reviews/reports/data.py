@@ -46,8 +46,8 @@ def _course_elements(course, sample_credential):
         level.append(f"QF-EHEA {course.get_qf_ehea_cycle_display().lower()}")
     values = {
         "title": course.title,
-        "country": course.provider.country,
-        "awarding_body": course.provider.legal_name,
+        "country": course.country,
+        "awarding_body": course.awarding_body,
         "learning_outcomes": list(course.learning_outcomes or []),
         "workload": (
             f"{course.workload_ects.normalize():f} ECTS" if course.workload_ects is not None else ""
@@ -94,11 +94,15 @@ def report_data(application, stage, *, report=None):
     what a published report must name: the provider and the panel members' names.
     """
     application = (
-        Application.objects.select_related("provider", "course__provider", "framework")
+        Application.objects.select_related(
+            "provider", "course__provider", "course_version", "framework"
+        )
         .prefetch_related("provider__identifiers")
         .get(pk=application.pk)
     )
-    course = application.course
+    # The course as submitted (its pinned version), never the live course: a later edit
+    # must not change what a report says was assessed.
+    course = application.course_as_assessed
     framework = application.framework
     standards = list(framework.standards.order_by("order"))
     findings = {f.standard_id: f for f in Finding.objects.filter(application=application)}
@@ -241,6 +245,8 @@ def report_data(application, stage, *, report=None):
     if course is not None:
         data["course"] = {
             "id": course.pk,
+            "uid": str(application.course.uid),
+            "version": application.course_version.number if application.course_version else None,
             "title": course.title,
             "isced_f": course.isced_f,
             "languages": list(course.languages or []),

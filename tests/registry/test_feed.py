@@ -80,6 +80,7 @@ def test_feed_from_zero_lists_every_event_in_order(api, history):
         "valid_from",
         "valid_until",
         "reason",
+        "course_version",
     }
 
 

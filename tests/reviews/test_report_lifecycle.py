@@ -304,3 +304,26 @@ def test_report_public_url_is_absolute(in_review, settings):
     assert report_selectors.report_public_url(report) == (
         f"https://qa.example.org/api/v1/reports/{report.pk}/pdf/"
     )
+
+
+def test_the_report_describes_the_course_as_submitted_not_as_edited_since(in_review, provider_user):
+    """The report's Annex I table is the version pinned at submit: a provider's later
+    edit of the course reaches neither a report nor its data."""
+    from accreditation.services import course_update
+    from reviews.reports.data import report_data
+
+    application = in_review
+    submitted_title = application.course.title
+    course_update(
+        course=application.course,
+        actor=provider_user,
+        data={"title": "Rewritten after submission", "eqf_level": 3, "stackability": "Any"},
+    )
+    data = report_data(application, Report.Stage.DRAFT)
+    elements = {e["code"]: e["value"] for e in data["course"]["annex_i"]}
+    assert data["course"]["title"] == elements["title"] == submitted_title
+    assert data["course"]["version"] == 1
+    assert data["course"]["uid"] == str(application.course.uid)
+    assert elements["level"].startswith("EQF level 6")
+    assert elements["stackability"] == ""
+    assert data["scope"]["label"] == f"Course: {submitted_title}"
