@@ -27,10 +27,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accreditation.models import Course
+from accreditation.models import Accreditation, Course
 from core import reference
 
-from . import services, signing
+from . import credentials, services, signing
 from .models import EventType, RegistryEvent, RegistryProvider
 from .schema import changes_schema, detail_schema, list_schema, verify_schema
 
@@ -511,3 +511,99 @@ class ChangesView(PublicAPIView):
             etag=_digest("changes", after, *[e["seq"] for e in rows]),
             last_modified=last_modified,
         )
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+class VcJwtRenderer(renderers.BaseRenderer):
+    """A credential (the data) secured as a VC-JWT with the registry key."""
+
+    media_type = credentials.VC_MEDIA_TYPE
+    format = "vc-jwt"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if not isinstance(data, dict) or "credentialSubject" not in data:
+            return _json_renderer.render(data)  # an error answer: plain JSON, unsigned
+        return signing.sign(data, typ="vc+jwt", cty="vc").encode("ascii")
+
+
+def published_accreditation(pk):
+    """(the registry's public accreditation object, its provider row) or (None, None)
+    when the registry has not published it."""
+    provider_id = Accreditation.objects.filter(pk=pk).values_list("provider_id", flat=True).first()
+    entry = RegistryProvider.objects.filter(pk=provider_id).first() if provider_id else None
+    for acc in entry.accreditations if entry else ():
+        if acc["id"] == pk:
+            return acc, entry
+    return None, None
+
+
+class AccreditationView(PublicAPIView):
+    """One accreditation as published: JSON, or with `Accept: application/vc+jwt` a
+    W3C Verifiable Credential 2.0 secured as a JWT by the registry key, whose
+    `credentialStatus` points at its bits in the revocation and suspension lists."""
+
+    renderer_classes = [renderers.JSONRenderer, VcJwtRenderer]
+
+    def get(self, request, pk):
+        public, entry = published_accreditation(pk)
+        if public is None:
+            raise Http404
+        if request.accepted_renderer.media_type == credentials.VC_MEDIA_TYPE:
+            kid, _ = signing.active_key()
+
+            def build():
+                acc = Accreditation.objects.select_related("provider", "course").get(pk=pk)
+                return Response(credentials.accreditation_credential(acc))
+
+            etag = _digest("accreditation-vc", pk, entry.last_seq, entry.updated_at, kid)
+        else:
+
+            def build():
+                return Response(
+                    {**public, "provider": entry.provider_id, "url": request.build_absolute_uri()}
+                )
+
+            etag = _digest("accreditation", pk, entry.last_seq, entry.updated_at)
+        response = self.cached(request, build, etag=etag, last_modified=entry.updated_at)
+        response["Vary"] = "Accept"
+        return response
+
+
+_status_renderer = VcJwtRenderer()
+
+
+@csrf_exempt
+def status_list_view(request, purpose):
+    """`GET /api/v1/registry/status/{purpose}/`: the BitstringStatusListCredential of
+    `revocation` or `suspension` as a VC-JWT (404 for any other purpose).
+
+    Served from a per-process copy that is rebuilt when the newest registry event or
+    the signing key changed (every status change is a registry event committed with
+    it), so one indexed read answers most requests; `ETag` names that version and a
+    matching `If-None-Match` is 304. Short `max-age` (REGISTRY_STATUS_LIST_MAX_AGE)."""
+    if purpose not in credentials.PURPOSES:
+        raise Http404
+    if request.method not in ("GET", "HEAD"):
+        response = HttpResponse(status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    try:
+        check_throttle(request)
+    except APIException as exc:
+        return api_error(exc)
+    kid, _ = signing.active_key()
+    version = (_newest_event()["seq"], kid)
+    etag = quote_etag(_digest("status", purpose, *version))
+    inm = request.headers.get("If-None-Match")
+    if inm and (etag in parse_etags(inm) or inm.strip() == "*"):
+        response = HttpResponse(status=304)
+    else:
+        token = credentials.status_list_jwt(purpose, version=version)
+        response = HttpResponse(token, content_type=credentials.VC_MEDIA_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.REGISTRY_STATUS_LIST_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -158,6 +158,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The agency and its procedure.
 MCQA_AGENCY_NAME = os.environ.get("MCQA_AGENCY_NAME", "Micro-credential Quality Agency")
 MCQA_SITE_URL = os.environ.get("MCQA_SITE_URL", "http://127.0.0.1:8000")
+# Who the agency is to verifiers (credentials' issuer, DEQAR export): its acronym, its
+# DEQAR agency id (a number, empty until registered), whether it is registered on EQAR,
+# and its did:web identifier (empty: derived from MCQA_SITE_URL).
+MCQA_AGENCY_ACRONYM = os.environ.get("MCQA_AGENCY_ACRONYM", "MCQA")
+MCQA_AGENCY_DEQAR_ID = os.environ.get("MCQA_AGENCY_DEQAR_ID", "")
+MCQA_AGENCY_EQAR_REGISTERED = env_bool("MCQA_AGENCY_EQAR_REGISTERED", False)
+MCQA_AGENCY_DID = os.environ.get("MCQA_AGENCY_DID", "")
 MCQA_VALIDITY_YEARS = env_int("MCQA_VALIDITY_YEARS", 5)
 MCQA_APPEAL_WINDOW_DAYS = env_int("MCQA_APPEAL_WINDOW_DAYS", 30)
 MCQA_COI_COOLING_OFF_YEARS = env_int("MCQA_COI_COOLING_OFF_YEARS", 3)
@@ -288,6 +295,11 @@ if os.environ.get("CACHE_URL", "").startswith("redis://"):
 # The registry's signing keys live in the database; the private halves are encrypted
 # with a key derived from this secret (defaults to SECRET_KEY).
 REGISTRY_KEY_SECRET = os.environ.get("REGISTRY_KEY_SECRET", "")
+# How long verifiers may cache /.well-known/jwks.json and did.json (Cache-Control); a
+# rotated-in key is published this long (plus 30 s) before it signs anything.
+REGISTRY_JWKS_MAX_AGE = env_int("REGISTRY_JWKS_MAX_AGE", 300)
+# How long verifiers may cache a status list (Cache-Control max-age of the status lists).
+REGISTRY_STATUS_LIST_MAX_AGE = env_int("REGISTRY_STATUS_LIST_MAX_AGE", 30)
 # The verify query is a prepared statement on PostgreSQL; turn off behind a connection
 # pooler in transaction mode that does not track prepared statements.
 REGISTRY_PREPARED_STATEMENTS = env_bool("REGISTRY_PREPARED_STATEMENTS", True)
