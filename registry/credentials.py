@@ -145,54 +145,82 @@ def status_list_jwt(purpose, *, version):
 # --------------------------------------------------------------------------- accreditations
 
 
-def _provider_subject(provider):
-    """The provider as the credential's subject, with the identifiers in force (its
-    own DID, when it has one, as the subject's id)."""
-    identifiers = [{"scheme": i.scheme, "value": i.value} for i in provider.identifiers.all()]
-    did = next((i["value"] for i in identifiers if i["scheme"] == "did"), None)
-    return {
-        "id": did or f"{_site()}/registry/providers/{provider.pk}/",
-        "type": "EducationalOrganization",
-        "legalName": provider.legal_name,
-        "country": provider.country,
-        "identifiers": identifiers,
-    }
-
-
 def accreditation_credential(acc):
-    """The accreditation as a W3C Verifiable Credential 2.0 (unsigned).
-
-    The subject is the provider; what it is accredited for (institutional within EQF
-    and ISCED-F limits, or one course by its public URI) is the subject's
-    `accreditation`. Validity is the decision's: `validFrom` the start of `valid_from`,
-    `validUntil` the end of `valid_until` (UTC: valid through that whole day). Status
-    travels in the two status lists, at the accreditation's index.
-    """
-    index = allocate_index(acc)
-    scope = {
-        "id": accreditation_url(acc.pk),
-        "type": "Accreditation",
-        "scope": "provider" if acc.course_id is None else "course",
-        "decision": acc.outcome,
-        "eqfLevels": list(acc.eqf_levels),
-        "iscedFields": [str(f) for f in acc.isced_fields],
-    }
+    """The accreditation as a W3C Verifiable Credential 2.0 (unsigned), from its current
+    record: see `credential_document`."""
+    provider = acc.provider
+    course = None
     if acc.course_id is not None:
-        scope["course"] = {
-            "id": f"{_site()}/registry/courses/{acc.course.uid}/",
-            "uid": str(acc.course.uid),
-            "title": acc.course.title,
-        }
-    report = _published_report(acc)
+        course = {"uid": str(acc.course.uid), "title": acc.course.title}
+    return credential_document(
+        accreditation_id=acc.pk,
+        index=allocate_index(acc),
+        outcome=acc.outcome,
+        course=course,
+        eqf_levels=list(acc.eqf_levels),
+        isced_fields=[str(f) for f in acc.isced_fields],
+        valid_from=acc.valid_from,
+        valid_until=acc.valid_until,
+        provider={
+            "id": provider.pk,
+            "legal_name": provider.legal_name,
+            "country": provider.country,
+            "identifiers": [
+                {"scheme": i.scheme, "value": i.value} for i in provider.identifiers.all()
+            ],
+        },
+        report=_published_report(acc),
+    )
+
+
+def credential_document(
+    *,
+    accreditation_id,
+    index,
+    outcome,
+    course,
+    eqf_levels,
+    isced_fields,
+    valid_from,
+    valid_until,
+    provider,
+    report,
+):
+    """The credential for these facts.
+
+    The subject is the provider (its own DID as the subject's `id` when it has one,
+    else its public registry page), with the identifiers in force; what it is accredited
+    for (institutional within EQF and ISCED-F limits, or one course by its public URI)
+    is the subject's `accreditation`. Validity is the decision's: `validFrom` the start
+    of `valid_from`, `validUntil` the end of `valid_until` (UTC: valid through that
+    whole day). Status travels in the two status lists, at the accreditation's index.
+    """
+    scope = {
+        "id": accreditation_url(accreditation_id),
+        "type": "Accreditation",
+        "scope": "provider" if course is None else "course",
+        "decision": outcome,
+        "eqfLevels": eqf_levels,
+        "iscedFields": isced_fields,
+    }
+    if course is not None:
+        scope["course"] = {"id": f"{_site()}/registry/courses/{course['uid']}/", **course}
     if report is not None:
         scope["report"] = report
-    subject = _provider_subject(acc.provider)
-    subject["accreditation"] = scope
-    start = datetime.datetime.combine(acc.valid_from, datetime.time.min, tzinfo=datetime.UTC)
-    end = datetime.datetime.combine(acc.valid_until, datetime.time(23, 59, 59), tzinfo=datetime.UTC)
+    did = next((i["value"] for i in provider["identifiers"] if i["scheme"] == "did"), None)
+    subject = {
+        "id": did or f"{_site()}/registry/providers/{provider['id']}/",
+        "type": "EducationalOrganization",
+        "legalName": provider["legal_name"],
+        "country": provider["country"],
+        "identifiers": provider["identifiers"],
+        "accreditation": scope,
+    }
+    start = datetime.datetime.combine(valid_from, datetime.time.min, tzinfo=datetime.UTC)
+    end = datetime.datetime.combine(valid_until, datetime.time(23, 59, 59), tzinfo=datetime.UTC)
     return {
         "@context": [VC_CONTEXT],
-        "id": accreditation_url(acc.pk),
+        "id": accreditation_url(accreditation_id),
         "type": ["VerifiableCredential", "AccreditationCredential"],
         "issuer": {"id": agency_did(), "name": settings.MCQA_AGENCY_NAME},
         "validFrom": _stamp(start),
