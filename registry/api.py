@@ -524,6 +524,8 @@ class VcJwtRenderer(renderers.BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, str):  # already signed
+            return data.encode("ascii")
         if not isinstance(data, dict) or "credentialSubject" not in data:
             return _json_renderer.render(data)  # an error answer: plain JSON, unsigned
         return signing.sign(data, typ="vc+jwt", cty="vc").encode("ascii")
@@ -553,12 +555,13 @@ class AccreditationView(PublicAPIView):
             raise Http404
         if request.accepted_renderer.media_type == credentials.VC_MEDIA_TYPE:
             kid, _ = signing.active_key()
+            etag = _digest(
+                "accreditation-vc", pk, entry.last_seq, entry.updated_at, entry.refreshed_at, kid
+            )
 
             def build():
-                acc = Accreditation.objects.select_related("provider", "course").get(pk=pk)
-                return Response(credentials.accreditation_credential(acc))
+                return Response(credentials.accreditation_vc_jwt_cached(pk, version=etag))
 
-            etag = _digest("accreditation-vc", pk, entry.last_seq, entry.updated_at, kid)
         else:
 
             def build():

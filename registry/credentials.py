@@ -263,6 +263,28 @@ def accreditation_vc_jwt(acc):
     return signing.sign(accreditation_credential(acc), typ="vc+jwt", cty="vc")
 
 
+_VC_CACHE_SIZE = 2000
+_vcs = {}
+
+
+def accreditation_vc_jwt_cached(pk, *, version):
+    """`accreditation_vc_jwt` of accreditation `pk`, kept per process while `version`
+    (the provider's registry row: its newest event and last refresh, and the signing
+    key) is unchanged, so a credential costs what its JSON costs. At most
+    _VC_CACHE_SIZE credentials, the oldest dropped first."""
+    cached = _vcs.get(pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    acc = Accreditation.objects.select_related("provider", "course").get(pk=pk)
+    token = accreditation_vc_jwt(acc)
+    with _lists_lock:
+        _vcs.pop(pk, None)
+        while len(_vcs) >= _VC_CACHE_SIZE:
+            _vcs.pop(next(iter(_vcs)))
+        _vcs[pk] = (version, token)
+    return token
+
+
 # --------------------------------------------------------------------------- did:web
 
 

@@ -146,7 +146,9 @@ def _clear_cache():
     cache.clear()
     signing._cache.update(key=None, loaded=0.0, jwks=None)
     credentials._lists.clear()
+    credentials._vcs.clear()
     yield
     cache.clear()
     signing._cache.update(key=None, loaded=0.0, jwks=None)
     credentials._lists.clear()
+    credentials._vcs.clear()
