@@ -27,10 +27,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accreditation.models import Course
+from accreditation.models import Accreditation, Course
 from core import reference
 
-from . import accreditations, elm, services, signing
+from . import accreditations, credentials, elm, services, signing
 from .models import EventType, RegistryEvent, RegistryProvider
 from .schema import (
     accreditation_schema,
@@ -571,6 +571,11 @@ ACCREDITATION_FORMATS = {
         accreditations.accreditation_json(record)
     ),
     elm.MEDIA_TYPE: lambda record: _json_renderer.render(elm.accreditation_elm(record)),
+    # W3C VC 2.0 secured as a JWT (VC-JOSE-COSE), kept per process while the record and
+    # the signing key are unchanged.
+    credentials.VC_MEDIA_TYPE: lambda record: credentials.accreditation_vc_jwt_cached(
+        record["id"], version=(*record["_etag"], signing.active_key()[0])
+    ).encode("ascii"),
 }
 
 
@@ -585,6 +590,11 @@ def accepted_format(accept, formats):
         ):
             return media_type.lower()
     return next(iter(formats))
+
+
+def _key_of(media_type):
+    """A signed form changes with the signing key: its ETag names the key."""
+    return (signing.active_key()[0],) if media_type == credentials.VC_MEDIA_TYPE else ()
 
 
 class AccreditationView(PublicAPIView):
@@ -608,8 +618,53 @@ class AccreditationView(PublicAPIView):
         response = self.cached(
             request,
             build,
-            etag=_digest("accreditation", pk, media_type, *record["_etag"]),
+            etag=_digest("accreditation", pk, media_type, *record["_etag"], *_key_of(media_type)),
             last_modified=record["_last_modified"],
         )
         response["Vary"] = "Accept"
         return response
+
+
+def published_accreditation(pk):
+    """(the registry's public accreditation object, its provider row) or (None, None)
+    when the registry has not published it."""
+    provider_id = Accreditation.objects.filter(pk=pk).values_list("provider_id", flat=True).first()
+    entry = RegistryProvider.objects.filter(pk=provider_id).first() if provider_id else None
+    for acc in entry.accreditations if entry else ():
+        if acc["id"] == pk:
+            return acc, entry
+    return None, None
+
+
+@csrf_exempt
+def status_list_view(request, purpose):
+    """`GET /api/v1/registry/status/{purpose}/`: the BitstringStatusListCredential of
+    `revocation` or `suspension` as a VC-JWT (404 for any other purpose).
+
+    Served from a per-process copy that is rebuilt when the newest registry event or
+    the signing key changed (every status change is a registry event committed with
+    it), so one indexed read answers most requests; `ETag` names that version and a
+    matching `If-None-Match` is 304. Short `max-age` (REGISTRY_STATUS_LIST_MAX_AGE)."""
+    if purpose not in credentials.PURPOSES:
+        raise Http404
+    if request.method not in ("GET", "HEAD"):
+        response = HttpResponse(status=405)
+        response["Allow"] = "GET, HEAD"
+        return response
+    try:
+        check_throttle(request)
+    except APIException as exc:
+        return api_error(exc)
+    kid, _ = signing.active_key()
+    version = (_newest_event()["seq"], kid)
+    etag = quote_etag(_digest("status", purpose, *version))
+    inm = request.headers.get("If-None-Match")
+    if inm and (etag in parse_etags(inm) or inm.strip() == "*"):
+        response = HttpResponse(status=304)
+    else:
+        token = credentials.status_list_jwt(purpose, version=version)
+        response = HttpResponse(token, content_type=credentials.VC_MEDIA_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.REGISTRY_STATUS_LIST_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -4,7 +4,8 @@ records, a denormalised per-provider table for search and detail, and signing ke
 Nothing here is edited by hand. `registry.services.registry_sync` appends events for
 every accreditation transition, decision and published report it has not seen yet and
 refreshes the affected providers; `registry_rebuild` wipes both tables and replays the
-history with the same result.
+history with the same result. `StatusListIndex` gives each accreditation its place in
+the W3C status lists; `registry_rebuild` never touches it.
 """
 
 from django.db import models
@@ -119,6 +120,11 @@ class SigningKey(models.Model):
     private_key_encrypted = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(default=False)
+    activates_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A pre-announced (next) key starts signing at this moment, not before.",
+    )
     retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -131,3 +137,34 @@ class SigningKey(models.Model):
 
     def __str__(self):
         return self.kid
+
+    @property
+    def state(self):
+        """`next` (published, not signing yet), `active` (the signer) or `retired`."""
+        if self.active:
+            return "active"
+        return "retired" if self.retired_at else "next"
+
+
+class StatusListIndex(models.Model):
+    """The position of one accreditation in the status lists (W3C Bitstring Status
+    List): allocated once, when the accreditation is created, and never reused.
+
+    The index is the row's own auto-increment key, so two accreditations created at the
+    same moment in two transactions can never get the same one, and a number is never
+    handed out again (PostgreSQL sequences and SQLite AUTOINCREMENT both skip numbers
+    ever used). Accreditations are public records, so sequential numbers reveal
+    nothing a verifier could not read in the registry anyway.
+    """
+
+    index = models.BigAutoField(primary_key=True)
+    accreditation = models.OneToOneField(
+        "accreditation.Accreditation", on_delete=models.PROTECT, related_name="status_list_index"
+    )
+    allocated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self):
+        return f"status list index {self.index} (accreditation {self.accreditation_id})"

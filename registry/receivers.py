@@ -7,11 +7,15 @@ own transaction: the change and its public record commit together, so no verifie
 ask between them and get an answer that later changes. The minute sweep
 (`registry.sync`) stays as the safety net for what is not a transition (published
 reports). An approved identity change request is recorded the same way.
+
+A new accreditation also gets its place in the status lists as it is created.
 """
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from accreditation import workflow
+from accreditation.models import Accreditation
 from accreditation.signals import identity_changed, transition_recorded
 
 
@@ -28,3 +32,13 @@ def project_identity_in_the_same_transaction(sender, **kwargs):
     from .services import registry_sync
 
     registry_sync()
+
+
+@receiver(post_save, sender=Accreditation, dispatch_uid="registry.status_list_index")
+def allocate_status_list_index(sender, instance, created, raw=False, **kwargs):
+    """A new accreditation gets its status-list index in the transaction that creates
+    it: allocated once, never reused (registry.models.StatusListIndex)."""
+    if created and not raw:
+        from .credentials import allocate_index
+
+        allocate_index(instance)

@@ -501,9 +501,11 @@ def provider_public(entry):
 
 
 def agency_did():
-    """The agency's `did:web` identifier, from the site's address (did:web Method
-    Specification, "Method-specific identifier": the host, a port percent-encoded as
-    `%3A`, and path segments joined by colons)."""
+    """The agency's `did:web` identifier: MCQA_AGENCY_DID when set, else from the site's
+    address (did:web Method Specification, "Method-specific identifier": the host, a
+    port percent-encoded as `%3A`, and path segments joined by colons)."""
+    if settings.MCQA_AGENCY_DID:
+        return settings.MCQA_AGENCY_DID
     parts = urlsplit(settings.MCQA_SITE_URL)
     host = parts.hostname or "localhost"
     if parts.port:
@@ -515,6 +517,17 @@ def agency_did():
 def issuer():
     """Who answers: the agency, as `{id, name}` (the `issuer` of every verify answer)."""
     return {"id": agency_did(), "name": settings.MCQA_AGENCY_NAME}
+
+
+def agency():
+    """The agency as it presents itself to verifiers (settings MCQA_AGENCY_*)."""
+    return {
+        "id": agency_did(),
+        "name": settings.MCQA_AGENCY_NAME,
+        "acronym": settings.MCQA_AGENCY_ACRONYM,
+        "deqar_id": settings.MCQA_AGENCY_DEQAR_ID or None,
+        "eqar_registered": settings.MCQA_AGENCY_EQAR_REGISTERED,
+    }
 
 
 def course_id_for_uid(uid):

@@ -2,11 +2,21 @@
 
 Verifiers need nothing but `/.well-known/jwks.json` and any standard JOSE library.
 Private keys are stored encrypted with a key derived from REGISTRY_KEY_SECRET (or
-SECRET_KEY), so a database dump alone cannot sign. Rotation adds a new active key and
-keeps every older public key published, so answers signed before stay verifiable.
+SECRET_KEY), so a database dump alone cannot sign. Rotation keeps every older public
+key published, so answers signed before stay verifiable.
+
+Rotation is pre-announced: the new key is published (state `next`) first and signs
+nothing until every JWKS a verifier may hold has been fetched after it appeared: the
+JWKS's HTTP cache time (REGISTRY_JWKS_MAX_AGE) plus the time a web process keeps its
+own copy of the key set (_CACHE_SECONDS). So a verifier holding any JWKS it was served
+since the rotation began can check every signature until the next rotation. The first
+process to load the keys after that moment makes the new key active and retires the
+old one; processes still holding the old key for up to _CACHE_SECONDS more sign with a
+key that stays published.
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import time
@@ -55,30 +65,96 @@ def _new_key():
     return kid, jwk, _fernet().encrypt(raw_private)
 
 
-def rotate_key():
-    """Create a new active key; the previous active key is retired but stays published."""
-    kid, jwk, encrypted = _new_key()
+class RotationPending(Exception):
+    """A next key is already announced; it must become active before another rotation."""
+
+
+def announce_delay():
+    """How long a next key stays published before it signs: the JWKS's HTTP cache time
+    plus the per-process cache of the key set (a JWKS served just before a process
+    reloaded may omit the new key, and a verifier may keep it that long)."""
+    return datetime.timedelta(seconds=settings.REGISTRY_JWKS_MAX_AGE + _CACHE_SECONDS)
+
+
+def _forget():
+    _cache.update(key=None, loaded=0.0, jwks=None, jwks_loaded=0.0)
+
+
+def rotate_key(*, immediately=False):
+    """Announce a new key (state `next`): published at once in the JWKS and the DID
+    document, signing only from `activates_at` (now + `announce_delay()`).
+
+    `immediately` makes it the signer at once and retires the current key: for the
+    first key (no verifier holds anything yet) and for a key that may have leaked,
+    where stopping the old key matters more than verifiers with a stale JWKS (they
+    refetch when they meet an unknown `kid`). Raises RotationPending when a next key is
+    already announced (unless `immediately`, which then activates that one)."""
     with transaction.atomic():
         now = timezone.now()
-        SigningKey.objects.select_for_update().filter(active=True).update(
-            active=False, retired_at=now
+        pending = SigningKey.objects.select_for_update().filter(
+            active=False, retired_at__isnull=True
         )
-        key = SigningKey.objects.create(
-            kid=kid, public_jwk=jwk, private_key_encrypted=encrypted, active=True
-        )
-    _cache.update(key=None, loaded=0.0, jwks=None, jwks_loaded=0.0)
+        if pending.exists() and not immediately:
+            raise RotationPending(pending.first().kid)
+        if immediately:
+            SigningKey.objects.select_for_update().filter(active=True).update(
+                active=False, retired_at=now
+            )
+            pending.update(retired_at=now, activates_at=None)
+            kid, jwk, encrypted = _new_key()
+            key = SigningKey.objects.create(
+                kid=kid,
+                public_jwk=jwk,
+                private_key_encrypted=encrypted,
+                active=True,
+                activates_at=now,
+            )
+        else:
+            kid, jwk, encrypted = _new_key()
+            key = SigningKey.objects.create(
+                kid=kid,
+                public_jwk=jwk,
+                private_key_encrypted=encrypted,
+                active=False,
+                activates_at=now + announce_delay(),
+            )
+    _forget()
     return key
 
 
+def _promote_due_key():
+    """Make a next key whose `activates_at` has come the signer (and retire the old
+    one). Idempotent and safe when several processes try at once: the row lock lets one
+    promote, the others then find nothing due."""
+    with transaction.atomic():
+        due = (
+            SigningKey.objects.select_for_update()
+            .filter(active=False, retired_at__isnull=True, activates_at__lte=timezone.now())
+            .order_by("activates_at", "id")
+            .first()
+        )
+        if due is None:
+            return
+        SigningKey.objects.filter(active=True).update(active=False, retired_at=timezone.now())
+        due.active = True
+        due.save(update_fields=["active"])
+
+
 def active_key():
-    """(kid, private key) of the active key, creating the first key on first use."""
+    """(kid, private key) of the active key, creating the first key on first use and
+    promoting an announced key once its time has come."""
     cached = _cache["key"]
     if cached is not None and time.monotonic() - _cache["loaded"] < _CACHE_SECONDS:
         return cached
+    if SigningKey.objects.filter(
+        active=False, retired_at__isnull=True, activates_at__lte=timezone.now()
+    ).exists():
+        _promote_due_key()
+        _cache.update(jwks=None, jwks_loaded=0.0)
     key = SigningKey.objects.filter(active=True).first()
     if key is None:
         try:
-            key = rotate_key()
+            key = rotate_key(immediately=True)
         except IntegrityError:  # another process created it meanwhile
             key = SigningKey.objects.get(active=True)
     raw = _fernet().decrypt(bytes(key.private_key_encrypted))
@@ -87,10 +163,16 @@ def active_key():
     return loaded
 
 
-def sign(payload):
-    """`payload` (a JSON-serialisable object) as a compact JWS signed with the active key."""
+def sign(payload, *, typ="JOSE", **header_fields):
+    """`payload` (a JSON-serialisable object) as a compact JWS signed with the active key;
+    `typ` and any further header fields (e.g. `cty`) go into the protected header."""
     kid, private = active_key()
-    header = {"alg": "EdDSA", "kid": kid, "typ": "JOSE"}
+    return sign_with(private, kid, payload, typ=typ, **header_fields)
+
+
+def sign_with(private, kid, payload, *, typ="JOSE", **header_fields):
+    """`payload` as a compact JWS signed with the Ed25519 key `private` named `kid`."""
+    header = {"alg": "EdDSA", "kid": kid, "typ": typ, **header_fields}
     signing_input = (
         b64url(json.dumps(header, separators=(",", ":")).encode())
         + "."
@@ -100,9 +182,16 @@ def sign(payload):
     return f"{signing_input}.{b64url(signature)}"
 
 
+def public_keys():
+    """Every key, oldest first (next, active and retired): what the JWKS and the DID
+    document publish."""
+    return list(SigningKey.objects.order_by("created_at", "id"))
+
+
 def jwks():
-    """Every key's public half (old keys stay published after rotation). Cached per
-    process like the active key: a rotation shows within the same 30 seconds."""
+    """Every key's public half (a next key before it signs, old keys after rotation).
+    Cached per process like the active key: a rotation shows within the same 30
+    seconds (which `announce_delay()` allows for)."""
     cached = _cache.get("jwks")
     if cached is not None and time.monotonic() - _cache.get("jwks_loaded", 0.0) < _CACHE_SECONDS:
         return cached

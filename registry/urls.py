@@ -25,7 +25,18 @@ urlpatterns = [
     ),
     path("api/v1/registry/changes/", api.ChangesView.as_view(), name="registry-changes"),
     path("api/v1/registry/export/", views.export_view, name="registry-export"),
+    path(
+        "api/v1/registry/accreditations/<int:pk>/",
+        api.AccreditationView.as_view(),
+        name="registry-accreditation",
+    ),
+    path(
+        "api/v1/registry/status/<str:purpose>/",
+        api.status_list_view,
+        name="registry-status-list",
+    ),
     path(".well-known/jwks.json", views.jwks_view, name="registry-jwks"),
+    path(".well-known/did.json", views.did_view, name="registry-did"),
     path("registry/", views.search_page, name="registry-search"),
     path("registry/providers/<int:pk>/", views.provider_page, name="registry-provider"),
     path("registry/courses/<uuid:uid>/", views.course_page, name="registry-course"),

@@ -19,7 +19,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from accreditation.models import SuspensionReason
 from core import reference
 
-from . import deqar, signing
+from . import credentials, deqar, signing
 from .api import (
     LIST_FIELDS,
     STATUSES,
@@ -47,7 +47,22 @@ def jwks_view(request):
     else:
         response = HttpResponse(body, content_type="application/jwk-set+json")
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=300"
+    response["Cache-Control"] = f"public, max-age={settings.REGISTRY_JWKS_MAX_AGE}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def did_view(request):
+    """The agency's did:web document: the same public keys as the JWKS, cached as long."""
+    body = json.dumps(credentials.did_document(), separators=(",", ":"))
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type="application/did+json")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.REGISTRY_JWKS_MAX_AGE}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -160,7 +160,8 @@ MCQA_AGENCY_NAME = os.environ.get("MCQA_AGENCY_NAME", "Micro-credential Quality 
 MCQA_SITE_URL = os.environ.get("MCQA_SITE_URL", "http://127.0.0.1:8000")
 # The agency as the interoperable formats name it (ELM accreditations, DEQAR export):
 # acronym, country (ISO 3166-1 alpha-2; the jurisdiction of its accreditations), its
-# DEQAR agency id (else DEQAR matches the acronym), the DEQAR names of its two
+# DEQAR agency id (else DEQAR matches the acronym), whether it is registered on EQAR,
+# its did:web identifier (empty: derived from MCQA_SITE_URL), the DEQAR names of its two
 # activities, and the DEQAR report status (1 obligatory EQA system, 2 voluntary).
 MCQA_AGENCY_ACRONYM = os.environ.get("MCQA_AGENCY_ACRONYM", "MCQA")
 MCQA_AGENCY_COUNTRY = os.environ.get("MCQA_AGENCY_COUNTRY", "BE")
@@ -172,6 +173,8 @@ MCQA_AGENCY_DEQAR_ACTIVITY_PROGRAMME = os.environ.get(
     "MCQA_AGENCY_DEQAR_ACTIVITY_PROGRAMME", "programme accreditation"
 )
 MCQA_AGENCY_DEQAR_REPORT_STATUS = os.environ.get("MCQA_AGENCY_DEQAR_REPORT_STATUS", "2")
+MCQA_AGENCY_EQAR_REGISTERED = env_bool("MCQA_AGENCY_EQAR_REGISTERED", False)
+MCQA_AGENCY_DID = os.environ.get("MCQA_AGENCY_DID", "")
 MCQA_VALIDITY_YEARS = env_int("MCQA_VALIDITY_YEARS", 5)
 MCQA_APPEAL_WINDOW_DAYS = env_int("MCQA_APPEAL_WINDOW_DAYS", 30)
 MCQA_COI_COOLING_OFF_YEARS = env_int("MCQA_COI_COOLING_OFF_YEARS", 3)
@@ -314,6 +317,11 @@ if os.environ.get("CACHE_URL", "").startswith("redis://"):
 # The registry's signing keys live in the database; the private halves are encrypted
 # with a key derived from this secret (defaults to SECRET_KEY).
 REGISTRY_KEY_SECRET = os.environ.get("REGISTRY_KEY_SECRET", "")
+# How long verifiers may cache /.well-known/jwks.json and did.json (Cache-Control); a
+# rotated-in key is published this long (plus 30 s) before it signs anything.
+REGISTRY_JWKS_MAX_AGE = env_int("REGISTRY_JWKS_MAX_AGE", 300)
+# How long verifiers may cache a status list (Cache-Control max-age of the status lists).
+REGISTRY_STATUS_LIST_MAX_AGE = env_int("REGISTRY_STATUS_LIST_MAX_AGE", 30)
 # The verify query is a prepared statement on PostgreSQL; turn off behind a connection
 # pooler in transaction mode that does not track prepared statements.
 REGISTRY_PREPARED_STATEMENTS = env_bool("REGISTRY_PREPARED_STATEMENTS", True)

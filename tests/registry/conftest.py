@@ -141,10 +141,14 @@ def history(db):
 def _clear_cache():
     """Throttle counters live in the cache and the signing key in a per-process cache:
     every test starts with a clean slate (its database starts without keys)."""
-    from registry import signing
+    from registry import credentials, signing
 
     cache.clear()
     signing._cache.update(key=None, loaded=0.0, jwks=None)
+    credentials._lists.clear()
+    credentials._vcs.clear()
     yield
     cache.clear()
     signing._cache.update(key=None, loaded=0.0, jwks=None)
+    credentials._lists.clear()
+    credentials._vcs.clear()

@@ -70,7 +70,7 @@ def test_first_use_creates_one_key(api, history):
 def test_rotation_keeps_old_keys_published_and_old_signatures_valid(api, history):
     old_token = signed(api, identifier="schac:nobody.example.org")
     old_kid = SigningKey.objects.get(active=True).kid
-    call_command("registry_rotate_key", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("registry_rotate_key", "--immediately", stdout=open("/dev/null", "w"))  # noqa: SIM115
     new_kid = SigningKey.objects.get(active=True).kid
     assert new_kid != old_kid
     assert SigningKey.objects.get(kid=old_kid).retired_at is not None

@@ -7,7 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from registry.api import provider_detail
+from accreditation.models import Accreditation
+from registry import credentials
+from registry.api import provider_detail, published_accreditation
 from registry.models import RegistryEvent, RegistryProvider
 from registry.signing import jwks, sign
 from registry.views import export_rows
@@ -16,7 +18,9 @@ from registry.views import export_rows
 class Command(BaseCommand):
     help = (
         "Write a static snapshot of the registry to FOLDER: registry.csv, registry.jsonl, "
-        "jwks.json, providers/<id>.json, and manifest.json (the sha256 of every file) with "
+        "jwks.json, did.json, status/<purpose>.jwt (the status lists), "
+        "accreditations/<id>.jwt (one credential per published accreditation), "
+        "providers/<id>.json, and manifest.json (the sha256 of every file) with "
         "its compact JWS manifest.jws, signed by the registry key. A verifier checks "
         "manifest.jws against jwks.json, then each file's checksum."
     )
@@ -27,7 +31,8 @@ class Command(BaseCommand):
     def handle(self, folder, **options):
         root = Path(folder)
         try:
-            (root / "providers").mkdir(parents=True, exist_ok=True)
+            for sub in ("providers", "status", "accreditations"):
+                (root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CommandError(f"Cannot write to {root}: {exc}") from exc
         files = {}
@@ -46,6 +51,14 @@ class Command(BaseCommand):
         write("registry.csv", export_rows("csv"))
         write("registry.jsonl", export_rows("jsonl"))
         write("jwks.json", [json.dumps(jwks(), indent=2)])
+        write("did.json", [json.dumps(credentials.did_document(), indent=2)])
+        version = ("static", timezone.now().isoformat())
+        for purpose in credentials.PURPOSES:
+            write(f"status/{purpose}.jwt", [credentials.status_list_jwt(purpose, version=version)])
+        accreditations = Accreditation.objects.select_related("provider", "course").order_by("pk")
+        for acc in accreditations.iterator(chunk_size=500):
+            if published_accreditation(acc.pk)[0] is not None:
+                write(f"accreditations/{acc.pk}.jwt", [credentials.accreditation_vc_jwt(acc)])
         for entry in RegistryProvider.objects.order_by("provider_id").iterator(chunk_size=500):
             write(
                 f"providers/{entry.provider_id}.json",
