@@ -4,6 +4,7 @@ Defaults give a working single-machine setup (SQLite, kombu's filesystem broker)
 `DATABASE_URL` and `CELERY_BROKER_URL` switch to PostgreSQL and Redis.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -129,12 +130,24 @@ LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
+# The client address of rate limits and the login lock-out (core.clients.client_address):
+# the socket peer, unless it lies in one of these networks (CIDR, comma-separated), the
+# reverse proxies in front of the site; then the nearest address in X-Forwarded-For that
+# is not one of them. Empty (the default): X-Forwarded-For is never believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network!r} is not a network") from exc
+
 # Login throttling: lock a username+address pair after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -285,12 +298,20 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Throttle counts live in the default cache, so it must be one that every process of
+# the site shares: Redis (CACHE_URL) in production, a folder of files on one machine
+# (the default, which the demo's web workers, Celery worker and beat all see).
 CACHES = {
     "default": {
-        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
-        "LOCATION": os.environ.get("CACHE_LOCATION", "mcqa"),
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
     }
 }
+if os.environ.get("CACHE_BACKEND"):
+    CACHES["default"] = {
+        "BACKEND": os.environ["CACHE_BACKEND"],
+        "LOCATION": os.environ.get("CACHE_LOCATION", "mcqa"),
+    }
 if os.environ.get("CACHE_URL", "").startswith("redis://"):
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
