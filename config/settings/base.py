@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -256,7 +256,7 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -273,6 +273,13 @@ REST_FRAMEWORK = {
         "registry": os.environ.get("REGISTRY_THROTTLE_RATE", "300/minute"),
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "20/minute"),
     },
+}
+# API tokens (django-rest-knox): stored as a SHA-512 digest, never as the key; each
+# login issues a new one that expires after API_TOKEN_TTL_DAYS; `Authorization: Token`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-credential QA and accreditation API",
