@@ -140,6 +140,24 @@ def test_a_password_set_in_the_admin_revokes_every_token(alice, client):
     assert me(key).status_code == 401
 
 
+def test_a_password_reset_revokes_every_token(alice, client):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    key = login()["token"]
+    uid = urlsafe_base64_encode(force_bytes(alice.pk))
+    link = reverse("password_reset_confirm", args=[uid, default_token_generator.make_token(alice)])
+    form = client.get(link, follow=True)
+    assert form.status_code == 200 and form.context["validlink"]
+    response = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    assert me(key).status_code == 401
+
+
 def test_set_password_anywhere_revokes_every_token(alice):
     key = login()["token"]
     alice.refresh_from_db()
