@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 
 from accreditation.models import Accreditation, Course
 from core import reference
+from core.clients import ClientAddressMixin
 
 from . import accreditations, credentials, elm, services, signing
 from .models import EventType, RegistryEvent, RegistryProvider
@@ -45,8 +46,11 @@ STATUSES = ("active", "suspended", "revoked", "expired", "annulled", "none")
 DEFAULT_RATE = "300/minute"
 
 
-class RegistryThrottle(SimpleRateThrottle):
-    """Per-client (address) throttle for the public registry; the rate is read from
+class RegistryThrottle(ClientAddressMixin, SimpleRateThrottle):
+    """Per-client throttle for the public registry, API and pages alike; the client is
+    `core.clients.client_address` (the socket peer unless it is a trusted proxy) and the
+    counts live in the default cache, which every process shares (Redis in production,
+    a file cache in the demo). The rate is read from
     REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['registry'] at request time.
 
     A fixed-window counter (one atomic `incr` per request) rather than DRF's sliding

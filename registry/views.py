@@ -2,9 +2,11 @@
 the Atom change feed. Everything here is anonymous and read-only."""
 
 import csv
+import functools
 import hashlib
 import io
 import json
+import math
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -14,7 +16,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 
 from accreditation.models import SuspensionReason
 from core import reference
@@ -35,6 +37,25 @@ from .models import EventType, RegistryEvent, RegistryProvider
 
 EXPORT_CHUNK = 1000
 CSV_COLUMNS = ("id", "legal_name", "country", "status", "identifiers", "accreditations")
+
+
+def throttled(view):
+    """Put the registry API's throttle (same scope, same count, same client address) in
+    front of a public page: over the limit the page answers 429 with `Retry-After` and a
+    short page saying when to come back, and does no other work."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            check_throttle(request)
+        except Throttled as exc:
+            wait = max(1, math.ceil(exc.wait or 1))
+            response = render(request, "registry/throttled.html", {"wait": wait}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 @require_GET
@@ -155,11 +176,14 @@ def export_view(request):
 
 
 class ChangesFeed(Feed):
-    """The change feed for people (Atom): the newest 50 events."""
+    """The change feed for people (Atom): the newest 50 events, throttled like the API."""
 
     feed_type = Atom1Feed
     link = "/registry/"
     subtitle = "Decisions and status changes of accredited micro-credential providers."
+
+    def __call__(self, request, *args, **kwargs):
+        return throttled(super().__call__)(request, *args, **kwargs)
 
     def title(self):
         return f"{settings.MCQA_AGENCY_NAME}: registry changes"
@@ -221,6 +245,7 @@ PAGE_SIZE = 25
 
 
 @require_GET
+@throttled
 def search_page(request):
     """Search with filters and a result count; invalid filters are shown, not hidden."""
     error = None
@@ -257,6 +282,7 @@ def search_page(request):
 
 
 @require_GET
+@throttled
 def provider_page(request, pk):
     """A provider's public record: accreditations, courses, every decision with its
     report download and SHA-256."""

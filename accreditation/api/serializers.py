@@ -6,6 +6,7 @@ admin); the input serializers here describe the request bodies for the OpenAPI s
 
 from decimal import Decimal
 
+from django.contrib.auth import authenticate
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -39,12 +40,31 @@ from . import extensions
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    """The token endpoint's credentials; valid only when they authenticate an active user
+    (`validated_data["user"]`). `authenticate` gets the request, so django-axes counts
+    the failure against the username and the client address."""
+
+    username = serializers.CharField(write_only=True)
+    password = serializers.CharField(
+        style={"input_type": "password"}, trim_whitespace=False, write_only=True
+    )
+
+    def validate(self, attrs):
+        user = authenticate(
+            request=self.context.get("request"),
+            username=attrs["username"],
+            password=attrs["password"],
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        return {"user": user}
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="The token stops working at this moment.")
 
 
 class MeSerializer(serializers.Serializer):

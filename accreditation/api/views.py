@@ -13,19 +13,19 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import status
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.exceptions import Throttled
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from core import tokens
 from core.api import JSONParser
+from core.clients import AuthRateThrottle
 from core.errors import FileRejected
 from core.inputs import as_id
 
@@ -64,13 +64,29 @@ def _data(request):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (throttled: `auth` scope)."""
+    """The API's login and logout (throttled: `auth` scope, per client address).
 
-    authentication_classes = []
+    POST exchanges a username and password for a new token (`core.tokens`): a new key at
+    every login, stored only as a digest, expiring after `API_TOKEN_TTL_DAYS`. DELETE,
+    authenticated with that token, revokes it (204); the holder's other tokens stay.
+    """
+
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [AuthRateThrottle]
     throttle_scope = "auth"
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_authenticators(self):
+        """Only DELETE authenticates, and only with a token: a login needs no
+        credentials but the ones in its body, and revoking means presenting the key."""
+        if getattr(self.request, "method", None) == "DELETE":
+            return [TokenAuthentication()]
+        return []
+
+    def get_permissions(self):
+        if getattr(self.request, "method", None) == "DELETE":
+            return [IsAuthenticated()]
+        return super().get_permissions()
 
     @extend_schema(
         request=s.TokenRequestSerializer,
@@ -79,12 +95,20 @@ class TokenView(APIView):
     )
     def post(self, request):
         self._refuse_locked_out(request)
-        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer = s.TokenRequestSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             self._refuse_locked_out(request)
             raise DRFValidationError(serializer.errors)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        key, expiry = tokens.token_issue(user=serializer.validated_data["user"])
+        return Response(s.TokenSerializer({"token": key, "expiry": expiry}).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: OpenApiResponse(description="the presented token is revoked")},
+    )
+    def delete(self, request):
+        tokens.token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod
     def _refuse_locked_out(request):

@@ -4,6 +4,7 @@ Defaults give a working single-machine setup (SQLite, kombu's filesystem broker)
 `DATABASE_URL` and `CELERY_BROKER_URL` switch to PostgreSQL and Redis.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -52,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -129,12 +130,24 @@ LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None
 
+# The client address of rate limits and the login lock-out (core.clients.client_address):
+# the socket peer, unless it lies in one of these networks (CIDR, comma-separated), the
+# reverse proxies in front of the site; then the nearest address in X-Forwarded-For that
+# is not one of them. Empty (the default): X-Forwarded-For is never believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_network!r} is not a network") from exc
+
 # Login throttling: lock a username+address pair after repeated failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_address"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -260,7 +273,7 @@ CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -277,6 +290,13 @@ REST_FRAMEWORK = {
         "registry": os.environ.get("REGISTRY_THROTTLE_RATE", "300/minute"),
         "auth": os.environ.get("AUTH_THROTTLE_RATE", "20/minute"),
     },
+}
+# API tokens (django-rest-knox): stored as a SHA-512 digest, never as the key; each
+# login issues a new one that expires after API_TOKEN_TTL_DAYS; `Authorization: Token`.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-credential QA and accreditation API",
@@ -302,12 +322,20 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Throttle counts live in the default cache, so it must be one that every process of
+# the site shares: Redis (CACHE_URL) in production, a folder of files on one machine
+# (the default, which the demo's web workers, Celery worker and beat all see).
 CACHES = {
     "default": {
-        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
-        "LOCATION": os.environ.get("CACHE_LOCATION", "mcqa"),
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
     }
 }
+if os.environ.get("CACHE_BACKEND"):
+    CACHES["default"] = {
+        "BACKEND": os.environ["CACHE_BACKEND"],
+        "LOCATION": os.environ.get("CACHE_LOCATION", "mcqa"),
+    }
 if os.environ.get("CACHE_URL", "").startswith("redis://"):
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

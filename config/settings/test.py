@@ -31,6 +31,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Per-process memory keeps the suite fast; tests of the shared counts start processes
+# on the file cache or on Redis (the PostgreSQL leg sets CACHE_URL).
+if not (os.environ.get("CACHE_URL") or os.environ.get("CACHE_BACKEND")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mcqa"}
+    }
 REST_FRAMEWORK = {**REST_FRAMEWORK}  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "registry": os.environ.get("REGISTRY_THROTTLE_RATE", "100000/minute"),

@@ -18,7 +18,8 @@ PROBE = (
     "'name': str(s.DATABASES['default']['NAME']), "
     "'host': s.DATABASES['default'].get('HOST', ''), "
     "'broker': s.CELERY_BROKER_URL, 'backend': s.CELERY_RESULT_BACKEND, "
-    "'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG, "
+    "'cache': s.CACHES['default']['BACKEND'], "
+    "'cache_location': str(s.CACHES['default'].get('LOCATION', '')), 'debug': s.DEBUG, "
     "'demo': s.MCQA_DEMO_MODE, 'bench': s.MCQA_BENCH_VIEWS, "
     "'secure_cookies': s.SESSION_COOKIE_SECURE}))"
 )
@@ -54,7 +55,10 @@ def test_defaults_are_sqlite_in_var_and_the_filesystem_broker(tmp_path):
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(tmp_path / "db.sqlite3")
     assert values["broker"] == "filesystem://"
-    assert values["cache"].endswith("LocMemCache")
+    # Files under var/: one cache (and one set of throttle counts) for every process of
+    # the machine, as the demo's web workers, Celery worker and beat need.
+    assert values["cache"].endswith("FileBasedCache")
+    assert values["cache_location"] == str(tmp_path / "cache")
 
 
 def test_environment_switches_to_postgresql_redis_broker_and_redis_cache(tmp_path):

@@ -17,7 +17,6 @@ from django.apps import apps
 from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accreditation.models import (
@@ -28,6 +27,7 @@ from accreditation.models import (
     Decision,
     Document,
 )
+from core.tokens import token_issue
 from demo.scenario import accreditation_record, decision_record, ready_report, skip_to_state
 from reviews.models import PanelAssignment, Report
 from tests.factories import (
@@ -41,12 +41,11 @@ from tests.factories import (
 )
 
 
-def api_client(user=None):
+def api_client(key=None):
     """A client that authenticates the way integrators do: `Authorization: Token ...`."""
     client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -62,12 +61,14 @@ class World:
     report: Report = None
     accreditation: Accreditation = None
     decision: Decision = None
+    keys: dict = field(default_factory=dict)  # user id -> API token key, issued once
 
     def user(self, role):
         return self.users.get(role)
 
     def client(self, role):
-        return api_client(self.user(role))
+        user = self.user(role)
+        return api_client(None if user is None else self.keys[user.pk])
 
     def page_client(self, role):
         """A browser: session login (CSRF checks are tested on their own)."""
@@ -215,7 +216,7 @@ class World:
         }
 
 
-SNAPSHOT_APPS = ("core", "accreditation", "reviews", "registry", "auth", "guardian", "authtoken")
+SNAPSHOT_APPS = ("core", "accreditation", "reviews", "registry", "auth", "guardian", "knox")
 NOT_SNAPSHOTTED = {"auth.User": {"last_login"}}
 
 
@@ -281,7 +282,7 @@ def build_world():
     world.users["student"] = student
     for user in world.users.values():
         if user is not None:  # each API client's token exists before any snapshot
-            Token.objects.get_or_create(user=user)
+            world.keys[user.pk] = token_issue(user=user)[0]
     return world
 
 

@@ -128,6 +128,13 @@ ROWS = [
         body={"username": "provider-a", "password": "wrong password"},
         note="public; wrong credentials are 400 for every caller",
     ),
+    Row(
+        "token-revoke",
+        "DELETE",
+        "/api/v1/auth/token/",
+        codes(204, anon=401),
+        note="revokes only the token presented; the caller's other tokens stay",
+    ),
     # ------------------------------------------------------------------ providers
     Row(
         "provider-get",
@@ -694,7 +701,8 @@ def markdown():
         "",
         "- Anonymous on an authenticated API endpoint: **401** with "
         "`WWW-Authenticate: Token` (token authentication is tried first); on a signed-in "
-        "page: **302** to `/accounts/login/`.",
+        "page: **302** to `/accounts/login/`. An expired or revoked token is no "
+        'credential: **401** as well (tokens: docs/security.md, "Accounts").',
         "- An object the caller may not see: **404**, never 403, so ids reveal nothing.",
         "- An id in a request body naming something the caller may not see (another "
         "provider's course or previous application) gets the same **400** and message as "
@@ -711,7 +719,9 @@ def markdown():
         "agency staff (coordinator, decision body, appeals committee). Every list comes "
         "from a selector applying the same rule.",
         "- Public: the registry API and pages, the JWKS, the OpenAPI schema, and ready "
-        "published reports.",
+        "published reports. The registry (API, pages, Atom feed, export) and the token "
+        "endpoint are rate limited per client (**429** with `Retry-After`); the client "
+        "is the socket peer unless `TRUSTED_PROXIES` names it.",
         "",
         "## Roles (columns)",
         "",

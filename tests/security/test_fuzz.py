@@ -15,7 +15,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -23,6 +22,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from core.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +60,11 @@ def load_schema():
     return schemathesis.openapi.from_dict(raw)
 
 
-def fuzz(schema, app, headers):
-    """Run every operation; collect (operation, first failure) instead of stopping at one."""
+def fuzz(schema, app, headers_for):
+    """Run every operation; collect (operation, first failure) instead of stopping at one.
+
+    Each call gets fresh headers (`headers_for()`): `DELETE /api/v1/auth/token/`
+    revokes the token it is called with, which must not turn the rest into 401s."""
     failures = {}
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -75,7 +79,7 @@ def fuzz(schema, app, headers):
         )
         @given(case=operation.as_strategy())
         def check(case):
-            response = case.call(app=app, headers=headers)
+            response = case.call(app=app, headers=headers_for())
             case.validate_response(response, checks=CHECKS)
 
         try:
@@ -93,10 +97,11 @@ def _report(failures):
 def test_schema_fuzz_finds_no_server_error_and_no_schema_mismatch(world, identity):
     world.prepare("in_review")
     schema = load_schema()
-    headers = {}
     user = world.user(identity)
-    if user is not None:
-        headers["Authorization"] = f"Token {Token.objects.get_or_create(user=user)[0].key}"
+
+    def headers_for():
+        return {} if user is None else {"Authorization": f"Token {token_issue(user=user)[0]}"}
+
     with in_process_app() as app:
-        failures = fuzz(schema, app, headers)
+        failures = fuzz(schema, app, headers_for)
     assert not failures, f"{len(failures)} operations failed:\n\n{_report(failures)}"
