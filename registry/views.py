@@ -293,6 +293,7 @@ def provider_page(request, pk):
 
 
 @require_GET
+@throttled
 def course_page(request, uid):
     """A course's public record (the same as its API answer): what the agency approved,
     the provider, every decision and accreditation with its history, the versions."""

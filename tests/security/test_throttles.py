@@ -273,3 +273,14 @@ def test_processes_on_redis_share_one_count():
         cache.clear()
     assert first["cache"].endswith("RedisCache")
     assert (first["allowed"], second["allowed"]) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_the_course_record_page_is_throttled_like_the_api(client, registry_rate):
+    """Asking for course uids (known or not) counts like any registry page."""
+    url = reverse("registry-course", args=["8d7f2f4e-8c55-4d8a-9a35-0d5f0b3c2a11"])
+    registry_rate("2/minute")
+    assert [client.get(url).status_code for _ in range(2)] == [404, 404]
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert client.get("/api/v1/registry/providers/").status_code == 429
