@@ -44,9 +44,9 @@ Goals (issues 6, 15 and 17): verify >= 60 % of the bare view's req/s and p99 <= 
 the bare view's p99 (same run); uncached >= 50 %; at 100,000 providers and 1,000,000
 events verify p50 <= 125 % of the 20,000 figure; signed >= 80 % of unsigned; search
 p95 <= 100 ms; a status list >= 90 % of the bare view; an accreditation as a VC-JWT
->= 80 % of the same as JSON; export of 100,000 rows with < 50 MB memory growth. Figures are reported,
-not enforced (the machine decides). The default sizes take 10-16 minutes on the
-shared 2-core machine; a quick check of the benchmark itself: `--seed-providers 300
+>= 80 % of the same as JSON; export of 100,000 rows with < 50 MB memory growth.
+Figures are reported, not enforced (the machine decides). The default sizes take 10-16
+minutes on the shared 2-core machine; a quick check of the benchmark itself: `--seed-providers 300
 --providers 1000 --large-providers 3000 --questions 5000 --seconds 2 --rounds 1`.
 The last full run's figures are in README.md ("Benchmarks") and registry/README.md.
 """

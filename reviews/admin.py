@@ -1,8 +1,12 @@
 """Admin for the review stage. Panel seats, judgements and findings change only through the
 services (so rights, conflicts of interest and permissions are checked and audited); the
-admin shows them read-only. Affiliations are agency records and are edited here."""
+admin shows them read-only. Affiliations are agency records and are edited here; they feed
+the conflict-of-interest checks, so every change is an audit event."""
 
 from django.contrib import admin
+from django.db import transaction
+
+from core.audit import audit
 
 from .models import (
     Affiliation,
@@ -55,6 +59,33 @@ class AffiliationAdmin(admin.ModelAdmin):
     search_fields = ("reviewer__username", "provider__legal_name", "description")
     list_select_related = ("reviewer", "provider")
     raw_id_fields = ("reviewer", "provider")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit(
+                "affiliation.change" if change else "affiliation.add",
+                actor=request.user,
+                obj=obj,
+                reviewer=obj.reviewer_id,
+                provider=obj.provider_id,
+                fields=sorted(form.changed_data),
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit(
+                "affiliation.remove",
+                actor=request.user,
+                obj=obj,
+                reviewer=obj.reviewer_id,
+                provider=obj.provider_id,
+            )
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(ConflictDeclaration)

@@ -295,3 +295,51 @@ def test_application_state_and_records_cannot_be_edited_in_the_admin(world, staf
     assert Decision.objects.get(pk=decision.pk).outcome == "positive"
     for model in ("decision", "applicationtransition", "accreditationtransition", "condition"):
         assert browser.get(f"/admin/accreditation/{model}/add/").status_code == 403
+
+
+def test_affiliation_changes_in_the_admin_are_audited(world, staff_coordinator):
+    """Affiliations feed the conflict-of-interest checks: adding and removing one in the
+    admin leaves an audit event naming the reviewer and the provider."""
+    from reviews.models import Affiliation
+
+    reviewer = world.user("reviewer_off")
+    provider = world.application.provider
+    browser = _browser(staff_coordinator)
+    response = browser.post(
+        "/admin/reviews/affiliation/add/",
+        {
+            "reviewer": reviewer.pk,
+            "provider": provider.pk,
+            "description": "Former employee",
+            "start_date": "2020-01-01",
+            "end_date": "",
+        },
+    )
+    assert response.status_code == 302, response.content[:800]
+    affiliation = Affiliation.objects.get(reviewer=reviewer, provider=provider)
+    added = AuditEvent.objects.get(action="affiliation.add", object_id=str(affiliation.pk))
+    assert (added.actor, added.data["reviewer"], added.data["provider"]) == (
+        staff_coordinator,
+        reviewer.pk,
+        provider.pk,
+    )
+    url = f"/admin/reviews/affiliation/{affiliation.pk}/delete/"
+    assert browser.post(url, {"post": "yes"}).status_code == 302
+    assert not Affiliation.objects.filter(pk=affiliation.pk).exists()
+    assert AuditEvent.objects.filter(action="affiliation.remove", object_id=str(affiliation.pk))
+
+
+def test_role_groups_cannot_be_renamed_or_deleted_in_the_admin(world):
+    """A role is a group with a fixed name: even a superuser cannot rename or delete it
+    in the admin (roles are given on the person's page)."""
+    from django.contrib.auth.models import Group
+
+    root = UserFactory(is_staff=True, is_superuser=True)
+    group = Group.objects.get(name="coordinator")
+    browser = _browser(root)
+    url = f"/admin/auth/group/{group.pk}/change/"
+    browser.post(url, {"name": "renamed"})
+    assert browser.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"}).status_code == 403
+    group.refresh_from_db()
+    assert group.name == "coordinator"
+    assert browser.get("/admin/auth/group/add/").status_code == 403
