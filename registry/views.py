@@ -58,34 +58,31 @@ def throttled(view):
     return wrapper
 
 
-@require_GET
-def jwks_view(request):
-    """The registry's public keys, old ones included (rotation keeps them published)."""
-    body = json.dumps(signing.jwks(), separators=(",", ":"))
+def _key_document(request, document, content_type):
+    """A public key document (JWKS, DID document): ETag, 304, cached as long as a
+    verifier may keep the keys (REGISTRY_JWKS_MAX_AGE), readable cross-origin."""
+    body = json.dumps(document, separators=(",", ":"))
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
     if request.headers.get("If-None-Match") == etag:
         response = HttpResponse(status=304)
     else:
-        response = HttpResponse(body, content_type="application/jwk-set+json")
+        response = HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={settings.REGISTRY_JWKS_MAX_AGE}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_GET
+def jwks_view(request):
+    """The registry's public keys, old ones included (rotation keeps them published)."""
+    return _key_document(request, signing.jwks(), "application/jwk-set+json")
 
 
 @require_GET
 def did_view(request):
     """The agency's did:web document: the same public keys as the JWKS, cached as long."""
-    body = json.dumps(credentials.did_document(), separators=(",", ":"))
-    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(body, content_type="application/did+json")
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={settings.REGISTRY_JWKS_MAX_AGE}"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _key_document(request, credentials.did_document(), "application/did+json")
 
 
 def export_record(entry):
