@@ -314,6 +314,12 @@ SPECTACULAR_SETTINGS = {
         "ConditionStatusEnum": "accreditation.models.Condition.Status",
         "ComplaintStatusEnum": "accreditation.models.Complaint.Status",
         "PanelAssignmentStateEnum": "reviews.models.PanelAssignment.State",
+        "ChangeRequestStatusEnum": "accreditation.models.ProviderChangeRequest.Status",
+        # The registry's public documents spell statuses and outcomes as plain codes.
+        "RegistryAccreditationStatusEnum": [
+            *("active", "suspended", "revoked", "expired", "annulled"),
+        ],
+        "DecisionOutcomeEnum": ["positive", "positive_with_conditions", "negative"],
     },
     # Operations that need authentication also document their 401 (see core.api).
     "POSTPROCESSING_HOOKS": [

@@ -37,7 +37,7 @@ def test_accreditation_json_is_the_published_record(api, history):
     response = api.get(url(acc.pk))
     assert response.status_code == 200
     body = response.json()
-    assert (body["id"], body["provider"], body["scope"], body["status"]) == (
+    assert (body["id"], body["provider"]["id"], body["scope"], body["status"]) == (
         acc.pk,
         provider.pk,
         "provider",
