@@ -224,6 +224,7 @@ def seed(count, *, base, batch=2000):
         ProviderIdentity,
     )
     from accreditation.versions import snapshot
+    from registry.models import StatusListIndex
 
     decider, _ = User.objects.get_or_create(username="bench-decider")
     frameworks = {f.code: f for f in Framework.objects.all()}
@@ -347,6 +348,10 @@ def seed(count, *, base, batch=2000):
                 )
                 for c, app, d in positive
             ]
+        )
+        # Their places in the status lists, as creating them through the services gives.
+        StatusListIndex.objects.bulk_create(
+            StatusListIndex(accreditation=acc) for acc in accreditations
         )
         logs = []
         for (c, _app, _d), acc in zip(positive, accreditations, strict=True):
@@ -771,7 +776,7 @@ def explain_verify(paths, label):
     scheme, value = sample["identifier"][0].split(":", 1)
     as_of = services.parse_at(sample["at"][0])
     moment = connection.ops.adapt_datetimefield_value(as_of)
-    params = [int(sample["course"][0]), moment, scheme, value, moment, moment]
+    params = services.verify_params(scheme, value, int(sample["course"][0]), moment)
     sql = services._verify_sql()
     ok = True
     with connection.cursor() as cursor:
@@ -782,9 +787,8 @@ def explain_verify(paths, label):
             numbered = numbered.replace("%s", f"${n}", 1)
         cursor.execute("PREPARE bench_verify AS " + numbered)
         cursor.execute("SET plan_cache_mode = force_generic_plan")
-        cursor.execute(
-            "EXPLAIN (FORMAT JSON) EXECUTE bench_verify (%s, %s, %s, %s, %s, %s)", params
-        )
+        placeholders = ", ".join(["%s"] * len(params))
+        cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE bench_verify ({placeholders})", params)
         generic = _json(cursor.fetchone()[0])[0]
         cursor.execute("RESET plan_cache_mode")
         cursor.execute("DEALLOCATE bench_verify")

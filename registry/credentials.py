@@ -74,8 +74,11 @@ def allocate_index(accreditation):
 
 def _allocate_missing():
     missing = Accreditation.objects.filter(status_list_index__isnull=True).order_by("pk")
+    # Two requests may find the same accreditations missing: the second one's rows are
+    # skipped (the unique accreditation), so an index is still given once.
     StatusListIndex.objects.bulk_create(
-        [StatusListIndex(accreditation_id=pk) for pk in missing.values_list("pk", flat=True)]
+        [StatusListIndex(accreditation_id=pk) for pk in missing.values_list("pk", flat=True)],
+        ignore_conflicts=True,
     )
 
 

@@ -699,13 +699,20 @@ def _verify_sql():
     )
 
 
+def verify_params(scheme, value, course_id, moment):
+    """The parameters of `_verify_sql()` in its placeholders' order (the identity
+    period's moment twice, the course, the course version's moment twice, the events'
+    moment, the identifier and its period's moment twice)."""
+    return [moment, moment, course_id, moment, moment, moment, scheme, value, moment, moment]
+
+
 def _verify_rows(scheme, value, course_id, as_of):
     """The verify hot path: one indexed query in plain SQL (no ORM query building).
     Returns (provider entry, course or None, events up to `as_of` in time order), or
     (None, None, []) for an unknown identifier."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
-    params = [moment, moment, course_id, moment, moment, moment, scheme, value, moment, moment]
+    params = verify_params(scheme, value, course_id, moment)
     with _hot_cursor(db) as cursor:
         cursor.execute(_verify_sql(), params)
         rows = cursor.fetchall()
