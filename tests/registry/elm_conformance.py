@@ -19,7 +19,27 @@ from pyld import jsonld
 from registry.elm import CONTEXT_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = Path(os.environ.get("MCQA_SPECS_DIR", ROOT.parent / "shared" / "specs"))
+
+
+def _specs_folder():
+    """The publishers' artefacts (not part of this repository): `MCQA_SPECS_DIR`, else the
+    `shared/specs` folder beside this checkout or beside any folder above it (a clone
+    made elsewhere on the development machine), else the workplace's `/work/shared`.
+    None found is an error, never a skip: conformance must be checked."""
+    if os.environ.get("MCQA_SPECS_DIR"):
+        return Path(os.environ["MCQA_SPECS_DIR"])
+    candidates = [folder / "shared" / "specs" for folder in ROOT.parents]
+    candidates.append(Path("/work/shared/specs"))
+    for folder in candidates:
+        if (folder / "elm-ams-constraints.ttl").is_file():
+            return folder
+    raise FileNotFoundError(
+        "ELM and DEQAR specification files not found: set MCQA_SPECS_DIR to the folder "
+        "holding elm-ams-constraints.ttl (shared/specs)"
+    )
+
+
+SPECS = _specs_folder()
 ELM = rdflib.Namespace("http://data.europa.eu/snb/model/elm/")
 
 
