@@ -18,7 +18,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
+import kombu.pools
 import pytest
 from celery import Celery
 from django.conf import settings
@@ -187,8 +189,15 @@ def report(world):
 
 
 def queue_render(broker_url, report_id):
-    """Queue the render as the after-commit effect does, on the test's own broker."""
-    with Celery(broker=broker_url, set_as_current=False) as sender:
+    """Queue the render as the after-commit effect does, on the test's own broker.
+
+    Celery lets the environment's CELERY_BROKER_URL win over an app's `broker` argument:
+    in the CI's redis leg that names the CI's own worker, which would render the report
+    with the real renderer, so the environment names this test's broker while sending."""
+    with (
+        mock.patch.dict(os.environ, {"CELERY_BROKER_URL": broker_url}),
+        Celery(broker=broker_url, set_as_current=False) as sender,
+    ):
         sender.send_task("reviews.render_report", args=[report_id])
 
 
@@ -240,17 +249,26 @@ def project_broker(url):
     """Point the project's Celery app (what the services queue through) at `url`."""
 
     def reset():
-        if project_app._pool is not None:
-            project_app._pool.force_close_all()
+        # The app's connection pool lives in kombu's registry of pools by broker URL:
+        # closing it there would leave a closed pool that the next user of the same URL
+        # (the worker leg's other tests) gets back. Reset the registry instead.
+        kombu.pools.reset()
         project_app._pool = None
         with contextlib.suppress(AttributeError, KeyError):
             project_app.__dict__["amqp"]._producer_pool = None
+        # The control mailbox (app.control.ping, used by the worker leg's other tests)
+        # keeps the producer pool it first saw: drop it too, or it stays the closed one.
+        with contextlib.suppress(AttributeError):
+            del project_app.control.mailbox.producer_pool
 
     old_url, old_eager = project_app.conf.broker_url, project_app.conf.task_always_eager
     reset()
     project_app.conf.broker_url, project_app.conf.task_always_eager = url, False
     try:
-        yield
+        # Celery reads CELERY_BROKER_URL from the environment before its own setting (the
+        # CI's redis leg sets it to the CI worker's broker).
+        with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": url}):
+            yield
     finally:
         reset()
         project_app.conf.broker_url, project_app.conf.task_always_eager = old_url, old_eager
