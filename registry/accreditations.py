@@ -7,8 +7,6 @@ verify answer depends on is history"), so the accreditation endpoint says exactl
 the provider page and the verify answer say about the same accreditation.
 """
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from accreditation.models import Accreditation
@@ -26,24 +24,6 @@ _LIFECYCLE = (
     EventType.ANNUL,
     EventType.CONDITIONS_MET,
 )
-
-
-def site_url(path):
-    return settings.MCQA_SITE_URL.rstrip("/") + path
-
-
-def accreditation_url(pk):
-    """The accreditation's public URL: its `id` in every format."""
-    return site_url(reverse("registry-accreditation", args=[pk]))
-
-
-def course_uri(uid):
-    """A course's public URI (DESIGN section 7), what credentials point to."""
-    return site_url(f"/registry/courses/{uid}/")
-
-
-def provider_uri(provider_id):
-    return site_url(reverse("registry-provider", args=[provider_id]))
 
 
 def _iso(value):
@@ -89,20 +69,20 @@ def accreditation_record(pk):
     ]
     return {
         "id": pk,
-        "url": accreditation_url(pk),
+        "url": services.accreditation_url(pk),
         "provider": {
             "id": entry.provider_id,
             "legal_name": entry.legal_name,
             "country": entry.country,
             "identifiers": entry.identifiers,
-            "url": provider_uri(entry.provider_id),
+            "url": services.provider_url(entry.provider_id),
         },
         "scope": "provider" if acc["_course_id"] is None else "course",
         "course": (
             {
                 "uid": str(row["course__uid"]),
                 "title": acc["_course_title"] or row["course__title"],
-                "url": course_uri(row["course__uid"]),
+                "url": services.course_url(row["course__uid"]),
             }
             if acc["_course_id"] is not None
             else None

@@ -32,7 +32,14 @@ from reviews.models import Report
 
 from . import signing
 from .models import StatusListIndex
-from .services import agency_did, report_url
+from .services import (
+    accreditation_url,
+    agency_did,
+    course_url,
+    provider_url,
+    report_url,
+    site_url,
+)
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VC_MEDIA_TYPE = "application/vc+jwt"
@@ -44,21 +51,13 @@ PURPOSES = {
 }
 
 
-def _site():
-    return settings.MCQA_SITE_URL.rstrip("/")
-
-
 def _stamp(moment):
     return moment.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def status_list_url(purpose):
     """Where the status list credential of `purpose` is served (its `id`)."""
-    return f"{_site()}/api/v1/registry/status/{purpose}/"
-
-
-def accreditation_url(accreditation_id):
-    return f"{_site()}/api/v1/registry/accreditations/{accreditation_id}/"
+    return site_url(f"/api/v1/registry/status/{purpose}/")
 
 
 # --------------------------------------------------------------------------- indexes
@@ -207,12 +206,12 @@ def credential_document(
         "iscedFields": isced_fields,
     }
     if course is not None:
-        scope["course"] = {"id": f"{_site()}/registry/courses/{course['uid']}/", **course}
+        scope["course"] = {"id": course_url(course["uid"]), **course}
     if report is not None:
         scope["report"] = report
     did = next((i["value"] for i in provider["identifiers"] if i["scheme"] == "did"), None)
     subject = {
-        "id": did or f"{_site()}/registry/providers/{provider['id']}/",
+        "id": did or provider_url(provider["id"]),
         "type": "EducationalOrganization",
         "legalName": provider["legal_name"],
         "country": provider["country"],
@@ -317,7 +316,7 @@ def did_document():
             {
                 "id": f"{did}#registry",
                 "type": "LinkedDomains",
-                "serviceEndpoint": f"{_site()}/registry/",
+                "serviceEndpoint": site_url("/registry/"),
             }
         ],
     }

@@ -50,9 +50,31 @@ _TRANSITION_TYPES = {"confirm_conditions_met": EventType.CONDITIONS_MET}
 SYNC_BATCH = 5000
 
 
+def site_url(path=""):
+    """`path` on the site's public address (MCQA_SITE_URL): what every public record,
+    credential and export names things by."""
+    return settings.MCQA_SITE_URL.rstrip("/") + path
+
+
 def report_url(report_id):
     """Public download address of a ready published report (anyone may fetch it)."""
-    return f"{settings.MCQA_SITE_URL.rstrip('/')}/api/v1/reports/{report_id}/pdf/"
+    return site_url(f"/api/v1/reports/{report_id}/pdf/")
+
+
+def accreditation_url(accreditation_id):
+    """The accreditation's public URL: its `id` in every format (JSON, ELM, VC)."""
+    return site_url(f"/api/v1/registry/accreditations/{accreditation_id}/")
+
+
+def provider_url(provider_id):
+    """The provider's public registry page."""
+    return site_url(f"/registry/providers/{provider_id}/")
+
+
+def course_url(uid):
+    """The course's public URI (DESIGN section 7): its public record in the registry,
+    what a credential's accreditation points to."""
+    return site_url(f"/registry/courses/{uid}/")
 
 
 # --------------------------------------------------------------------------- projection
@@ -775,11 +797,6 @@ def summary_status(accreditations):
         return "active"
     newest = _newest(accreditations)
     return newest["status"] if newest else "none"
-
-
-def course_url(uid):
-    """The course's public URI: its public record in the registry."""
-    return f"{settings.MCQA_SITE_URL.rstrip('/')}/registry/courses/{uid}/"
 
 
 def _approved_versions(accreditation_ids):
