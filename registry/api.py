@@ -27,7 +27,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from accreditation.models import Accreditation, Course
+from accreditation.models import Course
 from core import reference
 from core.clients import ClientAddressMixin
 
@@ -627,17 +627,6 @@ class AccreditationView(PublicAPIView):
         )
         response["Vary"] = "Accept"
         return response
-
-
-def published_accreditation(pk):
-    """(the registry's public accreditation object, its provider row) or (None, None)
-    when the registry has not published it."""
-    provider_id = Accreditation.objects.filter(pk=pk).values_list("provider_id", flat=True).first()
-    entry = RegistryProvider.objects.filter(pk=provider_id).first() if provider_id else None
-    for acc in entry.accreditations if entry else ():
-        if acc["id"] == pk:
-            return acc, entry
-    return None, None
 
 
 @csrf_exempt

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accreditation.models import Accreditation
 from registry import credentials
-from registry.api import provider_detail, published_accreditation
+from registry.api import provider_detail
 from registry.models import RegistryEvent, RegistryProvider
 from registry.signing import jwks, sign
 from registry.views import export_rows
@@ -55,10 +55,16 @@ class Command(BaseCommand):
         version = ("static", timezone.now().isoformat())
         for purpose in credentials.PURPOSES:
             write(f"status/{purpose}.jwt", [credentials.status_list_jwt(purpose, version=version)])
-        accreditations = Accreditation.objects.select_related("provider", "course").order_by("pk")
-        for acc in accreditations.iterator(chunk_size=500):
-            if published_accreditation(acc.pk)[0] is not None:
-                write(f"accreditations/{acc.pk}.jwt", [credentials.accreditation_vc_jwt(acc)])
+        # The accreditations the registry publishes: those its provider rows list (read
+        # once, not a lookup per accreditation).
+        published = {
+            acc["id"]
+            for listed in RegistryProvider.objects.values_list("accreditations", flat=True)
+            for acc in listed
+        }
+        accreditations = Accreditation.objects.filter(pk__in=published)
+        for acc in accreditations.select_related("provider", "course").order_by("pk"):
+            write(f"accreditations/{acc.pk}.jwt", [credentials.accreditation_vc_jwt(acc)])
         for entry in RegistryProvider.objects.order_by("provider_id").iterator(chunk_size=500):
             write(
                 f"providers/{entry.provider_id}.json",
