@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from accreditation.models import ProviderMembership
+from accreditation.models import OPEN_STATES, Application, ProviderMembership
 from accreditation.services import (
     application_transition,
     change_request_approve,
@@ -152,6 +152,8 @@ class PastNeverMoves(RuleBasedStateMachine):
         course_obj = None
         if course is not None:
             course_obj = self.course_objects[provider.pk][course]
+            if Application.objects.filter(course=course_obj, state__in=OPEN_STATES).exists():
+                return  # an upheld appeal left its case open: one open case per course
         application, _, acc = self.history.decide(
             provider,
             course=course_obj,
