@@ -93,6 +93,7 @@ class Supervisor:
         self.children = {}
         self.jobs = {}
         self.stopping = False
+        self.stop_requested = False
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.demo"}
 
     def _spawn(self, name, argv):
@@ -117,7 +118,13 @@ class Supervisor:
                 outcome = "done" if job.returncode == 0 else f"failed (exit {job.returncode})"
                 print(f"[demo] {name} {outcome}; the demo keeps running.", flush=True)
 
-    def stop(self, *_):
+    def request_stop(self, *_):
+        """The signal handler: only note the request. The main loop stops the children,
+        so a signal that arrives while a child is being spawned or a line printed never
+        runs the shutdown inside that half-done step."""
+        self.stop_requested = True
+
+    def stop(self):
         if self.stopping:
             return
         self.stopping = True
@@ -146,7 +153,7 @@ class Supervisor:
     def wait_until_serving(self, timeout=120):
         url = f"http://127.0.0.1:{self.port}/admin/login/"
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.stopping:
+        while time.monotonic() < deadline and not self.stop_requested:
             if self.children["web"].poll() is not None:
                 return False
             try:
@@ -175,22 +182,26 @@ class Supervisor:
         print("\n".join(lines), flush=True)
 
     def run(self):
-        signal.signal(signal.SIGINT, self.stop)
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGHUP, self.stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_stop)
+        try:
+            return self._run()
+        finally:
+            self.stop()
+
+    def _run(self):
         self.start()
         if self.wait_until_serving():
             self.banner()
             self.start_jobs()
-        elif not self.stopping:
+        elif not self.stop_requested:
             print("[demo] the web server did not answer; stopping.", file=sys.stderr, flush=True)
-            self.stop()
             return 1
-        while not self.stopping:
+        while not self.stop_requested:
             for name, child in self.children.items():
-                if child.poll() is not None and not self.stopping:
+                if child.poll() is not None:
                     print(f"[demo] {name} exited with {child.returncode}; stopping the rest.")
-                    self.stop()
                     return 1
             self.check_jobs()
             time.sleep(0.5)
