@@ -7,11 +7,14 @@ verify answer depends on is history"), so the accreditation endpoint says exactl
 the provider page and the verify answer say about the same accreditation.
 """
 
+import datetime
+
+from django.conf import settings
 from django.utils import timezone
 
 from accreditation.models import Accreditation
 
-from . import services
+from . import services, verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 
 # Events that change an accreditation's lifecycle (the `history` of the record).
@@ -40,8 +43,36 @@ def _reason(event):
 
 def accreditation_record(pk):
     """The accreditation `pk` as the registry shows it now, or None when the registry
-    has no such accreditation (unknown id, or not projected yet). Three queries: the
-    accreditation's provider and course, the provider's events, its registry row."""
+    has no such accreditation (unknown id, or not projected yet).
+
+    On PostgreSQL the process keeps a record it has built in the verify answer cache
+    (`registry.verify_cache`: every table the record is read from notifies on commit)
+    until what it was read from changes, or until time alone changes it (the end of
+    an active or suspended accreditation's `valid_until` day): a verifier fetching the
+    same accreditation again costs no query. The record is shared: callers must not
+    change it."""
+    cache = verify_cache.answer_cache()
+    if cache is None:
+        return _read_record(pk)
+    now = timezone.now()
+    key = ("accreditation", pk)
+    record = cache.get(key, now)
+    if record is not None:
+        return record
+    generation = cache.generation  # before the read: see AnswerCache.put
+    record = _read_record(pk)
+    if record is not None:
+        expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
+        if record["status"] in ("active", "suspended") and record["valid_until"]:
+            until = datetime.date.fromisoformat(record["valid_until"])
+            expires = min(expires, services.start_of(until + datetime.timedelta(days=1)))
+        cache.put(key, record, generation=generation, expires=expires)
+    return record
+
+
+def _read_record(pk):
+    """The record from the database: three queries (the accreditation's provider and
+    course, the provider's events, its registry row)."""
     row = (
         Accreditation.objects.filter(pk=pk)
         .values("provider_id", "course__uid", "course__title")

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import BooleanField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from django.views.decorators.csrf import csrf_exempt
@@ -31,7 +32,7 @@ from accreditation.models import Course
 from core import reference
 from core.clients import ClientAddressMixin
 
-from . import accreditations, credentials, elm, services, signing
+from . import accreditations, credentials, elm, services, signing, verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 from .schema import (
     accreditation_schema,
@@ -578,7 +579,7 @@ ACCREDITATION_FORMATS = {
     # W3C VC 2.0 secured as a JWT (VC-JOSE-COSE), kept per process while the record and
     # the signing key are unchanged.
     credentials.VC_MEDIA_TYPE: lambda record: credentials.accreditation_vc_jwt_cached(
-        record["id"], version=(*record["_etag"], signing.active_key()[0])
+        record, version=(*record["_etag"], signing.active_key()[0])
     ).encode("ascii"),
 }
 
@@ -629,6 +630,31 @@ class AccreditationView(PublicAPIView):
         return response
 
 
+def _status_list(purpose):
+    """(ETag, VC-JWT) of the status list of `purpose` now.
+
+    The version is the newest registry event and the signing key: one indexed read,
+    skipped on PostgreSQL while the process's verify answer cache holds the pair (the
+    registry events table notifies every commit that changes it, which empties that
+    cache: `registry.verify_cache`), at most REGISTRY_VERIFY_CACHE_SECONDS."""
+    kid, _ = signing.active_key()
+    cache = verify_cache.answer_cache()
+    key = ("status-list", purpose, kid)
+    now = timezone.now()
+    if cache is not None and (pair := cache.get(key, now)) is not None:
+        return pair
+    generation = cache.generation if cache is not None else None
+    version = (_newest_event()["seq"], kid)
+    pair = (
+        quote_etag(_digest("status", purpose, *version)),
+        credentials.status_list_jwt(purpose, version=version),
+    )
+    if cache is not None:
+        expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
+        cache.put(key, pair, generation=generation, expires=expires)
+    return pair
+
+
 @csrf_exempt
 def status_list_view(request, purpose):
     """`GET /api/v1/registry/status/{purpose}/`: the BitstringStatusListCredential of
@@ -636,8 +662,8 @@ def status_list_view(request, purpose):
 
     Served from a per-process copy that is rebuilt when the newest registry event or
     the signing key changed (every status change is a registry event committed with
-    it), so one indexed read answers most requests; `ETag` names that version and a
-    matching `If-None-Match` is 304. Short `max-age` (REGISTRY_STATUS_LIST_MAX_AGE)."""
+    it); `ETag` names that version and a matching `If-None-Match` is 304. Short
+    `max-age` (REGISTRY_STATUS_LIST_MAX_AGE). See `_status_list`."""
     if purpose not in credentials.PURPOSES:
         raise Http404
     if request.method not in ("GET", "HEAD"):
@@ -648,14 +674,11 @@ def status_list_view(request, purpose):
         check_throttle(request)
     except APIException as exc:
         return api_error(exc)
-    kid, _ = signing.active_key()
-    version = (_newest_event()["seq"], kid)
-    etag = quote_etag(_digest("status", purpose, *version))
+    etag, token = _status_list(purpose)
     inm = request.headers.get("If-None-Match")
     if inm and (etag in parse_etags(inm) or inm.strip() == "*"):
         response = HttpResponse(status=304)
     else:
-        token = credentials.status_list_jwt(purpose, version=version)
         response = HttpResponse(token, content_type=credentials.VC_MEDIA_TYPE)
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={settings.REGISTRY_STATUS_LIST_MAX_AGE}"

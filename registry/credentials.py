@@ -269,16 +269,38 @@ _VC_CACHE_SIZE = 2000
 _vcs = {}
 
 
-def accreditation_vc_jwt_cached(pk, *, version):
-    """`accreditation_vc_jwt` of accreditation `pk`, kept per process while `version`
-    (the provider's registry row: its newest event and last refresh, and the signing
-    key) is unchanged, so a credential costs what its JSON costs. At most
-    _VC_CACHE_SIZE credentials, the oldest dropped first."""
+def record_credential(record):
+    """The accreditation credential built from its registry record
+    (`registry.accreditations.accreditation_record`): what the JSON and ELM forms of the
+    same accreditation say, and one query more (its status-list index)."""
+    course = record["course"]
+    report = record["report"]
+    return credential_document(
+        accreditation_id=record["id"],
+        index=allocate_index(Accreditation(pk=record["id"])),
+        outcome=record["decision"],
+        course=None if course is None else {"uid": course["uid"], "title": course["title"]},
+        eqf_levels=list(record["eqf_levels"]),
+        isced_fields=[str(f) for f in record["isced_fields"]],
+        valid_from=datetime.date.fromisoformat(record["valid_from"]),
+        valid_until=datetime.date.fromisoformat(record["valid_until"]),
+        provider={
+            key: record["provider"][key] for key in ("id", "legal_name", "country", "identifiers")
+        },
+        report=None if report is None else {"url": report["url"], "sha256": report["sha256"]},
+    )
+
+
+def accreditation_vc_jwt_cached(record, *, version):
+    """The credential of `record` as a VC-JWT, kept per process while `version` (the
+    provider's registry row: its newest event and last refresh, and the signing key)
+    is unchanged, so a credential costs what its JSON costs. At most _VC_CACHE_SIZE
+    credentials, the oldest dropped first."""
+    pk = record["id"]
     cached = _vcs.get(pk)
     if cached is not None and cached[0] == version:
         return cached[1]
-    acc = Accreditation.objects.select_related("provider", "course").get(pk=pk)
-    token = accreditation_vc_jwt(acc)
+    token = signing.sign(record_credential(record), typ="vc+jwt", cty="vc")
     with _lists_lock:
         _vcs.pop(pk, None)
         while len(_vcs) >= _VC_CACHE_SIZE:

@@ -378,7 +378,7 @@ def registry_rebuild():
 # --------------------------------------------------------------------------- point in time
 
 
-def _start_of(day):
+def start_of(day):
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
@@ -611,7 +611,7 @@ def _verify_core(scheme, value, course_id, as_of):
         core["trusted"] = acc["status"] == "active"
         core["accreditation"] = public_accreditation(acc)
     expiries = [
-        _start_of(datetime.date.fromisoformat(a["valid_until"]) + datetime.timedelta(days=1))
+        start_of(datetime.date.fromisoformat(a["valid_until"]) + datetime.timedelta(days=1))
         for a in accreditations.values()
         if a["status"] in ("active", "suspended") and a["valid_until"]
     ]

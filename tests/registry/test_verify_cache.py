@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accreditation.models import Course, ProviderIdentifier
 from registry import services, verify_cache
-from registry.models import RegistryEvent, RegistryProvider
+from registry.models import RegistryEvent, RegistryProvider, StatusListIndex
 from registry.verify_cache import AnswerCache
 from tests.registry.conftest import day
 
@@ -282,3 +282,75 @@ def test_a_listener_that_cannot_hear_itself_never_turns_the_cache_on(caplog):
             listener.stopping.set()
             listener.join(5)
     assert not listener.is_alive()
+
+
+# --------------------------------------------------------------------------- other answers
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_accreditation_asked_again_costs_no_query_until_it_changes(
+    cached, api, history, django_assert_num_queries
+):
+    """The accreditation record every form is built from is kept like a verify answer:
+    JSON and VC-JWT both served without the database, and a suspension replaces it."""
+    with quietly():
+        _, _, acc = history.decide(history.provider(), when=day("2025-01-10"))
+    since = cached.generation
+    history.publish()
+    settle(cached, since)
+    url = f"/api/v1/registry/accreditations/{acc.pk}/"
+    vc = {"HTTP_ACCEPT": "application/vc+jwt"}
+    assert api.get(url).json()["status"] == "active"
+    first_vc = api.get(url, **vc)
+    with django_assert_num_queries(0):
+        assert api.get(url).json()["status"] == "active"
+        assert api.get(url, **vc).content == first_vc.content
+    history.change(acc, "suspend", reason="complaint")
+    assert eventually(lambda: api.get(url).json()["status"] == "suspended")
+    # The credential's status travels in the status lists, so its content stays; its
+    # version (the ETag) moves on with the record.
+    assert api.get(url, **vc)["ETag"] != first_vc["ETag"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(REGISTRY_VERIFY_CACHE_SECONDS=30 * 86400)
+def test_a_kept_accreditation_record_is_not_served_past_its_expiry(cached, api, history):
+    today = timezone.now().date()
+    until = today + datetime.timedelta(2)
+    with quietly():
+        _, _, acc = history.decide(history.provider(), when=day("2025-01-10"), valid_until=until)
+    since = cached.generation
+    history.publish()
+    settle(cached, since)
+    url = f"/api/v1/registry/accreditations/{acc.pk}/"
+    assert api.get(url).json()["status"] == "active"
+    expiry = datetime.datetime.combine(
+        until + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC
+    )
+    with mock.patch("django.utils.timezone.now", return_value=expiry):
+        assert api.get(url).json()["status"] == "expired"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_status_list_asked_again_costs_no_query_until_a_status_changes(
+    cached, api, history, django_assert_num_queries
+):
+    from tests.registry.test_status_lists import bit, fetch_list, status_url
+
+    with quietly():
+        _, _, acc = history.decide(history.provider(), when=day("2025-01-10"))
+    since = cached.generation
+    history.publish()
+    settle(cached, since)
+    index = StatusListIndex.objects.get(accreditation=acc).index
+    assert bit(fetch_list(api, "revocation"), index) == 0
+    with django_assert_num_queries(0):
+        response = api.get(status_url("revocation"))
+        assert response.status_code == 200
+    assert api.get(status_url("revocation"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    history.change(acc, "revoke", reason="fraud")
+    assert eventually(lambda: bit(fetch_list(api, "revocation"), index) == 1)
+    assert api.get(status_url("revocation"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200
