@@ -553,10 +553,25 @@ def agency():
 
 
 def course_id_for_uid(uid):
-    """The id of the course with public identifier `uid`, or 0 (no course) if none has."""
+    """The id of the course with public identifier `uid`, or 0 (no course) if none has.
+    Kept in the verify answer cache where there is one (the courses table notifies
+    every committed change), so a repeated verify question by course uid costs no
+    query."""
     from accreditation.models import Course
 
-    return Course.objects.filter(uid=uid).values_list("pk", flat=True).first() or 0
+    cache = verify_cache.answer_cache()
+    key = ("course-uid", uid)
+    if cache is not None:
+        now = timezone.now()
+        found = cache.get(key, now)
+        if found is not None:
+            return found
+        generation = cache.generation  # before the read: see AnswerCache.put
+    found = Course.objects.filter(uid=uid).values_list("pk", flat=True).first() or 0
+    if cache is not None:
+        expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
+        cache.put(key, found, generation=generation, expires=expires)
+    return found
 
 
 def verify(*, scheme, value, course_id=None, at=None, fresh=False):

@@ -354,3 +354,25 @@ def test_a_status_list_asked_again_costs_no_query_until_a_status_changes(
     history.change(acc, "revoke", reason="fraud")
     assert eventually(lambda: bit(fetch_list(api, "revocation"), index) == 1)
     assert api.get(status_url("revocation"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_question_by_course_uid_asked_again_costs_no_query(
+    cached, api, history, django_assert_num_queries
+):
+    provider = history.provider()
+    course = history.course(provider)
+    with quietly():
+        history.decide(provider, course=course, when=day("2025-01-10"))
+    since = cached.generation
+    history.publish()
+    settle(cached, since)
+    assert ask(api, course=str(course.uid))["trusted"] is True
+    with django_assert_num_queries(0):
+        assert ask(api, course=str(course.uid))["trusted"] is True
+    # A uid no course has yet is "no course" until one has it (courses notify).
+    unknown = "00000000-0000-4000-8000-000000000001"
+    assert ask(api, course=unknown)["status"] == "none"
+    Course.objects.filter(pk=course.pk).update(uid=unknown)
+    assert eventually(lambda: ask(api, course=unknown)["trusted"] is True)
