@@ -5,10 +5,14 @@ import csv
 import datetime
 import io
 import re
+import statistics
 
+import hypothesis
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from hypothesis import strategies as st
 
 from accreditation import pipeline, selectors
 from accreditation.models import Application, ApplicationTransition
@@ -354,3 +358,58 @@ def test_page_and_csv_take_a_constant_number_of_queries(coordinator, django_asse
     for _ in range(6):
         shifted_history(coordinator)
     assert (count("/dashboard/"), count("/dashboard/pipeline.csv")) == small
+
+
+# --------------------------------------------------------------------------- property
+
+STAY_STATES = ["submitted", "screening", "returned", "in_review", "factual_check"]
+
+
+@hypothesis.settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    cases=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=500 * 24),  # created, hours before NOW
+            st.lists(
+                st.tuples(st.sampled_from(STAY_STATES), st.integers(0, 120 * 24)),
+                max_size=5,
+            ),  # (state entered, hours after the previous step)
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_medians_match_a_plain_reading_of_every_history(db, cases):
+    """Whatever the histories, the SQL window reading gives the stays a plain walk
+    through each application's log gives."""
+    since = pipeline.window_start(NOW)
+    expected = {}
+    with transaction.atomic():
+        for created_hours, steps in cases:
+            created = NOW - datetime.timedelta(hours=created_hours)
+            application = ApplicationFactory()
+            Application.objects.filter(pk=application.pk).update(created_at=created)
+            state, entered = "draft", created
+            for to_state, hours in steps:
+                left = entered + datetime.timedelta(hours=hours)
+                ApplicationTransition.objects.create(
+                    application=application,
+                    transition="step",
+                    from_state=state,
+                    to_state=to_state,
+                    at=left,
+                )
+                if since <= left < NOW:
+                    expected.setdefault(state, []).append(
+                        (left - entered).total_seconds() / pipeline.SECONDS_PER_DAY
+                    )
+                state, entered = to_state, left
+        found = pipeline.median_days_per_state(Application.objects.all(), since, NOW)
+        transaction.set_rollback(True)
+    assert {d.state: (d.stays, d.median_days) for d in found if d.stays} == {
+        state: (len(days), statistics.median(days)) for state, days in expected.items()
+    }
