@@ -30,8 +30,8 @@ def pipeline_people(transactional_db):
 
 def test_coordinator_reads_the_dashboard_and_downloads_its_csv(
     pipeline_people,
-    chromium,
-    live_server,  # noqa: F811
+    chromium,  # noqa: F811 (the fixture imported above)
+    live_server,
 ):
     from axe_playwright_python.sync_playwright import Axe
 
