@@ -27,6 +27,7 @@ def _overseen_applications(request):
 
 
 def _month_label(month, first):
+    """A month under its bars: "Mar", with the year under the first month and January."""
     return {
         "label": month.strftime("%b"),
         "year": month.strftime("%Y") if first or month.month == 1 else "",
@@ -41,13 +42,13 @@ def dashboard_context(figures):
         [charts.Bar(f.label, f.value, str(f.value)) for f in figures.states],
         title="Applications per state",
         desc="One bar per state with the number of applications in it now; "
-        "the table below gives the same numbers.",
+        "its table gives the same numbers.",
     )
     overdue = charts.bar_chart(
         [charts.Bar(f.label, f.value, str(f.value)) for f in figures.overdue],
         title="Overdue applications per state",
         desc="Applications whose current step is past its due date, per state; "
-        "the table below gives the same numbers.",
+        "its table gives the same numbers.",
         colour=charts.OVERDUE_COLOUR,
     )
     durations = charts.bar_chart(
@@ -57,7 +58,7 @@ def dashboard_context(figures):
         ],
         title="Median days per step",
         desc=f"The median number of days a case spent in each state, over stays that "
-        f"ended {period}; a dash where none ended. The table below gives the same "
+        f"ended {period}; a dash where none ended. Its table gives the same "
         "numbers with how many stays each median is taken over.",
     )
     outcomes = [
@@ -68,7 +69,7 @@ def dashboard_context(figures):
         outcomes,
         title="Decisions by outcome per month",
         desc=f"For each month {period}, three bars: positive, positive with conditions "
-        "and negative decisions taken, each with its number; the table below gives the "
+        "and negative decisions taken, each with its number; its table gives the "
         "same numbers.",
     )
     for i, group in enumerate(decisions["groups"]):
