@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import dashboard, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -87,4 +87,6 @@ urlpatterns = [
         name="accreditation-transition",
     ),
     path("deadlines/", views.deadlines, name="deadlines"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/pipeline.csv", dashboard.dashboard_csv, name="dashboard-csv"),
 ]

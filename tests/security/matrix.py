@@ -658,6 +658,22 @@ ROWS = [
         note="each caller's own visible cases by due date",
     ),
     Row(
+        "page-dashboard",
+        "GET",
+        "/dashboard/",
+        codes(404, anon=302, coord=200, dec=200, appeals=200),
+        page=True,
+        note="the pipeline dashboard: agency staff only, as the figures cover every case",
+    ),
+    Row(
+        "page-dashboard-csv",
+        "GET",
+        "/dashboard/pipeline.csv",
+        codes(404, anon=302, coord=200, dec=200, appeals=200),
+        page=True,
+        note="the dashboard's figures as CSV: the same rule as the page",
+    ),
+    Row(
         "page-registry-provider",
         "GET",
         "/registry/providers/{provider}/",

@@ -1,0 +1,123 @@
+"""The pipeline dashboard (issue 18, item 12): the agency's picture of its cases, as
+server-side SVG charts on a page and the same figures as a CSV download.
+
+Agency staff who oversee the pipeline see it: coordinators, the decision body and the
+appeals committee (`selectors.sees_everything`, the people who see every case). Anyone
+else signed in gets 404, as for the coordinators' other queues: the page does not exist
+for them. The figures are computed by `accreditation.pipeline` over the cases the
+person may see, in a constant number of queries.
+"""
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+
+from . import charts, pipeline, selectors
+from .models import Decision
+from .web import register_section
+
+
+def _overseen_applications(request):
+    """The cases behind the figures; 404 for whoever does not oversee the pipeline."""
+    if not selectors.sees_everything(request.user):
+        raise Http404
+    return selectors.applications_visible_to(user=request.user)
+
+
+def _month_label(month, first):
+    """A month under its bars: "Mar", with the year under the first month and January."""
+    return {
+        "label": month.strftime("%b"),
+        "year": month.strftime("%Y") if first or month.month == 1 else "",
+    }
+
+
+def dashboard_context(figures):
+    """The charts and tables of the page, drawn from `figures`."""
+    since, now = figures.since, figures.now
+    period = f"from {since.day} {since:%B %Y} to {now.day} {now:%B %Y} (UTC)"
+    states = charts.bar_chart(
+        [charts.Bar(f.label, f.value, str(f.value)) for f in figures.states],
+        title="Applications per state",
+        desc="One bar per state with the number of applications in it now; "
+        "its table gives the same numbers.",
+    )
+    overdue = charts.bar_chart(
+        [charts.Bar(f.label, f.value, str(f.value)) for f in figures.overdue],
+        title="Overdue applications per state",
+        desc="Applications whose current step is past its due date, per state; "
+        "its table gives the same numbers.",
+        colour=charts.OVERDUE_COLOUR,
+    )
+    durations = charts.bar_chart(
+        [
+            charts.Bar(d.label, d.median_days, f"{d.shown} days" if d.stays else "–")
+            for d in figures.durations
+        ],
+        title="Median days per step",
+        desc=f"The median number of days a case spent in each state, over stays that "
+        f"ended {period}; a dash where none ended. Its table gives the same "
+        "numbers with how many stays each median is taken over.",
+    )
+    outcomes = [
+        (value, label, charts.OUTCOME_COLOURS[value]) for value, label in Decision.Outcome.choices
+    ]
+    decisions = charts.column_chart(
+        [(m.month, m.counts) for m in figures.decisions],
+        outcomes,
+        title="Decisions by outcome per month",
+        desc=f"For each month {period}, three bars: positive, positive with conditions "
+        "and negative decisions taken, each with its number; its table gives the "
+        "same numbers.",
+    )
+    for i, group in enumerate(decisions["groups"]):
+        group.update(_month_label(group["label"], i == 0))
+    return {
+        "figures": figures,
+        "period": period,
+        "states_chart": states,
+        "overdue_chart": overdue,
+        "durations_chart": durations,
+        "decisions_chart": decisions,
+        "outcomes": Decision.Outcome.choices,
+        "decision_totals": figures.decision_totals,
+    }
+
+
+@login_required
+def dashboard(request):
+    """The pipeline dashboard page: four charts, each with its table, and the CSV link."""
+    figures = pipeline.pipeline_figures(applications=_overseen_applications(request))
+    return render(request, "web/dashboard.html", dashboard_context(figures))
+
+
+class _Echo:
+    """A file-like object whose `write` returns the line, for streaming `csv.writer`."""
+
+    def write(self, value):
+        return value
+
+
+@login_required
+def dashboard_csv(request):
+    """The dashboard's figures as one CSV (columns `pipeline.CSV_HEADER`), streamed."""
+    figures = pipeline.pipeline_figures(applications=_overseen_applications(request))
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in pipeline.csv_rows(figures)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="pipeline-{figures.now:%Y-%m-%d}.csv"'
+    return response
+
+
+def pipeline_section(request, obj):
+    """On the home page of the people who oversee the pipeline: the way to the dashboard."""
+    if not selectors.sees_everything(request.user):
+        return None
+    return {"template": "web/_home_pipeline.html"}
+
+
+register_section("home", pipeline_section)
