@@ -397,6 +397,7 @@ def verify_page(request):
         {
             "answer": answer,
             "words": answer_in_words(answer, identifier=asked["identifier"]),
+            "checked": dateformat.format(parse_datetime(answer["checked_at"]), "j F Y, H:i"),
             "query": query.urlencode(),
         }
     )

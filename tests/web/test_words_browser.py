@@ -26,6 +26,12 @@ pytestmark = [
 ]
 
 
+@pytest.fixture
+def chromium(_chromium):  # noqa: F811  (the imported fixture, by its name here)
+    """test_browser's Chromium (started after the database fixtures, stopped before)."""
+    return _chromium
+
+
 def _axe():
     from axe_playwright_python.sync_playwright import Axe
 
@@ -54,7 +60,7 @@ def test_a_visitor_verifies_a_provider_from_the_front_door(chromium, live_server
     page.fill("#v-identifier", "schac:front.example.org")
     with page.expect_navigation():
         page.click("form.verify-form button[type=submit]")
-    answer = page.inner_text("#answer")
+    answer = page.inner_text("#answer .verdict")
     assert answer.startswith("Yes. On ")
     assert "Front Door College was quality-assured by" in answer
     signed = page.get_attribute("a[data-signed-answer]", "href")
@@ -63,7 +69,7 @@ def test_a_visitor_verifies_a_provider_from_the_front_door(chromium, live_server
     page.fill("#v-at", "2001-01-01")
     with page.expect_navigation():
         page.click("form.verify-form button[type=submit]")
-    assert page.inner_text("#answer").startswith("No. On 1 January 2001")
+    assert page.inner_text("#answer .verdict").startswith("No. On 1 January 2001")
     page = visitor.go("/")
     page.fill("#landing-q", "Front Door")
     with page.expect_navigation():
