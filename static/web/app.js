@@ -64,6 +64,7 @@
   }
 
   function warnBeforeLeaving(form) {
+    if (form.querySelector("input[type=password]")) { return; } /* a login holds nothing to lose */
     form.addEventListener("input", function () { markDirty(form); });
     form.addEventListener("change", function () { markDirty(form); });
     if (!form.hasAttribute("data-autosave")) {
