@@ -219,7 +219,8 @@ class ChangesFeed(Feed):
         if item.course_id is not None:
             uid, number = item.data.get("course_uid"), item.data.get("course_version")
             scope = f"course {uid or item.course_id}" + (f" version {number}" if number else "")
-        status = f", status {item.status}" if item.status else ""
+        statuses = dict(AccreditationStatus.choices)
+        status = f", {statuses.get(item.status, item.status).lower()}" if item.status else ""
         text = f"Event {item.seq} ({scope}{status})."
         data = item.data or {}
         if data.get("reason"):
