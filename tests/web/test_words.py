@@ -292,3 +292,24 @@ def test_history_names_a_clarification_request_in_words(
     html = as_user(provider_user).get(course_application.get_absolute_url()).content.decode()
     assert "Clarification requested" in html
     assert "request_clarification" not in html.split('id="h-history"')[1]
+
+
+def test_the_front_doors_login_form_logs_in_with_its_csrf_token():
+    import re
+
+    from django.test import Client
+
+    UserFactory(username="front-door-user", roles=["coordinator"])
+    browser = Client(enforce_csrf_checks=True)
+    landing = browser.get("/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', landing).group(1)
+    response = browser.post(
+        reverse("login"),
+        {
+            "username": "front-door-user",
+            "password": "correct horse battery",
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert "My work" in browser.get("/").content.decode()
