@@ -47,6 +47,10 @@ class Machine:
     def state_of(self, obj):
         return getattr(obj, self.state_field)
 
+    def state_label(self, obj):
+        """The state in words, from the model's choices ("Decision pending")."""
+        return getattr(obj, f"get_{self.state_field}_display")()
+
     def transitions(self):
         return workflow.names(self.name)
 
@@ -162,14 +166,16 @@ def fire(obj, name, actor, data=None, *, at=None):
             method = getattr(locked, name)
             if not can_proceed(method):
                 raise InvalidTransition(
-                    f"{name} is not possible while the {machine.noun} is "
-                    f"{machine.state_of(locked)}."
+                    f"{workflow.step(name).label}: not possible while the {machine.noun} "
+                    f"is {machine.state_label(locked).lower()}."
                 )
             if actor is not None:
                 data = clean_transition_data(data)
             unmet = [item for check in rules.guards for item in check(locked, actor, data)]
             if unmet:
-                raise GuardFailed(unmet, detail=f"{name} is refused: requirements are unmet.")
+                raise GuardFailed(
+                    unmet, detail=f"{workflow.step(name).label}: not yet, requirements are unmet."
+                )
             kwargs = {}
             for fn in rules.args:
                 kwargs.update(fn(locked))

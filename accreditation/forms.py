@@ -308,12 +308,18 @@ class SelfAssessmentForm(DescribedForm):
         help_text="How the provider meets this standard, with references to the evidence.",
     )
     evidence = forms.MultipleChoiceField(
-        label="Evidence documents", required=False, widget=forms.CheckboxSelectMultiple
+        label="Evidence documents",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Upload the documents first (under Documents on the application page); "
+        "then tick the ones this self-assessment relies on.",
     )
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].choices = [(str(d.pk), d.display_name) for d in documents]
+        # What the page says instead of an empty list of boxes.
+        self.fields["evidence"].empty_hint = "No document is uploaded yet."
 
     def evidence_ids(self):
         return [int(v) for v in self.cleaned_data.get("evidence") or []]

@@ -489,6 +489,15 @@ class Standard(models.Model):
     def __str__(self):
         return f"{self.code} {self.title}"
 
+    @property
+    def heading(self):
+        """How pages and messages name the standard: a numbered one with its number
+        ("1.1 Policy for quality assurance"), a named one by its title alone ("Quality",
+        not "quality Quality": its code only repeats the title as a slug)."""
+        if any(c.isdigit() for c in self.code):
+            return f"{self.code} {self.title}"
+        return self.title
+
 
 # --------------------------------------------------------------------------- applications
 

@@ -122,7 +122,7 @@ def dossier_unmet(application):
             unmet.append(
                 Unmet(
                     f"missing_self_assessment:{standard.code}",
-                    f"No self-assessment for standard {standard.code} {standard.title}.",
+                    f"No self-assessment for standard {standard.heading}.",
                 )
             )
     return unmet

@@ -70,6 +70,11 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_detail, name="application-detail"),
     path("applications/<int:pk>/documents/", views.document_upload, name="document-upload"),
     path(
+        "applications/<int:pk>/documents/<int:document_id>/delete/",
+        views.document_delete,
+        name="document-delete",
+    ),
+    path(
         "applications/<int:pk>/self-assessments/<str:code>/",
         views.self_assessment_edit,
         name="self-assessment-edit",

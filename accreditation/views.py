@@ -574,6 +574,25 @@ def document_upload(request, pk):
 
 @login_required
 @require_POST
+def document_delete(request, pk, document_id):
+    """Remove a document from a dossier that is still a draft or returned (the provider's
+    people); the service refuses once it is submitted (409) and for anyone else."""
+    application = visible_application(request, pk)
+    document = get_object_or_404(application.documents.all(), pk=document_id)
+    name = document.display_name
+    outcome = run_service(
+        request,
+        lambda: services.document_delete(document=document, actor=request.user),
+        back=application.get_absolute_url(),
+    )
+    if outcome.refusal:
+        return outcome.refusal
+    messages.success(request, f"{name} was removed from the dossier.")
+    return redirect(reverse("application-detail", args=[application.pk]) + "#documents")
+
+
+@login_required
+@require_POST
 def complaint_lodge(request, pk):
     """A complaint about the procedure of a case the person may see (ESG 2.7)."""
     application = visible_application(request, pk)

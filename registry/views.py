@@ -9,19 +9,23 @@ import json
 import math
 
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import dateformat
+from django.utils.dateparse import parse_datetime
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import APIException, Throttled, ValidationError
 
-from accreditation.models import SuspensionReason
+from accreditation import views as accreditation_views
+from accreditation.models import AccreditationStatus, Course, Decision, SuspensionReason
 from core import reference
 
-from . import credentials, deqar, signing
+from . import credentials, deqar, services, signing
 from .api import (
     LIST_FIELDS,
     STATUSES,
@@ -32,6 +36,7 @@ from .api import (
     provider_detail,
     public_course_record,
     search_filter,
+    verify_answer,
 )
 from .models import EventType, RegistryEvent, RegistryProvider
 
@@ -195,7 +200,8 @@ class ChangesFeed(Feed):
         name = entry.legal_name if entry else item.provider.legal_name
         what = item.get_type_display()
         if item.type == "decision":
-            what = f"Decision: {item.outcome.replace('_', ' ')}"
+            outcomes = dict(Decision.Outcome.choices)
+            what = f"Decision: {outcomes.get(item.outcome, item.outcome).lower()}"
         if item.type == EventType.IDENTITY:
             name = item.data.get("legal_name") or name
         return f"{name}: {what}"
@@ -213,7 +219,8 @@ class ChangesFeed(Feed):
         if item.course_id is not None:
             uid, number = item.data.get("course_uid"), item.data.get("course_version")
             scope = f"course {uid or item.course_id}" + (f" version {number}" if number else "")
-        status = f", status {item.status}" if item.status else ""
+        statuses = dict(AccreditationStatus.choices)
+        status = f", {statuses.get(item.status, item.status).lower()}" if item.status else ""
         text = f"Event {item.seq} ({scope}{status})."
         data = item.data or {}
         if data.get("reason"):
@@ -286,7 +293,33 @@ def provider_page(request, pk):
     entry = RegistryProvider.objects.filter(pk=pk).first()
     if entry is None:
         raise Http404("No such provider in the registry.")
-    return render(request, "registry/provider.html", {"p": provider_detail(entry)})
+    return render(
+        request, "registry/provider.html", {"p": with_course_titles(provider_detail(entry))}
+    )
+
+
+def with_course_titles(record):
+    """The provider's record with each course scope named: `scope_title` and `scope_uid`
+    on every accreditation and decision of a course, so the page says the course's title
+    (and links its record) instead of "Course 2". Approved courses carry their approved
+    title; any other course is read in one query."""
+    known = {c["id"]: (c["title"], c["uid"]) for c in record["courses"] if c.get("title")}
+    rows = {key: [dict(item) for item in record[key]] for key in ("accreditations", "decisions")}
+    missing = {
+        item["scope"]
+        for items in rows.values()
+        for item in items
+        if item["scope"] != "provider" and item["scope"] not in known
+    }
+    if missing:
+        for pk, title, uid in Course.objects.filter(pk__in=missing).values_list(
+            "pk", "title", "uid"
+        ):
+            known[pk] = (title, str(uid))
+    for items in rows.values():
+        for item in items:
+            item["scope_title"], item["scope_uid"] = known.get(item["scope"], (None, None))
+    return {**record, **rows}
 
 
 @require_GET
@@ -296,6 +329,157 @@ def course_page(request, uid):
     the provider, every decision and accreditation with its history, the versions."""
     record = course_body(public_course_record(uid))
     return render(request, "registry/course.html", {"c": record})
+
+
+# --------------------------------------------------------------------------- front door
+
+
+def front_door(request):
+    """The site's first page. A visitor sees what the agency does, the registry search,
+    the verify box and the login for staff and providers (throttled like the registry's
+    other pages); a person who is logged in sees their own work."""
+    if request.user.is_authenticated:
+        return accreditation_views.home(request)
+    return _landing(request)
+
+
+@require_GET
+@throttled
+def _landing(request):
+    return render(
+        request,
+        "registry/landing.html",
+        {
+            "login_form": AuthenticationForm(request),
+            "published": RegistryProvider.objects.count(),
+        },
+    )
+
+
+VERIFY_FIELDS = ("identifier", "course", "at")
+
+
+def _verify_params(params):
+    """The verify box's fields as the verify API takes them. A DID is written as people
+    write it (`did:web:uni.example`); the API's identifier is `<scheme>:<value>`, so it is
+    `did:` followed by the DID."""
+    query = {name: (params.get(name) or "").strip() for name in VERIFY_FIELDS}
+    identifier = query["identifier"]
+    if identifier.startswith("did:") and not identifier.startswith("did:did:"):
+        query["identifier"] = "did:" + identifier
+    return {name: value for name, value in query.items() if value}
+
+
+@require_GET
+@throttled
+def verify_page(request):
+    """The verify box's answer in plain words ("Yes. On 3 March 2026, ... was
+    quality-assured ..."), with links to the signed answer and the JSON one. A malformed
+    field is 400 naming it, next to the field."""
+    asked = {name: (request.GET.get(name) or "").strip() for name in VERIFY_FIELDS}
+    context = {"asked": asked, "error": None, "answer": None}
+    if not asked["identifier"]:
+        if request.GET:
+            context["error"] = {
+                "field": "identifier",
+                "message": "Enter the provider's identifier, e.g. schac:uni.example.org.",
+            }
+        return render(request, "registry/verify.html", context, status=400 if request.GET else 200)
+    params = _verify_params(request.GET)
+    try:
+        answer = verify_answer(params)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.detail.items()))
+        context["error"] = {"field": field, "message": str(messages[0])}
+        return render(request, "registry/verify.html", context, status=400)
+    query = QueryDict(mutable=True)
+    query.update(params)
+    context.update(
+        {
+            "answer": answer,
+            "words": answer_in_words(answer, identifier=asked["identifier"]),
+            "checked": dateformat.format(parse_datetime(answer["checked_at"]), "j F Y, H:i"),
+            "query": query.urlencode(),
+        }
+    )
+    return render(request, "registry/verify.html", context)
+
+
+@require_GET
+@throttled
+def verify_signed(request):
+    """The same answer as the verify page, signed by the registry key (a compact JWS,
+    `application/jose`), to download and keep: what the verify API answers with
+    `Accept: application/jose`."""
+    try:
+        answer = verify_answer(_verify_params(request.GET))
+    except APIException as exc:
+        return api_error(exc)
+    response = HttpResponse(signing.sign(answer), content_type="application/jose")
+    response["Content-Disposition"] = 'attachment; filename="verify-answer.jws"'
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _day(stamp):
+    moment = parse_datetime(stamp) if stamp else None
+    return dateformat.format(moment, "j F Y") if moment else stamp
+
+
+def _course_title(answer):
+    course = answer["query"].get("course")
+    if not course:
+        return None
+    lookup = Course.objects.filter(pk=int(course)) if course.isdigit() else None
+    if lookup is None:
+        lookup = Course.objects.filter(pk=services.course_id_for_uid(course))
+    return lookup.values_list("title", flat=True).first()
+
+
+def answer_in_words(answer, *, identifier):
+    """The verify answer as one plain sentence, and whether it is a yes. Names the
+    provider as it was called at the moment asked about, the course (when one was asked
+    about) and what decided: the course's own approval or the institutional
+    accreditation."""
+    day = _day(answer["as_of"])
+    agency = answer["issuer"]["name"]
+    provider = answer["provider"]
+    if provider is None:
+        return {
+            "yes": False,
+            "sentence": f"No. On {day}, the registry knew no provider with the identifier "
+            f"{identifier}: {agency} had not quality-assured it.",
+        }
+    name = provider["legal_name"]
+    course = _course_title(answer)
+    accreditation = answer["accreditation"]
+    if accreditation is None:
+        covering = f" covering the course “{course}”" if course else ""
+        return {
+            "yes": False,
+            "sentence": f"No. On {day}, {name} held no accreditation from {agency}{covering}.",
+        }
+    for_course = f" for the course “{course}”" if course else ""
+    if accreditation["scope"] == "provider":
+        what = "its institutional accreditation"
+        if course:
+            what += ", which covers the course,"
+    else:
+        what = "the course's own approval"
+    if answer["trusted"]:
+        until = accreditation.get("valid_until")
+        validity = f" (valid until {_day(until + 'T00:00:00Z')})" if until else ""
+        return {
+            "yes": True,
+            "sentence": f"Yes. On {day}, {name} was quality-assured by {agency}{for_course}: "
+            f"{what} was in force{validity}.",
+        }
+    status = dict(AccreditationStatus.choices).get(answer["status"], answer["status"])
+    return {
+        "yes": False,
+        "sentence": f"No. On {day}, {name} was not quality-assured{for_course}: {what} "
+        f"was {status.lower()}.",
+    }
 
 
 def bench_constant(request):

@@ -243,7 +243,7 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                 raise GuardFailed(
                     [c.as_unmet() for c in conflicts],
                     detail="The reviewer has a conflict of interest with this case. A "
-                    "coordinator may override it only with a written override_justification.",
+                    "coordinator may override it only with a written justification.",
                 )
             assignment = PanelAssignment.objects.create(
                 application=locked,

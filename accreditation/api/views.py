@@ -423,6 +423,17 @@ class DocumentUploadView(APIView):
             )
 
 
+class DocumentDetailView(APIView):
+    @extend_schema(responses={204: None, **_errors(403, 404, 409)})
+    def delete(self, request, pk, document_id):
+        """Remove a document from the dossier while it is a draft or returned (the
+        provider's people; 409 once submitted)."""
+        application = _visible_application(request, pk)
+        document = get_object_or_404(application.documents.all(), pk=document_id)
+        services.document_delete(document=document, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class DocumentDownloadView(APIView):
     @extend_schema(
         responses={

@@ -22,7 +22,7 @@ from .applications import (
 )
 from .complaints import complaint_lodge
 from .courses import COURSE_FIELDS, course_create, course_update
-from .documents import RESPONSE_STATES, document_open, document_upload
+from .documents import RESPONSE_STATES, document_delete, document_open, document_upload
 from .memberships import (
     may_manage_memberships,
     membership_add,
@@ -61,6 +61,7 @@ __all__ = [
     "complaint_lodge",
     "course_create",
     "course_update",
+    "document_delete",
     "document_open",
     "document_upload",
     "has_decision",

@@ -9,7 +9,8 @@ from django.db import transaction
 
 from core import uploads
 from core.audit import audit
-from core.errors import ConflictError, NotAllowed
+from core.effects import after_commit
+from core.errors import ConflictError, NotAllowed, NotVisible
 
 from ..models import Application, ApplicationState, Document
 from ..selectors import is_provider_member
@@ -80,6 +81,46 @@ def _check_upload_state(state, kind):
             f"The dossier is closed while the application is {state}; "
             "documents are added in draft or when it was returned."
         )
+
+
+def document_delete(*, document, actor):
+    """Remove a document from the dossier before it is submitted.
+
+    The provider's people may take back what they uploaded while the dossier is open
+    (draft, or returned for completion): a wrong file, an outdated version. Once the
+    dossier is submitted it is the record the panel judged, so it stays (409). Someone
+    who may not see the application gets 404, a reader who is not the provider's 403.
+    The row is removed under the application's lock (a submit in between is refused or
+    wins, never half of each); a self-assessment that cited it no longer does; the
+    removal is audited with the file's checksum; the stored file goes after commit.
+    """
+    application = document.application
+    _visible_application(application, actor)
+    if not is_provider_member(actor, application.provider_id):
+        raise NotAllowed("Only people acting for the provider may remove its documents.")
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.state not in DOSSIER_STATES:
+            raise ConflictError(
+                f"The dossier is closed while the application is "
+                f"{locked.get_state_display().lower()}; documents are removed in draft or "
+                "when it was returned for completion."
+            )
+        current = Document.objects.filter(pk=document.pk, application=locked).first()
+        if current is None:
+            raise NotVisible()
+        stored, storage = current.file.name, current.file.storage
+        audit(
+            "document.delete",
+            actor=actor,
+            obj=current,
+            application=locked.pk,
+            kind=current.kind,
+            name=current.display_name,
+            sha256=current.sha256,
+        )
+        current.delete()
+        after_commit(storage.delete, stored)
 
 
 def document_open(*, document, actor):

@@ -1,9 +1,18 @@
 /* Progressive enhancements; every page works without them.
- * - autosave: forms marked data-autosave post themselves (fetch) a moment after typing stops.
- * - upload: forms marked data-upload show a progress bar while the file is sent.
+ * - autosave: forms marked data-autosave post themselves (fetch) a moment after typing stops,
+ *   and their Save button saves the same way, without reloading the page (which would drop
+ *   what was typed in the page's other forms).
+ * - unsaved changes: leaving a page with a changed form that was not saved asks first.
+ * - upload: forms marked data-upload show a progress bar while the file is sent, and a
+ *   refusal as an error at the file field.
  */
 (function () {
   "use strict";
+
+  var dirty = [];
+
+  function markDirty(form) { if (dirty.indexOf(form) < 0) { dirty.push(form); } }
+  function markClean(form) { var i = dirty.indexOf(form); if (i >= 0) { dirty.splice(i, 1); } }
 
   function csrf(form) {
     var input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -13,9 +22,16 @@
   function autosave(form) {
     var status = form.querySelector(".autosave-status");
     var timer = null;
-    function say(text) { if (status) { status.textContent = text; } }
-    function save() {
+    var edits = 0;
+    function say(text, failed) {
+      if (!status) { return; }
+      status.textContent = text;
+      status.classList.toggle("error", !!failed);
+    }
+    function save(byButton) {
       var data = new FormData(form);
+      var sent = edits;
+      clearTimeout(timer);
       say("Saving…");
       fetch(form.action, {
         method: "POST",
@@ -25,20 +41,55 @@
       }).then(function (response) {
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       }).then(function (result) {
-        if (result.ok) { say("Saved automatically."); }
-        else if (result.body && result.body.errors) { say("Not saved yet: complete the judgement and its rationale."); }
-        else { say("Not saved: " + ((result.body && result.body.detail) || "refused")); }
-      }).catch(function () { say("Not saved (no connection); use the Save button."); });
+        if (result.ok) {
+          if (edits === sent) { markClean(form); }
+          say(byButton ? "Saved." : "Saved automatically.");
+        } else if (result.body && result.body.errors) {
+          say("Not saved yet: complete the judgement and its rationale.", true);
+        } else {
+          say("Not saved: " + ((result.body && result.body.detail) || "refused"), true);
+        }
+      }).catch(function () { say("Not saved (no connection); try the Save button again.", true); });
     }
     form.addEventListener("input", function () {
+      edits += 1;
       clearTimeout(timer);
-      timer = setTimeout(save, 1200);
+      timer = setTimeout(function () { save(false); }, 1200);
     });
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) { return; }
+      event.preventDefault();
+      save(true);
+    });
+  }
+
+  function warnBeforeLeaving(form) {
+    if (form.querySelector("input[type=password]")) { return; } /* a login holds nothing to lose */
+    form.addEventListener("input", function () { markDirty(form); });
+    form.addEventListener("change", function () { markDirty(form); });
+    if (!form.hasAttribute("data-autosave")) {
+      /* a plain post leaves the page on purpose: what it sends is not lost */
+      form.addEventListener("submit", function () { markClean(form); });
+    }
   }
 
   function upload(form) {
     var bar = form.querySelector("progress");
     var status = form.querySelector(".upload-status");
+    var file = form.querySelector("input[type=file]");
+    function refuse(text) {
+      if (status) {
+        status.textContent = text;
+        status.classList.add("error");
+        status.setAttribute("role", "alert");
+      }
+      if (file) {
+        file.setAttribute("aria-invalid", "true");
+        if (status && status.id) { file.setAttribute("aria-describedby", status.id); }
+        if (file.closest(".field")) { file.closest(".field").classList.add("has-error"); }
+      }
+      bar.hidden = true;
+    }
     form.addEventListener("submit", function (event) {
       if (!window.FormData || !window.XMLHttpRequest || !bar) { return; }
       event.preventDefault();
@@ -48,6 +99,7 @@
       xhr.setRequestHeader("X-CSRFToken", csrf(form));
       bar.hidden = false;
       bar.value = 0;
+      if (status) { status.classList.remove("error"); status.setAttribute("role", "status"); }
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
           bar.value = Math.round((e.loaded / e.total) * 100);
@@ -58,26 +110,33 @@
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
         if (xhr.status === 201 && body.redirect) {
+          markClean(form);
           window.location.assign(body.redirect + "#documents");
           window.location.reload();
         } else if (xhr.status >= 400 && xhr.getResponseHeader("Content-Type") &&
                    xhr.getResponseHeader("Content-Type").indexOf("json") >= 0) {
-          if (status) { status.textContent = "Refused: " + (body.detail || "the file was not accepted."); }
-          bar.hidden = true;
+          refuse("The file was not accepted: " + (body.detail || "it is not a plain PDF."));
         } else {
+          markClean(form);
           form.submit(); /* let the server render the form with its errors */
         }
       });
-      xhr.addEventListener("error", function () {
-        if (status) { status.textContent = "The upload failed; try again."; }
-        bar.hidden = true;
-      });
+      xhr.addEventListener("error", function () { refuse("The upload failed; try again."); });
       xhr.send(new FormData(form));
     });
   }
 
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty.length) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), autosave);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-upload]"), upload);
+    Array.prototype.forEach.call(
+      document.querySelectorAll("main form[method=post]:not([data-upload])"), warnBeforeLeaving);
   });
 })();

@@ -127,6 +127,11 @@ def test_demo_settings_turn_demo_mode_on(tmp_path):
     assert values["broker"] == "filesystem://"
 
 
+def test_demo_settings_keep_debug_off_so_a_wrong_address_lists_no_url_patterns(tmp_path):
+    values = probe("config.settings.demo", tmp_path)
+    assert values["debug"] is False
+
+
 def test_deploy_check_of_production_settings_is_clean(tmp_path):
     result = run(
         ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -473,6 +473,21 @@ ROWS = [
         case_read(),
         note="dossier files are the case's readers' only",
     ),
+    Row(
+        "document-delete",
+        "DELETE",
+        "/api/v1/applications/{app}/documents/{doc}/",
+        case_write(204, ("own",)),
+        note="before submission only, by the provider's people",
+    ),
+    Row(
+        "document-delete-submitted",
+        "DELETE",
+        "/api/v1/applications/{app}/documents/{doc}/",
+        case_write(409, ("own",)),
+        setup="submitted",
+        note="a submitted dossier keeps its documents",
+    ),
     Row("accreditation-list", "GET", "/api/v1/accreditations/", codes(200, anon=401)),
     Row(
         "accreditation-get",
@@ -578,7 +593,28 @@ ROWS = [
     Row("schema", "GET", "/api/schema/", codes(200)),
     # ------------------------------------------------------------------ pages
     Row("page-registry", "GET", "/registry/", codes(200), page=True),
-    Row("page-home", "GET", "/", codes(200, anon=302), page=True),
+    Row("page-home", "GET", "/", codes(200), page=True, note="a visitor: the front door"),
+    Row(
+        "page-verify",
+        "GET",
+        "/registry/verify/?identifier=schac:a.example.org",
+        codes(200),
+        page=True,
+    ),
+    Row(
+        "page-verify-signed",
+        "GET",
+        "/registry/verify/signed/?identifier=schac:a.example.org",
+        codes(200),
+        page=True,
+    ),
+    Row(
+        "page-document-delete",
+        "POST",
+        "/applications/{app}/documents/{doc}/delete/",
+        case_write(302, ("own",), anon=302),
+        page=True,
+    ),
     Row(
         "page-application-list",
         "GET",

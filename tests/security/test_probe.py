@@ -176,7 +176,6 @@ def test_anonymous_gets_401_on_every_authenticated_operation(live_server, probe_
 
 
 SIGNED_IN_PAGES = [
-    "/",
     "/applications/",
     "/applications/new/",
     "/applications/{app}/",

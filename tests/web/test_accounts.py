@@ -11,8 +11,8 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_anonymous_home_redirects_to_login(client):
-    response = client.get("/")
+def test_anonymous_pages_of_the_workflow_redirect_to_login(client):
+    response = client.get(reverse("application-list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 

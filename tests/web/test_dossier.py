@@ -93,7 +93,7 @@ def test_self_assessment_is_written_with_evidence(as_user, provider_user, course
     document = DocumentFactory(application=course_application, uploaded_by=provider_user)
     url = reverse("self-assessment-edit", args=[course_application.pk, "quality"])
     client = as_user(provider_user)
-    assert "Self-assessment: quality" in client.get(url).content.decode()
+    assert "Self-assessment: Quality" in client.get(url).content.decode()
     response = client.post(url, {"narrative": f"We do {HOSTILE}", "evidence": [str(document.pk)]})
     assert response.status_code == 302
     sa = SelfAssessment.objects.get(application=course_application, standard__code="quality")
@@ -148,7 +148,7 @@ def test_submit_through_the_confirmation_page(as_user, provider_user, course_app
     course_application.refresh_from_db()
     assert course_application.state == "submitted"
     html = client.get(course_application.get_absolute_url()).content.decode()
-    assert "draft → submitted" in html
+    assert "Draft → Submitted" in html
     assert provider_user.username in html
 
 

@@ -85,7 +85,7 @@ def test_return_for_completion_needs_a_comment_and_shows_it_in_the_timeline(
     course_application.refresh_from_db()
     assert course_application.state == "returned"
     html = as_user(provider_user).get(course_application.get_absolute_url()).content.decode()
-    assert "screening → returned" in html
+    assert "Screening → Returned for completion" in html
     assert "Add evidence &lt;script&gt;" in html and HOSTILE not in html
 
 
