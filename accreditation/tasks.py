@@ -67,6 +67,16 @@ def send_change_request_notification(self, change_request_id):
     return _mail_task(self, notifications.notify_change_request, change_request_id)
 
 
+@shared_task(bind=True, name="accreditation.send_condition_response_notification")
+def send_condition_response_notification(self, response_id):
+    return _mail_task(self, notifications.notify_condition_response, response_id)
+
+
+@shared_task(bind=True, name="accreditation.send_condition_assessment_notification")
+def send_condition_assessment_notification(self, assessment_id):
+    return _mail_task(self, notifications.notify_condition_assessment, assessment_id)
+
+
 # --------------------------------------------------------------------------- deadlines
 
 

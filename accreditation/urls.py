@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_conditions
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -86,5 +86,12 @@ urlpatterns = [
         views.accreditation_transition,
         name="accreditation-transition",
     ),
+    path("conditions/<int:pk>/", views_conditions.condition_detail, name="condition-detail"),
+    path(
+        "conditions/<int:pk>/responses/",
+        views_conditions.condition_respond,
+        name="condition-respond",
+    ),
+    path("conditions/<int:pk>/assess/", views_conditions.condition_assess, name="condition-assess"),
     path("deadlines/", views.deadlines, name="deadlines"),
 ]
