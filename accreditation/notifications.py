@@ -252,6 +252,48 @@ def notify_condition_assessment(assessment_id):
     )
 
 
+def notify_condition_due(condition, *, lead, today):
+    """Remind the provider that a condition is coming due: the reminder `lead` days
+    before (see `accreditation.reminders`)."""
+    days = (condition.due_date - today).days
+    accreditation = condition.accreditation
+    users = recipients(accreditation.application, ("provider",))
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Condition due on {condition.due_date:%Y-%m-%d} "
+        f"(accreditation #{accreditation.pk})"
+    )
+    body = (
+        f"The condition “{condition.text}” of accreditation #{accreditation.pk} "
+        f"({accreditation.provider}) is due on {condition.due_date:%Y-%m-%d}, in {days} days, "
+        "and is not met yet. Answer it, with documents, here:\n\n"
+        f"{_link(condition.get_absolute_url())}\n"
+    )
+    return deliver(
+        key=f"condition-due:{condition.pk}:{lead}d", users=users, subject=subject, body=body
+    )
+
+
+def notify_expiry(accreditation, *, months, renew_path):
+    """Remind the provider that an accreditation's validity ends in about `months`
+    months, with the link that opens its renewal."""
+    users = recipients(accreditation.application, ("provider",))
+    scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Accreditation #{accreditation.pk} valid until "
+        f"{accreditation.valid_until:%Y-%m-%d}: time to renew"
+    )
+    body = (
+        f"The accreditation #{accreditation.pk} of {accreditation.provider} ({scope}) is "
+        f"valid until {accreditation.valid_until:%Y-%m-%d}, about {months} months from now. "
+        "Open its renewal (the next cycle, with this cycle's self-assessments copied as a "
+        "starting point) here:\n\n"
+        f"{_link(renew_path)}\n"
+    )
+    return deliver(
+        key=f"expiry:{accreditation.pk}:{months}m", users=users, subject=subject, body=body
+    )
+
+
 # --------------------------------------------------------------------------- complaints
 
 
