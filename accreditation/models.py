@@ -1043,6 +1043,12 @@ class Condition(models.Model):
     def get_absolute_url(self):
         return reverse("condition-detail", args=[self.pk])
 
+    @property
+    def last_assessment(self):
+        """The decision body's newest assessment, or None (reads prefetched rows)."""
+        assessments = list(self.assessments.all())
+        return max(assessments, key=lambda a: (a.assessed_at, a.pk), default=None)
+
 
 class ConditionResponse(AppendOnlyModel):
     """The provider's answer to one condition: what it did, with documents (PDFs stored
