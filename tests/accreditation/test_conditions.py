@@ -246,3 +246,59 @@ def reviewer_on_panel(course_application):
     reviewer = UserFactory(username="panel-x", roles=["reviewer"])
     assign_perm("accreditation.review_application", reviewer, course_application)
     return reviewer
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_last_conditions_assessed_at_once_upgrade_the_decision_exactly_once():
+    """Two members assess the last two open conditions at the same moment: the
+    accreditation's row lock makes the second see the first one met, so exactly one of
+    them fires `confirm_conditions_met` and neither leaves the decision conditional."""
+    import threading
+
+    from django.db import connection, connections
+
+    from accreditation.services import condition_assess
+    from tests.factories import ApplicationFactory
+
+    assert connection.vendor == "postgresql", "this test needs DATABASE_URL pointing at PostgreSQL"
+    members = [UserFactory(roles=["decision_body"]) for _ in range(2)]
+    owner = MembershipFactory().user
+    provider = owner.providers.get()
+    application = ApplicationFactory(provider=provider, course__provider=provider)
+    accreditation = decided(
+        application,
+        members[0],
+        state="conditionally_accredited",
+        conditions=[("First", DUE), ("Second", DUE)],
+    )
+    conditions = list(accreditation.conditions.order_by("id"))
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def run(actor, condition):
+        try:
+            barrier.wait(timeout=10)
+            condition_assess(condition=condition, actor=actor, met=True)
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
+            outcomes.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    pairs = zip(members, conditions, strict=True)
+    threads = [threading.Thread(target=run, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == ["ok", "ok"], outcomes
+    accreditation.refresh_from_db()
+    assert accreditation.outcome == "positive"
+    assert set(accreditation.conditions.values_list("status", flat=True)) == {"met"}
+    assert (
+        AccreditationTransition.objects.filter(
+            accreditation=accreditation, transition="confirm_conditions_met"
+        ).count()
+        == 1
+    )
