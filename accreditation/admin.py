@@ -33,10 +33,13 @@ from .models import (
     Clarification,
     Complaint,
     Condition,
+    ConditionAssessment,
+    ConditionResponse,
     Course,
     CourseVersion,
     Decision,
     Document,
+    FollowUpReminder,
     Framework,
     Notification,
     Provider,
@@ -498,6 +501,34 @@ class ConditionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["text", "=accreditation__id"]
     list_select_related = ["accreditation__provider"]
+
+
+@admin.register(ConditionResponse)
+class ConditionResponseAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The provider's answers to conditions: the follow-up's record, read-only."""
+
+    list_display = ["submitted_at", "condition", "submitted_by"]
+    search_fields = ["text", "=condition__id", "=condition__accreditation__id"]
+    list_select_related = ["condition", "submitted_by"]
+
+
+@admin.register(ConditionAssessment)
+class ConditionAssessmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The decision body's assessments of conditions: read-only (assessed through the
+    API or the condition page, where the last one met fires `confirm_conditions_met`)."""
+
+    list_display = ["assessed_at", "condition", "met", "assessed_by"]
+    list_filter = ["met"]
+    search_fields = ["comment", "=condition__id", "=condition__accreditation__id"]
+    list_select_related = ["condition", "assessed_by"]
+
+
+@admin.register(FollowUpReminder)
+class FollowUpReminderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["sent_at", "key", "kind", "accreditation"]
+    list_filter = ["kind"]
+    search_fields = ["key", "=accreditation__id"]
+    list_select_related = ["accreditation"]
 
 
 @admin.register(AccreditationTransition)

@@ -1049,6 +1049,97 @@ class Condition(models.Model):
     def __str__(self):
         return self.text[:60]
 
+    def get_absolute_url(self):
+        return reverse("condition-detail", args=[self.pk])
+
+    @property
+    def last_assessment(self):
+        """The decision body's newest assessment, or None (reads prefetched rows)."""
+        assessments = list(self.assessments.all())
+        return max(assessments, key=lambda a: (a.assessed_at, a.pk), default=None)
+
+
+class ConditionResponse(AppendOnlyModel):
+    """The provider's answer to one condition: what it did, with documents (PDFs stored
+    through the same sniffed, checksummed upload path as the dossier). Answers are
+    history: when the decision body finds a condition not met yet, the provider answers
+    again, and every answer stays."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="responses")
+    text = models.TextField()
+    documents = models.ManyToManyField(Document, blank=True, related_name="condition_responses")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="condition_response_has_text"),
+        ]
+
+    def __str__(self):
+        return f"Answer #{self.pk} to condition {self.condition_id}"
+
+
+class ConditionAssessment(AppendOnlyModel):
+    """The decision body's judgement of one condition: met, or not met yet (with a comment
+    saying what is still missing). Append-only: the follow-up's record (ESG 2.3)."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.CASCADE, related_name="assessments")
+    response = models.ForeignKey(
+        ConditionResponse,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The provider's newest answer when it was assessed, if any.",
+    )
+    met = models.BooleanField()
+    comment = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assessed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(met=True) | ~Q(comment=""), name="condition_not_met_has_comment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Condition {self.condition_id} {'met' if self.met else 'not met'}"
+
+
+class FollowUpReminder(models.Model):
+    """A follow-up reminder that went out: a condition coming due, or an accreditation's
+    validity ending. `key` names the reminder (`condition:4:7d`, `expiry:9:12m`), so the
+    periodic sweep sends each one once however often it runs."""
+
+    class Kind(models.TextChoices):
+        CONDITION_DUE = "condition_due", "Condition coming due"
+        EXPIRY = "expiry", "Validity ending"
+
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    accreditation = models.ForeignKey(
+        Accreditation, on_delete=models.CASCADE, related_name="reminders"
+    )
+    condition = models.ForeignKey(
+        Condition, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+
+    def __str__(self):
+        return self.key
+
 
 class AccreditationTransition(TransitionLog):
     """A change of an accreditation's status or outcome (`create` when a decision made it)."""

@@ -25,6 +25,8 @@ from .models import (
     ApplicationState,
     ApplicationTransition,
     Complaint,
+    ConditionAssessment,
+    ConditionResponse,
     Notification,
     ProviderChangeRequest,
     ProviderMembership,
@@ -187,6 +189,109 @@ def notify_condition_overdue(condition):
         "The case for suspension is open: the decision body may suspend the accreditation.\n"
     )
     return deliver(key=f"condition-overdue:{condition.pk}", users=users, subject=subject, body=body)
+
+
+def notify_condition_response(response_id):
+    """The provider answered a condition: the decision body, who assesses it, is told."""
+    response = (
+        ConditionResponse.objects.select_related(
+            "condition__accreditation__provider", "condition__accreditation__application"
+        )
+        .filter(pk=response_id)
+        .first()
+    )
+    if response is None:
+        return 0
+    condition = response.condition
+    accreditation = condition.accreditation
+    users = recipients(accreditation.application, ("decision_body",))
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Condition answered on accreditation #{accreditation.pk}"
+    )
+    body = (
+        f"{accreditation.provider} answered the condition “{condition.text}” of accreditation "
+        f"#{accreditation.pk} (due {condition.due_date:%Y-%m-%d}). Assess it:\n\n"
+        f"{_link(condition.get_absolute_url())}\n"
+    )
+    return deliver(key=f"condition-response:{response.pk}", users=users, subject=subject, body=body)
+
+
+def notify_condition_assessment(assessment_id):
+    """The decision body assessed a condition: the provider is told, and asked to answer
+    again when it is not met yet."""
+    assessment = (
+        ConditionAssessment.objects.select_related(
+            "condition__accreditation__provider", "condition__accreditation__application"
+        )
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if assessment is None:
+        return 0
+    condition = assessment.condition
+    accreditation = condition.accreditation
+    users = recipients(accreditation.application, ("provider",))
+    verdict = "met" if assessment.met else "not met yet"
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Condition {verdict} (accreditation #{accreditation.pk})"
+    )
+    lines = [
+        f"The decision body found the condition “{condition.text}” of accreditation "
+        f"#{accreditation.pk} {verdict}."
+    ]
+    if assessment.comment:
+        lines += ["", assessment.comment]
+    if not assessment.met:
+        lines += ["", f"Please answer again by {condition.due_date:%Y-%m-%d}."]
+    lines += ["", _link(condition.get_absolute_url())]
+    return deliver(
+        key=f"condition-assessment:{assessment.pk}",
+        users=users,
+        subject=subject,
+        body="\n".join(lines),
+    )
+
+
+def notify_condition_due(condition, *, lead, today):
+    """Remind the provider that a condition is coming due: the reminder `lead` days
+    before (see `accreditation.reminders`)."""
+    days = (condition.due_date - today).days
+    accreditation = condition.accreditation
+    users = recipients(accreditation.application, ("provider",))
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Condition due on {condition.due_date:%Y-%m-%d} "
+        f"(accreditation #{accreditation.pk})"
+    )
+    body = (
+        f"The condition “{condition.text}” of accreditation #{accreditation.pk} "
+        f"({accreditation.provider}) is due on {condition.due_date:%Y-%m-%d}, in {days} days, "
+        "and is not met yet. Answer it, with documents, here:\n\n"
+        f"{_link(condition.get_absolute_url())}\n"
+    )
+    return deliver(
+        key=f"condition-due:{condition.pk}:{lead}d", users=users, subject=subject, body=body
+    )
+
+
+def notify_expiry(accreditation, *, months, renew_path):
+    """Remind the provider that an accreditation's validity ends in about `months`
+    months, with the link that opens its renewal."""
+    users = recipients(accreditation.application, ("provider",))
+    scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
+    subject = (
+        f"[{settings.MCQA_AGENCY_NAME}] Accreditation #{accreditation.pk} valid until "
+        f"{accreditation.valid_until:%Y-%m-%d}: time to renew"
+    )
+    body = (
+        f"The accreditation #{accreditation.pk} of {accreditation.provider} ({scope}) is "
+        f"valid until {accreditation.valid_until:%Y-%m-%d}, about {months} months from now. "
+        "Open its renewal (the next cycle, with this cycle's self-assessments copied as a "
+        "starting point) here:\n\n"
+        f"{_link(renew_path)}\n"
+    )
+    return deliver(
+        key=f"expiry:{accreditation.pk}:{months}m", users=users, subject=subject, body=body
+    )
 
 
 # --------------------------------------------------------------------------- complaints

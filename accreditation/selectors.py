@@ -9,6 +9,7 @@ from .models import (
     Accreditation,
     Application,
     ApplicationObjectPermission,
+    Condition,
     Course,
     Provider,
     ProviderChangeRequest,
@@ -89,6 +90,12 @@ def accreditations_visible_to(*, user):
     if sees_everything(user):
         return Accreditation.objects.all()
     return Accreditation.objects.filter(provider_id__in=_member_provider_ids(user))
+
+
+def conditions_visible_to(*, user):
+    """Conditions of the accreditations `user` may see: agency staff all, a provider's
+    people their provider's. The panel's view ends with the case, so reviewers see none."""
+    return Condition.objects.filter(accreditation__in=accreditations_visible_to(user=user))
 
 
 def renewable_applications(*, user):

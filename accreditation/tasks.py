@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.audit import audit
 from core.errors import DomainError
 
-from . import engine, notifications, workflow
+from . import engine, notifications, reminders, workflow
 from .models import (
     Accreditation,
     AccreditationStatus,
@@ -65,6 +65,22 @@ def send_complaint_notification(self, complaint_id):
 @shared_task(bind=True, name="accreditation.send_change_request_notification")
 def send_change_request_notification(self, change_request_id):
     return _mail_task(self, notifications.notify_change_request, change_request_id)
+
+
+@shared_task(bind=True, name="accreditation.send_condition_response_notification")
+def send_condition_response_notification(self, response_id):
+    return _mail_task(self, notifications.notify_condition_response, response_id)
+
+
+@shared_task(bind=True, name="accreditation.send_condition_assessment_notification")
+def send_condition_assessment_notification(self, assessment_id):
+    return _mail_task(self, notifications.notify_condition_assessment, assessment_id)
+
+
+@shared_task(name="accreditation.send_follow_up_reminders")
+def send_follow_up_reminders_task():
+    """Follow-up reminders (conditions coming due, validity ending); each sent once."""
+    return reminders.send_follow_up_reminders()
 
 
 # --------------------------------------------------------------------------- deadlines

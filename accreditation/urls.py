@@ -3,7 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import dashboard, views
+
+from . import dashboard, views, views_conditions
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -91,6 +92,13 @@ urlpatterns = [
         views.accreditation_transition,
         name="accreditation-transition",
     ),
+    path("conditions/<int:pk>/", views_conditions.condition_detail, name="condition-detail"),
+    path(
+        "conditions/<int:pk>/responses/",
+        views_conditions.condition_respond,
+        name="condition-respond",
+    ),
+    path("conditions/<int:pk>/assess/", views_conditions.condition_assess, name="condition-assess"),
     path("deadlines/", views.deadlines, name="deadlines"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/pipeline.csv", dashboard.dashboard_csv, name="dashboard-csv"),

@@ -204,7 +204,11 @@ def application_context(request, application):
         ApplicationTransition.objects.filter(application=application).select_related("actor")
     )
     decisions = list(application.decisions.select_related("decided_by"))
-    accreditations = list(application.accreditations.prefetch_related("conditions").order_by("-id"))
+    accreditations = list(
+        application.accreditations.prefetch_related(
+            "conditions__responses", "conditions__assessments"
+        ).order_by("-id")
+    )
     for accreditation in accreditations:
         accreditation.actions = [
             workflow.step(name)

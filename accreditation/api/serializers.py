@@ -24,6 +24,8 @@ from ..models import (
     Clarification,
     Complaint,
     Condition,
+    ConditionAssessment,
+    ConditionResponse,
     Course,
     Document,
     Provider,
@@ -541,6 +543,82 @@ class AccreditationDetailSerializer(AccreditationSerializer):
 class AccreditationTransitionInputSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     reason = serializers.ChoiceField(choices=SuspensionReason.choices, required=False)
+
+
+class ConditionDocumentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Document
+        fields = ["id", "name", "sha256", "size", "content_type"]
+        read_only_fields = fields
+
+
+class ConditionResponseSerializer(serializers.ModelSerializer):
+    submitted_by = serializers.CharField(source="submitted_by.username", read_only=True)
+    documents = ConditionDocumentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ConditionResponse
+        fields = ["id", "text", "documents", "submitted_by", "submitted_at"]
+        read_only_fields = fields
+
+
+class ConditionAssessmentSerializer(serializers.ModelSerializer):
+    assessed_by = serializers.CharField(source="assessed_by.username", read_only=True)
+
+    class Meta:
+        model = ConditionAssessment
+        fields = ["id", "met", "comment", "response", "assessed_by", "assessed_at"]
+        read_only_fields = fields
+
+
+class ConditionDetailSerializer(ConditionSerializer):
+    """One condition with its follow-up: the provider's answers and the decision body's
+    assessments (oldest first), the accreditation's outcome and status, and what the
+    caller may do now (`respond`, `assess`)."""
+
+    responses = ConditionResponseSerializer(many=True, read_only=True)
+    assessments = ConditionAssessmentSerializer(many=True, read_only=True)
+    outcome = serializers.CharField(source="accreditation.outcome", read_only=True)
+    accreditation_status = serializers.CharField(source="accreditation.status", read_only=True)
+    available_actions = serializers.SerializerMethodField()
+
+    class Meta(ConditionSerializer.Meta):
+        fields = [
+            "id",
+            "accreditation",
+            "text",
+            "due_date",
+            "status",
+            "met_at",
+            "outcome",
+            "accreditation_status",
+            "responses",
+            "assessments",
+            "available_actions",
+        ]
+        read_only_fields = fields
+
+    def get_available_actions(self, condition) -> list[str]:
+        return self.context.get("actions", [])
+
+
+class ConditionResponseInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    files = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="PDFs (multipart only)"
+    )
+
+
+class ConditionAssessInputSerializer(serializers.Serializer):
+    met = serializers.BooleanField()
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="required when met is false: what is still missing",
+    )
 
 
 # --------------------------------------------------------------------------- complaints

@@ -73,5 +73,16 @@ urlpatterns = [
         views.AccreditationTransitionView.as_view(),
         name="api-accreditation-transition",
     ),
+    path("conditions/<int:pk>/", views.ConditionDetailView.as_view(), name="api-condition-detail"),
+    path(
+        "conditions/<int:pk>/responses/",
+        views.ConditionResponsesView.as_view(),
+        name="api-condition-responses",
+    ),
+    path(
+        "conditions/<int:pk>/assess/",
+        views.ConditionAssessView.as_view(),
+        name="api-condition-assess",
+    ),
     path("complaints/", views.ComplaintView.as_view(), name="api-complaints"),
 ]

@@ -30,11 +30,19 @@ from core.errors import FileRejected
 from core.inputs import as_id
 
 from .. import services
-from ..models import AccreditationTransition, Document, Provider, SelfAssessment
+from ..models import (
+    AccreditationTransition,
+    ConditionAssessment,
+    ConditionResponse,
+    Document,
+    Provider,
+    SelfAssessment,
+)
 from ..selectors import (
     accreditations_visible_to,
     applications_visible_to,
     change_requests_visible_to,
+    conditions_visible_to,
     courses_visible_to,
     decides_change_requests,
     is_provider_member,
@@ -559,6 +567,94 @@ class AccreditationTransitionView(APIView):
             accreditation=accreditation, name=name, actor=request.user, data=_data(request)
         )
         return _accreditation_response(request, pk)
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def _visible_condition(request, pk):
+    return get_object_or_404(
+        conditions_visible_to(user=request.user).select_related("accreditation"), pk=pk
+    )
+
+
+def _condition_response(request, pk, status_code=200):
+    """The condition with its answers and assessments: a constant number of queries."""
+    condition = get_object_or_404(
+        conditions_visible_to(user=request.user)
+        .select_related("accreditation")
+        .prefetch_related(
+            Prefetch(
+                "responses",
+                queryset=ConditionResponse.objects.select_related("submitted_by")
+                .prefetch_related("documents")
+                .order_by("submitted_at", "id"),
+            ),
+            Prefetch(
+                "assessments",
+                queryset=ConditionAssessment.objects.select_related("assessed_by").order_by(
+                    "assessed_at", "id"
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+    actions = services.condition_actions(condition, request.user)
+    data = s.ConditionDetailSerializer(condition, context={"actions": actions}).data
+    return Response(data, status=status_code)
+
+
+class ConditionDetailView(APIView):
+    @extend_schema(responses={200: s.ConditionDetailSerializer, **_errors(404)})
+    def get(self, request, pk):
+        return _condition_response(request, pk)
+
+
+class ConditionResponsesView(APIView):
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @extend_schema(
+        request={
+            "application/json": s.ConditionResponseInputSerializer,
+            "multipart/form-data": s.ConditionResponseInputSerializer,
+        },
+        responses={
+            201: s.ConditionDetailSerializer,
+            **_errors(400, 403, 404, 409),
+            413: OpenApiResponse(s.WorkflowErrorSerializer, description="over the size limit"),
+            415: OpenApiResponse(s.WorkflowErrorSerializer, description="not a plain PDF"),
+        },
+    )
+    def post(self, request, pk):
+        """The provider answers the condition: `text` and, as multipart, PDFs in `files`."""
+        condition = _visible_condition(request, pk)
+        files = [*request.FILES.getlist("files"), *request.FILES.getlist("file")]
+        services.condition_respond(
+            condition=condition, actor=request.user, text=request.data.get("text"), files=files
+        )
+        return _condition_response(request, pk, status.HTTP_201_CREATED)
+
+
+class ConditionAssessView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.ConditionAssessInputSerializer,
+        responses={200: s.ConditionDetailSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def post(self, request, pk):
+        """The decision body assesses the condition; the last one met makes the decision
+        positive (`confirm_conditions_met`)."""
+        condition = _visible_condition(request, pk)
+        data = _data(request)
+        services.condition_assess(
+            condition=condition,
+            actor=request.user,
+            met=data.get("met"),
+            comment=data.get("comment") or "",
+            given=data.keys(),
+        )
+        return _condition_response(request, pk)
 
 
 # --------------------------------------------------------------------------- complaints

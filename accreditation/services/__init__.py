@@ -21,6 +21,13 @@ from .applications import (
     transition_right,
 )
 from .complaints import complaint_lodge
+from .conditions import (
+    condition_actions,
+    condition_assess,
+    condition_respond,
+    may_assess,
+    may_respond,
+)
 from .courses import COURSE_FIELDS, course_create, course_update
 from .documents import RESPONSE_STATES, document_delete, document_open, document_upload
 from .memberships import (
@@ -59,6 +66,9 @@ __all__ = [
     "change_request_file",
     "change_request_reject",
     "complaint_lodge",
+    "condition_actions",
+    "condition_assess",
+    "condition_respond",
     "course_create",
     "course_update",
     "document_delete",
@@ -66,9 +76,11 @@ __all__ = [
     "document_upload",
     "has_decision",
     "may_manage_memberships",
+    "may_assess",
     "may_manage_provider",
     "membership_add",
     "membership_change_role",
+    "may_respond",
     "membership_refusal",
     "membership_remove",
     "newest_framework",

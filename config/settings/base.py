@@ -192,6 +192,10 @@ MCQA_VALIDITY_YEARS = env_int("MCQA_VALIDITY_YEARS", 5)
 MCQA_APPEAL_WINDOW_DAYS = env_int("MCQA_APPEAL_WINDOW_DAYS", 30)
 MCQA_COI_COOLING_OFF_YEARS = env_int("MCQA_COI_COOLING_OFF_YEARS", 3)
 MCQA_REMINDER_DAYS_BEFORE = env_int("MCQA_REMINDER_DAYS_BEFORE", 3)
+# Follow-up reminders to the provider: days before a condition is due, and months before
+# an accreditation's validity ends (its renewal is due), each sent once.
+MCQA_CONDITION_REMINDER_DAYS = [int(v) for v in env_list("MCQA_CONDITION_REMINDER_DAYS", "30,7")]
+MCQA_EXPIRY_REMINDER_MONTHS = [int(v) for v in env_list("MCQA_EXPIRY_REMINDER_MONTHS", "12,6")]
 # Days allowed in each waiting state before it is due (per agency; override one by one).
 MCQA_DEADLINE_DAYS = {
     "submitted": env_int("MCQA_DEADLINE_SUBMITTED_DAYS", 7),
@@ -254,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "accreditation-deadlines": {
         "task": "accreditation.run_deadlines",
         "schedule": timedelta(minutes=env_int("MCQA_DEADLINE_SWEEP_MINUTES", 15)),
+    },
+    # Follow-up: conditions coming due, validity ending (renewal); each reminder once.
+    "accreditation-follow-up-reminders": {
+        "task": "accreditation.send_follow_up_reminders",
+        "schedule": crontab(minute=30),
     },
     # Panel members who have not answered an invitation or judged in time.
     "reviews-assignment-reminders": {

@@ -154,6 +154,10 @@ class World:
     def _prepare_conditionally_accredited(self):
         self._decide("positive_with_conditions", "conditionally_accredited")
 
+    def _prepare_conditions_met(self):
+        self._decide("positive_with_conditions", "conditionally_accredited")
+        self.accreditation.conditions.update(status="met", met_at=timezone.now())
+
     def _prepare_rejected(self):
         self._decide("negative", "rejected")
 

@@ -28,7 +28,8 @@ Placeholders in paths are filled from the test world: {app} provider A's applica
 {course} (the course of {app}), {course2} (A's second course, in no application),
 {other_course}, {assignment} reviewer_on's seat, {chair_assignment}, {invited} a seat
 offered to reviewer_off, {report} the report the setup rendered, {accreditation},
-{std} the first standard of the application's framework.
+{std} the first standard of the application's framework, {condition} the (first)
+condition of {accreditation}.
 """
 
 from dataclasses import dataclass, field
@@ -455,6 +456,42 @@ ROWS = [
         case_write(200, ("dec",), readers=("own", *STAFF)),
         setup="conditionally_accredited",
     ),
+    # ------------------------------------------------------------------ condition follow-up
+    Row(
+        "condition-get",
+        "GET",
+        "/api/v1/conditions/{condition}/",
+        case_read(readers=("own", *STAFF)),
+        setup="conditionally_accredited",
+        note="a condition, its answers and assessments: whoever sees the accreditation",
+    ),
+    Row(
+        "condition-respond",
+        "POST",
+        "/api/v1/conditions/{condition}/responses/",
+        case_write(201, ("own",), readers=("own", *STAFF)),
+        setup="conditionally_accredited",
+        body={"text": "The assessment rules are published on our website."},
+        note="the provider answers each condition (text, and PDFs as multipart `files`)",
+    ),
+    Row(
+        "condition-assess",
+        "POST",
+        "/api/v1/conditions/{condition}/assess/",
+        case_write(200, ("dec",), readers=("own", *STAFF)),
+        setup="conditionally_accredited",
+        body={"met": True, "comment": "Published."},
+        note="the right of `confirm_conditions_met`; the last condition met fires it",
+    ),
+    Row(
+        "condition-assess-settled",
+        "POST",
+        "/api/v1/conditions/{condition}/assess/",
+        case_write(409, ("dec",), readers=("own", *STAFF)),
+        setup="conditions_met",
+        body={"met": True},
+        note="a condition already met is settled",
+    ),
     # ------------------------------------------------------------------ more reads and writes
     Row("provider-list", "GET", "/api/v1/providers/", codes(200, anon=401)),
     Row(
@@ -708,6 +745,33 @@ ROWS = [
         codes(404, anon=302, coord=200, dec=200, appeals=200),
         page=True,
         note="the dashboard's figures as CSV: the same rule as the page",
+    ),
+    Row(
+        "page-condition",
+        "GET",
+        "/conditions/{condition}/",
+        case_read(readers=("own", *STAFF), anon=302),
+        setup="conditionally_accredited",
+        page=True,
+        note="the provider gets the answer form, the decision body the assessment form",
+    ),
+    Row(
+        "page-condition-respond",
+        "POST",
+        "/conditions/{condition}/responses/",
+        case_write(302, ("own",), readers=("own", *STAFF), anon=302),
+        setup="conditionally_accredited",
+        body={"text": "The assessment rules are published on our website."},
+        page=True,
+    ),
+    Row(
+        "page-condition-assess",
+        "POST",
+        "/conditions/{condition}/assess/",
+        case_write(302, ("dec",), readers=("own", *STAFF), anon=302),
+        setup="conditionally_accredited",
+        body={"met": "yes", "comment": "Published."},
+        page=True,
     ),
     Row(
         "page-registry-provider",

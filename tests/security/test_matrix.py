@@ -44,7 +44,14 @@ def placeholders(world):
         "report": world.report.pk if world.report else 0,
         "accreditation": world.accreditation.pk if world.accreditation else 0,
         "std": app.framework.standards.order_by("order").first().code,
+        "condition": _first_condition(world),
     }
+
+
+def _first_condition(world):
+    if world.accreditation is None:
+        return 0
+    return world.accreditation.conditions.order_by("id").values_list("pk", flat=True).first() or 0
 
 
 def fill(value, values):
