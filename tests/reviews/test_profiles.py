@@ -256,3 +256,27 @@ def test_bulk_conflicts_agree_with_the_single_check(screening_application, decid
         )
     assert [len(found[r.pk]) for r in reviewers] == [1, 1, 0]
     assert PanelAssignment.objects.count() == 0
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_report_lists_each_members_role_and_expertise(panel, in_review_application):
+    from reviews.reports.data import report_data
+    from reviews.reports.render import render_report_pdf
+    from tests.reviews.test_report_case import pdf_text
+
+    _profile(panel["chair"].reviewer, expertise=["0613", "0611"])
+    _profile(panel["student"].reviewer, expertise=["06"])
+    data = report_data(in_review_application, "draft")
+    by_role = {m["role"]: m for m in data["panel"]}
+    assert by_role["chair"]["expertise"] == [
+        {"code": "0613", "label": "Software and applications development and analysis"},
+        {"code": "0611", "label": "Computer use"},
+    ]
+    assert by_role["member"]["expertise"] == []
+    assert by_role["student"]["role_label"] == "Student member"
+    text = " ".join(pdf_text(render_report_pdf(data)).split())
+    assert "Expertise (ISCED-F 2013)" in text
+    assert "0611 Computer use" in text
+    assert "06 Information and Communication Technologies (ICTs)" in text
