@@ -44,6 +44,7 @@ def placeholders(world):
         "report": world.report.pk if world.report else 0,
         "accreditation": world.accreditation.pk if world.accreditation else 0,
         "std": app.framework.standards.order_by("order").first().code,
+        "reviewer_on_user": world.user("reviewer_on").pk,
     }
 
 
