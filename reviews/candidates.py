@@ -180,7 +180,7 @@ def panel_candidates(*, application):
     Each candidate carries their score, the reasons for it and what they lack in words,
     their conflicts of interest, and the role they would suit (student member while the
     panel needs one and their status is valid, chair while it has none, else member).
-    Seven queries whatever the number of reviewers.
+    At most eight queries whatever the number of reviewers.
     """
     application = Application.objects.select_related("provider", "course_version").get(
         pk=application.pk
