@@ -8,6 +8,7 @@ from django.db import transaction
 
 from core.audit import audit
 
+from .candidates import expertise_labels
 from .models import (
     Affiliation,
     ConflictDeclaration,
@@ -15,6 +16,7 @@ from .models import (
     PanelAssignment,
     Report,
     ReviewerJudgement,
+    ReviewerProfile,
 )
 
 
@@ -115,3 +117,40 @@ class ReportAdmin(ReadOnlyAdmin):
     list_filter = ("stage", "status")
     list_select_related = ("application__provider",)
     exclude = ("data",)
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(ReadOnlyAdmin):
+    """Reviewers keep their own profile (their page or the API); staff read it here."""
+
+    list_display = (
+        "reviewer",
+        "expertise_display",
+        "country",
+        "languages_display",
+        "is_student",
+        "student_until",
+        "last_training_on",
+    )
+    list_filter = ("is_student", "country")
+    search_fields = ("reviewer__username", "reviewer__last_name")
+    list_select_related = ("reviewer",)
+    fields = (
+        "reviewer",
+        "expertise_display",
+        "country",
+        "languages_display",
+        "is_student",
+        "student_until",
+        "last_training_on",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Fields of expertise (ISCED-F)")
+    def expertise_display(self, obj):
+        return "; ".join(expertise_labels(obj.expertise)) or "—"
+
+    @admin.display(description="Languages")
+    def languages_display(self, obj):
+        return ", ".join(obj.languages) or "—"

@@ -4,8 +4,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accreditation.forms import DescribedForm
+from core import reference
 from core.roles import Role
 
+from . import selectors
 from .models import Judgement, PanelAssignment
 
 JUDGEMENT_CHOICES = [("", "— choose —"), *Judgement.choices]
@@ -24,14 +26,17 @@ class PanelAssignForm(DescribedForm):
         "this reviewer: say why the conflict does not compromise the review.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, application=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = (
-            get_user_model()
-            .objects.filter(groups__name=Role.REVIEWER, is_active=True)
-            .order_by("username")
-            .distinct()
-        )
+        reviewers = get_user_model().objects.filter(groups__name=Role.REVIEWER, is_active=True)
+        if application is not None:
+            # Reviewers already invited to or sitting on this panel are not offered again.
+            reviewers = reviewers.exclude(
+                pk__in=PanelAssignment.objects.filter(
+                    application_id=application.pk, state__in=selectors.LIVE_STATES
+                ).values("reviewer_id")
+            )
+        self.fields["reviewer"].queryset = reviewers.order_by("username").distinct()
         self.fields["reviewer"].label_from_instance = lambda u: (
             f"{u.get_full_name()} ({u.get_username()})" if u.get_full_name() else u.get_username()
         )
@@ -67,3 +72,45 @@ class FindingForm(JudgementForm):
 
 class ReportRequestForm(forms.Form):
     stage = forms.ChoiceField(choices=[("draft", "Draft"), ("final", "Final")])
+
+
+def _codes(text):
+    return [code.strip() for code in text.replace(";", ",").split(",") if code.strip()]
+
+
+class ReviewerProfileForm(DescribedForm):
+    """The reviewer's own profile; `reviewer_profile_update` decides what is valid."""
+
+    expertise = forms.MultipleChoiceField(
+        label="Fields of expertise (ISCED-F 2013)",
+        required=False,
+        choices=[(code, f"{code} {label}") for code, label in reference.ISCED_F_2013.items()],
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text="Choose every field you can judge; hold Ctrl (or ⌘) to choose several.",
+    )
+    country = forms.ChoiceField(
+        label="Country where you work",
+        required=False,
+        choices=[("", "— none —"), *reference.country_choices()],
+    )
+    languages = forms.CharField(
+        label="Working languages",
+        required=False,
+        max_length=200,
+        help_text="ISO 639-1 codes separated by commas, e.g. en, nl, de.",
+    )
+    is_student = forms.BooleanField(label="I am a student", required=False)
+    student_until = forms.DateField(
+        label="Student status ends on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Required for a student: the end of your current enrolment.",
+    )
+    last_training_on = forms.DateField(
+        label="Last reviewer training",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_languages(self):
+        return _codes(self.cleaned_data["languages"])

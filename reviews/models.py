@@ -230,3 +230,52 @@ class Report(TimeStampedModel):
 
     def __str__(self):
         return f"Report #{self.pk} ({self.stage} v{self.version}) of #{self.application_id}"
+
+
+class ReviewerProfile(TimeStampedModel):
+    """What a reviewer brings to a panel (ESG 2.4: panels with the right expertise, a
+    student member, trained experts): fields of expertise as ISCED-F 2013 codes, country,
+    languages, student status with its end date and the date of their last training.
+
+    The reviewer keeps it up to date themself; composing a panel ranks candidates by it.
+    """
+
+    reviewer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    expertise = models.JSONField(
+        default=list, blank=True, help_text="Fields of expertise: ISCED-F 2013 codes."
+    )
+    country = models.CharField(
+        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code of the country of work."
+    )
+    languages = models.JSONField(
+        default=list, blank=True, help_text="Working languages: ISO 639-1 codes."
+    )
+    is_student = models.BooleanField(default=False)
+    student_until = models.DateField(
+        null=True, blank=True, help_text="When the student status ends (required for a student)."
+    )
+    last_training_on = models.DateField(
+        null=True, blank=True, help_text="Date of the last reviewer training attended."
+    )
+
+    class Meta:
+        ordering = ["reviewer_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_student=False) | Q(student_until__isnull=False),
+                name="student_reviewer_has_end_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(country="") | Q(country__regex=r"^[A-Z]{2}$"),
+                name="reviewer_country_alpha2",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.reviewer}"
+
+    def student_on(self, day):
+        """True when the reviewer holds a valid student status on `day`."""
+        return self.is_student and self.student_until is not None and self.student_until >= day

@@ -7,7 +7,7 @@ the pages and the admin all call these, so they all behave the same.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +23,7 @@ from accreditation.models import (
     ProviderMembership,
 )
 from accreditation.selectors import REVIEW_PERMISSION, applications_visible_to
+from core import reference
 from core.audit import audit
 from core.effects import after_commit
 from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible, Unmet
@@ -36,6 +37,7 @@ from .models import (
     Judgement,
     PanelAssignment,
     ReviewerJudgement,
+    ReviewerProfile,
 )
 
 A = ApplicationState
@@ -84,26 +86,44 @@ def conflicts_of_interest(*, reviewer, application):
     conflict against the provider themselves; or when they took a decision on this very
     case as a decision-body member (nobody reviews a case they decided).
     """
+    return conflicts_among(reviewers=[reviewer], application=application)[reviewer.pk]
+
+
+def conflicts_among(*, reviewers, application):
+    """`{reviewer id: [Conflict, ...]}` for every one of `reviewers` on `application`, by
+    the rule of `conflicts_of_interest` (which reads through this), in four queries
+    whatever the number of reviewers: composing a panel shows every candidate's conflicts
+    before anyone is invited."""
     provider = application.provider
-    name = reviewer.get_username()
-    conflicts = []
-    if ProviderMembership.objects.filter(user=reviewer, provider_id=provider.pk).exists():
-        conflicts.append(
-            Conflict(f"membership:{provider.pk}", f"{name} acts for {provider.legal_name}.")
+    by_id = {reviewer.pk: reviewer for reviewer in reviewers}
+    found = {pk: [] for pk in by_id}
+    names = {pk: reviewer.get_username() for pk, reviewer in by_id.items()}
+    members = set(
+        ProviderMembership.objects.filter(user_id__in=by_id, provider_id=provider.pk).values_list(
+            "user_id", flat=True
         )
+    )
+    for pk in by_id:
+        if pk in members:
+            found[pk].append(
+                Conflict(
+                    f"membership:{provider.pk}", f"{names[pk]} acts for {provider.legal_name}."
+                )
+            )
     today = timezone.now().date()
     cooling_off_years = settings.MCQA_COI_COOLING_OFF_YEARS
     horizon = _years_before(today, cooling_off_years)
-    for affiliation in Affiliation.objects.filter(reviewer=reviewer, provider_id=provider.pk):
+    for affiliation in Affiliation.objects.filter(reviewer_id__in=by_id, provider_id=provider.pk):
+        name = names[affiliation.reviewer_id]
         if affiliation.end_date is None:
-            conflicts.append(
+            found[affiliation.reviewer_id].append(
                 Conflict(
                     f"affiliation:{affiliation.pk}",
                     f"{name} is affiliated with {provider.legal_name}{_described(affiliation)}.",
                 )
             )
         elif affiliation.end_date > horizon:
-            conflicts.append(
+            found[affiliation.reviewer_id].append(
                 Conflict(
                     f"affiliation:{affiliation.pk}",
                     f"{name} was affiliated with {provider.legal_name}{_described(affiliation)} "
@@ -112,22 +132,24 @@ def conflicts_of_interest(*, reviewer, application):
                 )
             )
     for declaration in ConflictDeclaration.objects.filter(
-        reviewer=reviewer, provider_id=provider.pk
+        reviewer_id__in=by_id, provider_id=provider.pk
     ):
-        conflicts.append(
+        found[declaration.reviewer_id].append(
             Conflict(
                 f"declaration:{declaration.pk}",
-                f"{name} declared a conflict with {provider.legal_name}: {declaration.reason}",
+                f"{names[declaration.reviewer_id]} declared a conflict with "
+                f"{provider.legal_name}: {declaration.reason}",
             )
         )
-    for decision in Decision.objects.filter(application_id=application.pk, decided_by=reviewer):
-        conflicts.append(
+    for decision in Decision.objects.filter(application_id=application.pk, decided_by_id__in=by_id):
+        found[decision.decided_by_id].append(
             Conflict(
                 f"decision:{decision.pk}",
-                f"{name} took a decision on this case as a member of the decision body.",
+                f"{names[decision.decided_by_id]} took a decision on this case as a member "
+                "of the decision body.",
             )
         )
-    return conflicts
+    return found
 
 
 def unresolved_conflicts(assignment):
@@ -172,6 +194,98 @@ def conflict_declare(*, reviewer, provider, reason):
     )
     audit("review.conflict_declared", actor=reviewer, obj=declaration, provider=provider.pk)
     return declaration
+
+
+# --------------------------------------------------------------------------- profiles
+
+PROFILE_FIELDS = (
+    "expertise",
+    "country",
+    "languages",
+    "is_student",
+    "student_until",
+    "last_training_on",
+)
+# More fields than a person can be expert in; a longer list is a mistake or an attack.
+PROFILE_LIST_LIMIT = 20
+
+
+def _code_list(value, field, known, what):
+    if not isinstance(value, list | tuple):
+        raise ValidationError({field: [f"Give a list of {what}."]})
+    if len(value) > PROFILE_LIST_LIMIT:
+        raise ValidationError({field: [f"Give at most {PROFILE_LIST_LIMIT} {what}."]})
+    bad = [str(code) for code in value if not known(code)]
+    if bad:
+        raise ValidationError({field: [f"Not {what}: {', '.join(bad)}."]})
+    return list(dict.fromkeys(value))
+
+
+def _day(value, field):
+    if value is None or isinstance(value, date):
+        return value
+    raise ValidationError({field: ["Give a date (YYYY-MM-DD) or nothing."]})
+
+
+def reviewer_profile_update(*, reviewer, actor, changes):
+    """The reviewer keeps their own profile: fields of expertise (ISCED-F 2013 codes that
+    exist), country (ISO 3166-1 alpha-2 or empty), languages (ISO 639-1), student status
+    with the day it ends, and the day of their last training (not in the future).
+
+    ESG 2.4 asks for panels with the right expertise, a student member and trained
+    experts; panel composition ranks candidates by these facts, so only the reviewer
+    themself writes them (anybody else: 403), and only a holder of the reviewer role
+    (403). `changes` holds the fields to change; an unknown or invalid field is 400
+    naming it, and nothing is written. A student needs an end date that has not passed.
+    The change is audited with the fields it touched.
+    """
+    if actor is None or actor.pk != reviewer.pk:
+        raise NotAllowed("Reviewers keep their own profile.")
+    if not has_role(reviewer, Role.REVIEWER):
+        raise NotAllowed("Only reviewers keep a reviewer profile.")
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["Not a field of the reviewer profile."] for name in unknown})
+    clean = {}
+    if "expertise" in changes:
+        clean["expertise"] = _code_list(
+            changes["expertise"], "expertise", reference.is_isced_f, "ISCED-F 2013 field codes"
+        )
+    if "languages" in changes:
+        clean["languages"] = _code_list(
+            changes["languages"], "languages", reference.is_language, "ISO 639-1 language codes"
+        )
+    if "country" in changes:
+        country = changes["country"] or ""
+        if country and not reference.is_country(country):
+            raise ValidationError({"country": [f"{country} is not an ISO 3166-1 alpha-2 code."]})
+        clean["country"] = country
+    if "is_student" in changes:
+        if not isinstance(changes["is_student"], bool):
+            raise ValidationError({"is_student": ["Say true or false."]})
+        clean["is_student"] = changes["is_student"]
+    for field in ("student_until", "last_training_on"):
+        if field in changes:
+            clean[field] = _day(changes[field], field)
+    today = timezone.localdate()
+    if clean.get("last_training_on") and clean["last_training_on"] > today:
+        raise ValidationError({"last_training_on": ["The last training cannot be in the future."]})
+    with transaction.atomic():
+        profile = ReviewerProfile.objects.select_for_update().filter(
+            reviewer=reviewer
+        ).first() or ReviewerProfile(reviewer=reviewer)
+        for field, value in clean.items():
+            setattr(profile, field, value)
+        if profile.is_student:
+            if profile.student_until is None:
+                raise ValidationError(
+                    {"student_until": ["A student member says when the student status ends."]}
+                )
+            if "student_until" in clean and profile.student_until < today:
+                raise ValidationError({"student_until": ["The student status has already ended."]})
+        profile.save()
+        audit("review.profile_updated", actor=actor, obj=profile, fields=sorted(clean))
+    return profile
 
 
 # --------------------------------------------------------------------------- panel seats

@@ -9,6 +9,7 @@ urlpatterns = [
     path("applications/<int:pk>/consolidation/", views.consolidation, name="consolidation"),
     path("applications/<int:pk>/findings/<str:code>/", views.finding_save, name="finding-save"),
     path("applications/<int:pk>/reports/", views.report_request, name="report-request"),
+    path("reviewers/me/profile/", views.profile_edit, name="reviewer-profile"),
     path("assignments/", views.assignment_list, name="assignment-list"),
     path("assignments/<int:pk>/", views.assignment_detail, name="assignment-detail"),
     path("assignments/<int:pk>/accept/", views.assignment_accept, name="assignment-accept"),

@@ -7,6 +7,7 @@ share with the accreditation pages (the refusal page, `run_service`) is `accredi
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,9 +25,10 @@ from accreditation.web import (
 from core.errors import DomainError
 from core.roles import Role, has_role
 
+from . import candidates as c
 from . import forms as f
 from . import selectors, services
-from .models import PanelAssignment, Report
+from .models import PanelAssignment, Report, ReviewerProfile
 from .reports import selectors as report_selectors
 from .reports import services as report_services
 
@@ -104,7 +106,7 @@ def panel_compose(request, pk):
     """The coordinator composes the panel; a conflict of interest is shown with its reason
     and can be overridden only with a written justification (the service records it)."""
     application = visible_application(request, pk)
-    form = f.PanelAssignForm(request.POST or None)
+    form = f.PanelAssignForm(request.POST or None, application=application)
     unmet = []
     status = 200
     if request.method == "POST":
@@ -134,6 +136,7 @@ def panel_compose(request, pk):
                 )
                 return redirect("panel-compose", pk=application.pk)
     panel = list(selectors.panel_of(application))
+    is_coordinator = has_role(request.user, Role.COORDINATOR)
     return render(
         request,
         "reviews/panel_compose.html",
@@ -143,13 +146,66 @@ def panel_compose(request, pk):
             "panel": panel,
             "unmet": unmet,
             "conflict": any(u.code == "conflict_of_interest" for u in unmet),
-            "is_coordinator": has_role(request.user, Role.COORDINATOR),
+            "is_coordinator": is_coordinator,
+            "candidates": c.panel_candidates(application=application) if is_coordinator else [],
+            "roles": PanelAssignment.Role.choices,
         },
         status=status,
     )
 
 
 # --------------------------------------------------------------------------- reviewer
+
+
+def _profile_initial(profile):
+    if profile is None:
+        return {}
+    return {
+        "expertise": profile.expertise,
+        "country": profile.country,
+        "languages": ", ".join(profile.languages),
+        "is_student": profile.is_student,
+        "student_until": profile.student_until,
+        "last_training_on": profile.last_training_on,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_edit(request):
+    """The reviewer keeps their own profile (expertise, country, languages, student status,
+    training); panel composition ranks them by it. Only reviewers have one (403)."""
+    if not has_role(request.user, Role.REVIEWER):
+        raise PermissionDenied("Only reviewers keep a reviewer profile.")
+    profile = ReviewerProfile.objects.filter(reviewer=request.user).first()
+    form = f.ReviewerProfileForm(request.POST or None, initial=_profile_initial(profile))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            outcome = run_service(
+                request,
+                lambda: services.reviewer_profile_update(
+                    reviewer=request.user, actor=request.user, changes=form.cleaned_data
+                ),
+                form=form,
+                back=reverse("reviewer-profile"),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
+                messages.success(request, "Your reviewer profile was saved.")
+                return redirect("reviewer-profile")
+    return render(
+        request,
+        "reviews/profile_edit.html",
+        {
+            "form": form,
+            "profile": profile,
+            "expertise": c.expertise_labels(profile.expertise if profile else []),
+        },
+        status=status,
+    )
 
 
 def own_assignment(request, pk):

@@ -191,6 +191,8 @@ MCQA_AGENCY_DID = os.environ.get("MCQA_AGENCY_DID", "")
 MCQA_VALIDITY_YEARS = env_int("MCQA_VALIDITY_YEARS", 5)
 MCQA_APPEAL_WINDOW_DAYS = env_int("MCQA_APPEAL_WINDOW_DAYS", 30)
 MCQA_COI_COOLING_OFF_YEARS = env_int("MCQA_COI_COOLING_OFF_YEARS", 3)
+# A reviewer's training counts as current for this many years when ranking panel candidates.
+MCQA_REVIEWER_TRAINING_YEARS = env_int("MCQA_REVIEWER_TRAINING_YEARS", 3)
 MCQA_REMINDER_DAYS_BEFORE = env_int("MCQA_REMINDER_DAYS_BEFORE", 3)
 # Follow-up reminders to the provider: days before a condition is due, and months before
 # an accreditation's validity ends (its renewal is due), each sent once.

@@ -174,3 +174,53 @@ class PanelSummarySerializer(serializers.Serializer):
     application = serializers.IntegerField()
     panel = SummaryMemberSerializer(many=True)
     standards = SummaryStandardSerializer(many=True)
+
+
+class ReviewerProfileSerializer(serializers.Serializer):
+    """A reviewer's profile: `{reviewer, expertise (ISCED-F codes), expertise_labels,
+    country, languages, is_student, student_until, last_training_on}`."""
+
+    reviewer = serializers.CharField(read_only=True, help_text="The reviewer's username.")
+    expertise = serializers.ListField(
+        child=serializers.CharField(max_length=4),
+        max_length=20,
+        required=False,
+        help_text="Fields of expertise as ISCED-F 2013 codes (broad, narrow or detailed).",
+    )
+    expertise_labels = serializers.ListField(child=serializers.CharField(), read_only=True)
+    country = serializers.CharField(
+        max_length=2, allow_blank=True, required=False, help_text="ISO 3166-1 alpha-2."
+    )
+    languages = serializers.ListField(
+        child=serializers.CharField(max_length=3),
+        max_length=20,
+        required=False,
+        help_text="ISO 639-1 codes.",
+    )
+    is_student = serializers.BooleanField(required=False)
+    student_until = serializers.DateField(
+        allow_null=True, required=False, help_text="Required while is_student is true."
+    )
+    last_training_on = serializers.DateField(allow_null=True, required=False)
+
+
+class CandidateConflictSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    key = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PanelCandidateSerializer(serializers.Serializer):
+    """One candidate for a panel seat, best fit first: the score and its reasons in words,
+    what the reviewer lacks, any conflict of interest, and the role they would suit."""
+
+    reviewer = serializers.CharField()
+    score = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(child=serializers.CharField())
+    conflicts = CandidateConflictSerializer(many=True)
+    invitable = serializers.BooleanField()
+    suggested_role = serializers.ChoiceField(choices=PanelAssignment.Role.choices)
+    expertise = serializers.ListField(child=serializers.CharField())
+    expertise_labels = serializers.ListField(child=serializers.CharField())
+    is_student = serializers.BooleanField()

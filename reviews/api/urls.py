@@ -9,6 +9,17 @@ urlpatterns = [
         views.PanelSummaryView.as_view(),
         name="api-panel-summary",
     ),
+    path(
+        "applications/<int:pk>/panel/candidates/",
+        views.PanelCandidatesView.as_view(),
+        name="api-panel-candidates",
+    ),
+    path("reviewers/me/profile/", views.OwnProfileView.as_view(), name="api-own-profile"),
+    path(
+        "reviewers/<int:pk>/profile/",
+        views.ReviewerProfileView.as_view(),
+        name="api-reviewer-profile",
+    ),
     path("applications/<int:pk>/findings/", views.FindingListView.as_view(), name="api-findings"),
     path(
         "applications/<int:pk>/findings/<str:standard_code>/",

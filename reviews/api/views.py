@@ -17,8 +17,8 @@ from accreditation.selectors import applications_visible_to
 from core.errors import NotAllowed, NotVisible
 from core.roles import Role, has_role
 
-from .. import selectors, services
-from ..models import ConflictDeclaration, PanelAssignment
+from .. import candidates, selectors, services
+from ..models import ConflictDeclaration, PanelAssignment, ReviewerProfile
 from . import serializers as s
 
 ERRORS = {
@@ -297,3 +297,111 @@ class ConflictListView(GenericAPIView):
             reviewer=request.user, provider=provider, reason=data["reason"]
         )
         return Response(s.ConflictSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def _profile_payload(reviewer, profile):
+    profile = profile or ReviewerProfile(reviewer=reviewer)
+    return {
+        "reviewer": reviewer.get_username(),
+        "expertise": profile.expertise,
+        "expertise_labels": candidates.expertise_labels(profile.expertise),
+        "country": profile.country,
+        "languages": profile.languages,
+        "is_student": profile.is_student,
+        "student_until": profile.student_until,
+        "last_training_on": profile.last_training_on,
+    }
+
+
+class OwnProfileView(GenericAPIView):
+    """The caller's own reviewer profile; only reviewers have one (403 for others)."""
+
+    serializer_class = s.ReviewerProfileSerializer
+    pagination_class = None
+
+    def _reviewer(self, request):
+        if not has_role(request.user, Role.REVIEWER):
+            raise NotAllowed("Only reviewers keep a reviewer profile.")
+        return request.user
+
+    @extend_schema(responses={200: s.ReviewerProfileSerializer, 403: ERRORS[403]})
+    def get(self, request):
+        reviewer = self._reviewer(request)
+        profile = ReviewerProfile.objects.filter(reviewer=reviewer).first()
+        return Response(s.ReviewerProfileSerializer(_profile_payload(reviewer, profile)).data)
+
+    @extend_schema(
+        request=s.ReviewerProfileSerializer,
+        responses={200: s.ReviewerProfileSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+        description="Change any of the fields; the others stay. Codes are checked against "
+        "ISCED-F 2013, ISO 3166-1 and ISO 639-1 (400 naming the field).",
+    )
+    def patch(self, request):
+        reviewer = self._reviewer(request)
+        serializer = s.ReviewerProfileSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile = services.reviewer_profile_update(
+            reviewer=reviewer, actor=request.user, changes=dict(serializer.validated_data)
+        )
+        return Response(s.ReviewerProfileSerializer(_profile_payload(reviewer, profile)).data)
+
+
+class ReviewerProfileView(GenericAPIView):
+    """A reviewer's profile as the coordinator (who composes panels) reads it; a reviewer
+    reads their own here too. Anybody else: 404, as for a reviewer that does not exist."""
+
+    serializer_class = s.ReviewerProfileSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: s.ReviewerProfileSerializer, 404: ERRORS[404]})
+    def get(self, request, pk):
+        if not (has_role(request.user, Role.COORDINATOR) or request.user.pk == pk):
+            raise NotVisible()
+        reviewer = (
+            get_user_model()
+            .objects.filter(pk=pk, groups__name=Role.REVIEWER)
+            .select_related("reviewer_profile")
+            .first()
+        )
+        if reviewer is None:
+            raise NotVisible()
+        profile = getattr(reviewer, "reviewer_profile", None)
+        return Response(s.ReviewerProfileSerializer(_profile_payload(reviewer, profile)).data)
+
+
+class PanelCandidatesView(GenericAPIView):
+    """The reviewers the coordinator may invite to this panel, best fit first, with the
+    reasons for the fit and any conflict of interest (shown before inviting)."""
+
+    serializer_class = s.PanelCandidateSerializer
+    pagination_class = None
+
+    @extend_schema(
+        responses={200: s.PanelCandidateSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]}
+    )
+    def get(self, request, pk):
+        application = _application(request, pk)
+        if not has_role(request.user, Role.COORDINATOR):
+            raise NotAllowed("Only a coordinator composes the panel.")
+        rows = [
+            {
+                "reviewer": c.reviewer.get_username(),
+                "score": c.score,
+                "reasons": c.reasons,
+                "missing": c.missing,
+                "conflicts": [
+                    {"code": "conflict_of_interest", "key": x.key, "message": x.reason}
+                    for x in c.conflicts
+                ],
+                "invitable": c.invitable,
+                "suggested_role": c.role,
+                "expertise": c.profile.expertise if c.profile else [],
+                "expertise_labels": c.expertise_labels,
+                "is_student": bool(c.profile and c.profile.is_student),
+            }
+            for c in candidates.panel_candidates(application=application)
+        ]
+        return Response(s.PanelCandidateSerializer(rows, many=True).data)

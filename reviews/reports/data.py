@@ -13,8 +13,9 @@ from django.utils import timezone
 from accreditation import annex, workflow
 from accreditation.models import Accreditation, Application, Document, SelfAssessment
 from accreditation.rules import current_decision
+from core import reference
 
-from ..models import Finding, Judgement, PanelAssignment, Report
+from ..models import Finding, Judgement, PanelAssignment, Report, ReviewerProfile
 from ..selectors import sitting_panel
 
 SCHEMA = "mcqa.report/1"
@@ -119,6 +120,11 @@ def report_data(application, stage, *, report=None):
     )
     seats = sorted(
         sitting_panel(application), key=lambda a: (PANEL_ROLE_ORDER.get(a.role, 9), a.pk)
+    )
+    expertise = dict(
+        ReviewerProfile.objects.filter(
+            reviewer_id__in=[seat.reviewer_id for seat in seats]
+        ).values_list("reviewer_id", "expertise")
     )
     transitions = list(application.transitions.order_by("at", "id"))
 
@@ -228,6 +234,10 @@ def report_data(application, stage, *, report=None):
                 "student": seat.role == PanelAssignment.Role.STUDENT,
                 "declared_no_conflict": seat.no_conflict_declared,
                 "conflict_overridden": bool(seat.override_justification.strip()),
+                "expertise": [
+                    {"code": code, "label": reference.ISCED_F_2013.get(code, "")}
+                    for code in expertise.get(seat.reviewer_id, [])
+                ],
             }
             for seat in seats
         ],

@@ -167,3 +167,20 @@ def test_seeded_appeal_can_be_decided_by_appeals_but_not_by_the_decider_who_deci
     assert {"uphold_appeal", "dismiss_appeal"} <= set(
         available_transitions(application=appealed, actor=appeals)
     )
+
+
+def test_demo_panel_candidates_are_ranked_from_seeded_profiles(demo_mode):
+    from reviews.candidates import panel_candidates
+    from reviews.models import ReviewerProfile
+
+    seed("--accounts-only")
+    provider_a = ProviderMembership.objects.get(user__username="provider-a").provider
+    application = _screening_application(provider_a)
+    ranked = panel_candidates(application=application)
+    by_name = {c.reviewer.username: c for c in ranked}
+    assert ranked[-1].reviewer.username == "reviewer3" and not ranked[-1].invitable
+    assert by_name["student1"].role == "student" and by_name["student1"].reasons
+    # A profile its reviewer changed is theirs: seeding again leaves it.
+    ReviewerProfile.objects.filter(reviewer__username="reviewer1").update(languages=["fr"])
+    seed("--accounts-only")
+    assert ReviewerProfile.objects.get(reviewer__username="reviewer1").languages == ["fr"]

@@ -18,6 +18,7 @@ MODELS = (
     "reviewerjudgement",
     "finding",
     "report",
+    "reviewerprofile",
 )
 
 
@@ -51,3 +52,18 @@ def test_seats_cannot_be_added_or_changed_in_the_admin(admin_client, panel):
     seat.refresh_from_db()
     assert seat.state == "accepted"
     assert admin_client.get(reverse("admin:reviews_affiliation_add")).status_code == 200
+
+
+def test_reviewer_profiles_are_read_in_the_admin_with_their_field_names(admin_client, chair):
+    from reviews import services
+
+    profile = services.reviewer_profile_update(
+        reviewer=chair, actor=chair, changes={"expertise": ["0613"], "languages": ["en"]}
+    )
+    listing = admin_client.get(reverse("admin:reviews_reviewerprofile_changelist"))
+    assert "0613 Software and applications development and analysis" in listing.content.decode()
+    page = admin_client.get(reverse("admin:reviews_reviewerprofile_change", args=[profile.pk]))
+    assert page.status_code == 200
+    assert "0613 Software" in page.content.decode()
+    add = admin_client.get(reverse("admin:reviews_reviewerprofile_add"))
+    assert add.status_code == 403

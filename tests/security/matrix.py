@@ -29,7 +29,7 @@ Placeholders in paths are filled from the test world: {app} provider A's applica
 {other_course}, {assignment} reviewer_on's seat, {chair_assignment}, {invited} a seat
 offered to reviewer_off, {report} the report the setup rendered, {accreditation},
 {std} the first standard of the application's framework, {condition} the (first)
-condition of {accreditation}.
+condition of {accreditation}, {reviewer_on_user} the user id of reviewer_on.
 """
 
 from dataclasses import dataclass, field
@@ -551,6 +551,37 @@ ROWS = [
     ),
     Row("panel-get", "GET", "/api/v1/applications/{app}/panel/", case_read()),
     Row(
+        "panel-candidates",
+        "GET",
+        "/api/v1/applications/{app}/panel/candidates/",
+        case_write(200, ("coord",)),
+        setup="screening",
+        note="candidates ranked by fit, with conflicts of interest, for the coordinator",
+    ),
+    Row(
+        "reviewer-profile-own",
+        "GET",
+        "/api/v1/reviewers/me/profile/",
+        codes(403, anon=401, on=200, off=200, chair=200),
+        note="only reviewers keep a profile",
+    ),
+    Row(
+        "reviewer-profile-own-patch",
+        "PATCH",
+        "/api/v1/reviewers/me/profile/",
+        codes(403, anon=401, on=200, off=200, chair=200),
+        body={"expertise": ["0613"], "languages": ["en"]},
+        note="each reviewer writes only their own profile",
+    ),
+    Row(
+        "reviewer-profile-read",
+        "GET",
+        "/api/v1/reviewers/{reviewer_on_user}/profile/",
+        codes(404, anon=401, on=200, coord=200),
+        note="the coordinator reads reviewers' profiles to compose panels; the reviewer "
+        "reads their own",
+    ),
+    Row(
         "panel-summary",
         "GET",
         "/api/v1/applications/{app}/panel/summary/",
@@ -714,6 +745,14 @@ ROWS = [
         page=True,
         note="the panel's composition is shown to the case's readers; only the "
         "coordinator gets the assignment form (the service refuses others' posts)",
+    ),
+    Row(
+        "page-reviewer-profile",
+        "GET",
+        "/reviewers/me/profile/",
+        codes(403, anon=302, on=200, off=200, chair=200),
+        page=True,
+        note="the reviewer's own profile page",
     ),
     Row(
         "page-assignment",

@@ -45,6 +45,7 @@ def placeholders(world):
         "accreditation": world.accreditation.pk if world.accreditation else 0,
         "std": app.framework.standards.order_by("order").first().code,
         "condition": _first_condition(world),
+        "reviewer_on_user": world.user("reviewer_on").pk,
     }
 
 

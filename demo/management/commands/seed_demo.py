@@ -36,7 +36,7 @@ from accreditation.models import (
 )
 from core.roles import Role
 from demo.scenario import PATHS, Cast, Scenario
-from reviews.models import Affiliation
+from reviews.models import Affiliation, ReviewerProfile
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo mode only; the command refuses otherwise
 
@@ -251,6 +251,7 @@ class Command(BaseCommand):
         for seed in (PROVIDER_A, PROVIDER_B, *CASE_PROVIDERS):
             providers[seed.key] = self.seed_provider(seed, people)
         self.seed_affiliation(people["reviewer3"], providers["a"][0])
+        self.seed_profiles(people)
         if options["accounts_only"]:
             return
         self.seed_cases(people, providers)
@@ -360,6 +361,29 @@ class Command(BaseCommand):
                 "end_date": today - datetime.timedelta(days=240),
             },
         )
+
+    def seed_profiles(self, people):
+        """Reviewer profiles, so the panel page has candidates to rank: a software
+        expert, a management expert, reviewer3 (also software, but conflicted on
+        provider-a) and a student. A profile that exists is its reviewer's: left as it is."""
+        today = timezone.now().date()
+        profiles = {
+            "reviewer1": {"expertise": ["0613", "0612"], "country": "NL", "languages": ["en"]},
+            "reviewer2": {"expertise": ["0413", "04"], "country": "DE", "languages": ["de", "en"]},
+            "reviewer3": {"expertise": ["0613"], "country": "NL", "languages": ["en", "nl"]},
+            "student1": {
+                "expertise": ["06"],
+                "country": "PT",
+                "languages": ["en", "pt"],
+                "is_student": True,
+                "student_until": today + datetime.timedelta(days=365),
+            },
+        }
+        for username, values in profiles.items():
+            ReviewerProfile.objects.get_or_create(
+                reviewer=people[username],
+                defaults={**values, "last_training_on": today - datetime.timedelta(days=200)},
+            )
 
     # -- cases
 
