@@ -3,7 +3,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-
 from . import dashboard, views, views_conditions
 
 urlpatterns = [
