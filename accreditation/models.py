@@ -568,6 +568,15 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The sorts the lists use (issue 18.9): by due date (pages, home queues, deadlines)
+        # and by creation (the API, the default ordering), each also after a state filter,
+        # so a page of a list reads its rows in index order instead of sorting the table.
+        indexes = [
+            models.Index(fields=["due_at", "id"], name="application_due"),
+            models.Index(fields=["state", "due_at", "id"], name="application_state_due"),
+            models.Index(fields=["created_at", "id"], name="application_created"),
+            models.Index(fields=["state", "created_at", "id"], name="application_state_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["course"],
