@@ -124,6 +124,21 @@ def test_deadlines_count_every_overdue_case_beyond_the_page(as_user, coordinator
     assert 'data-code="invalid:upcoming_page"' in bad.content.decode()
 
 
+def test_course_list_pages_by_title_with_the_true_count(as_user, coordinator):
+    from tests.factories import CourseFactory
+
+    provider = ProviderFactory()
+    for title in ("Delta", "Alpha", "Echo", "Charlie", "Bravo"):
+        CourseFactory(provider=provider, title=title)
+    client = as_user(coordinator)
+    first = client.get(reverse("course-list")).content.decode()
+    assert "5 courses" in first
+    assert re.findall(r'/">(\w+)</a></td>', first) == ["Alpha", "Bravo", "Charlie"]
+    second = client.get(reverse("course-list"), {"page": 2}).content.decode()
+    assert re.findall(r'/">(\w+)</a></td>', second) == ["Delta", "Echo"]
+    assert client.get(reverse("course-list"), {"page": 3}).status_code == 400
+
+
 # --------------------------------------------------------------------------- home queues
 
 
@@ -175,13 +190,19 @@ LISTS = [
     ("decider", "/"),
     ("decider", "/applications/?waiting_for=decision_body"),
     ("appeals_member", "/"),
+    ("coordinator", "/courses/?page=2"),
 ]
 
 
 def _fill(per_state, provider):
+    from accreditation.models import Course
+
     for state in ("submitted", "in_review", "decision_pending", "appealed"):
         cases(per_state, state, provider=provider)
         cases(per_state, state, due_in_days=-3, provider=provider)
+    Course.objects.bulk_create(
+        [Course(provider=provider, title=f"Course {i}") for i in range(per_state * 2)]
+    )
 
 
 @pytest.mark.parametrize(("who", "url"), LISTS)
@@ -228,7 +249,8 @@ def _plans(client, url):
     return {
         q["sql"]: _plan(q["sql"])
         for q in captured.captured_queries
-        if 'FROM "accreditation_application"' in q["sql"] and "ORDER BY" in q["sql"]
+        if re.search(r'FROM "accreditation_(application|course)"', q["sql"])
+        and "ORDER BY" in q["sql"]
     }
 
 
@@ -238,10 +260,14 @@ def _plans(client, url):
         ("coordinator", "/applications/"),
         ("coordinator", "/applications/?state=decision_pending"),
         ("coordinator", "/applications/?overdue=on"),
+        ("coordinator", "/applications/?kind=provider"),
+        ("coordinator", "/applications/?waiting_for=coordinator"),
         ("coordinator", "/deadlines/"),
+        ("coordinator", "/"),
         ("decider", "/"),
         ("coordinator", "/api/v1/applications/"),
         ("coordinator", "/api/v1/applications/?state=in_review"),
+        ("coordinator", "/courses/"),
     ],
 )
 def test_list_sorts_read_an_index(request, as_user, who, url):
@@ -264,7 +290,7 @@ def test_list_sorts_read_an_index(request, as_user, who, url):
     for sql, plan in plans.items():
         assert "TEMP B-TREE FOR ORDER BY" not in plan, (url, plan, sql)
         assert not re.search(r"(^|> |\| )Sort ", plan), (url, plan, sql)
-        assert re.search(r"index( scan( backward)? using)? application_", plan.lower()), (
+        assert re.search(r"index( scan( backward)? using)? (application|course)_", plan.lower()), (
             url,
             plan,
             sql,
