@@ -284,11 +284,16 @@ def change_request_queue(request):
     if not selectors.decides_change_requests(request.user):
         raise Http404
     visible = selectors.change_requests_visible_to(user=request.user).select_related("provider")
+    try:
+        pending = paged(request, visible.filter(status="pending").order_by("requested_at", "id"))
+    except GuardFailed as error:
+        return render_domain_error(request, error, back=reverse("change-request-queue"))
     return render(
         request,
         "web/change_request_queue.html",
         {
-            "pending": visible.filter(status="pending").order_by("requested_at", "id"),
+            "pending": list(pending.object_list),
+            "page": pending,
             "decided": visible.exclude(status="pending").order_by("-decided_at", "-id")[:20],
         },
     )

@@ -139,6 +139,28 @@ def test_course_list_pages_by_title_with_the_true_count(as_user, coordinator):
     assert client.get(reverse("course-list"), {"page": 3}).status_code == 400
 
 
+def test_change_request_queue_is_paged_with_the_true_count(as_user, coordinator):
+    from accreditation.models import ProviderChangeRequest
+    from tests.factories import UserFactory
+
+    asker = UserFactory(username="asker")
+    made = ProviderChangeRequest.objects.bulk_create(
+        [
+            ProviderChangeRequest(
+                provider=ProviderFactory(), legal_name=f"New name {i}", requested_by=asker
+            )
+            for i in range(5)
+        ]
+    )
+    client = as_user(coordinator)
+    html = client.get(reverse("change-request-queue")).content.decode()
+    assert "Waiting for a decision (5)" in html
+    assert html.count("Approve…") == PAGE
+    html = client.get(reverse("change-request-queue"), {"page": 2}).content.decode()
+    assert html.count("Approve…") == 2
+    assert f"/change-requests/{made[-1].pk}/approve/" in html
+
+
 # --------------------------------------------------------------------------- home queues
 
 
