@@ -451,6 +451,16 @@ class ApplicationFilterForm(forms.Form):
             ("renewal", "Renewal"),
         ],
     )
+    waiting_for = forms.ChoiceField(
+        label="Waiting for",
+        required=False,
+        choices=[
+            ("", "Anyone"),
+            ("coordinator", "The coordinator"),
+            ("decision_body", "The decision body"),
+            ("appeals_committee", "The appeals committee"),
+        ],
+    )
     q = forms.CharField(label="Provider or course", required=False, max_length=100)
     overdue = forms.BooleanField(label="Overdue only", required=False)
 

@@ -342,6 +342,8 @@ class Course(TimeStampedModel):
 
     class Meta:
         ordering = ["provider_id", "title", "id"]
+        # The course list's order (issue 18.9): a page reads the index, not a sorted table.
+        indexes = [models.Index(fields=["title", "id"], name="course_title")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(workload_ects__isnull=True) | Q(workload_ects__gt=0),
@@ -577,6 +579,17 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The sorts the lists use (issue 18.9): by due date (pages, home queues, deadlines)
+        # and by creation (the API, the default ordering), each also after the filter that
+        # precedes it (state; kind on the application list), so a page of a list reads
+        # its rows in index order instead of sorting the table.
+        indexes = [
+            models.Index(fields=["due_at", "id"], name="application_due"),
+            models.Index(fields=["state", "due_at", "id"], name="application_state_due"),
+            models.Index(fields=["kind", "due_at", "id"], name="application_kind_due"),
+            models.Index(fields=["created_at", "id"], name="application_created"),
+            models.Index(fields=["state", "created_at", "id"], name="application_state_created"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["course"],

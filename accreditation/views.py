@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.errors import NotAllowed
+from core.errors import GuardFailed, NotAllowed
 from core.roles import Role, user_roles
 
 from . import annex, diagram, rules, selectors, services, workflow
@@ -32,6 +32,8 @@ from .models import (
 from .web import (
     application_context,
     mark_overdue,
+    paged,
+    queue,
     render_domain_error,
     run_service,
     sections_for,
@@ -46,6 +48,26 @@ def member_provider_ids(user):
     return list(ProviderMembership.objects.filter(user=user).values_list("provider_id", flat=True))
 
 
+# The home queues, by whom a case waits for: the states each shows. The application list
+# filters on the same names (`?waiting_for=`), so a queue's "show all" link leads to the
+# whole queue, paged.
+QUEUES = {
+    "coordinator": (
+        ApplicationState.SUBMITTED,
+        ApplicationState.SCREENING,
+        ApplicationState.IN_REVIEW,
+    ),
+    "decision_body": (ApplicationState.DECISION_PENDING,),
+    "appeals_committee": (ApplicationState.APPEALED,),
+}
+# The order of every staff list of cases: the most urgent first. It is the order of the
+# `application_due` and `application_state_due` indexes, so a page reads the index. The
+# lists fetch their provider and course by id (`prefetch_related`, two small queries)
+# rather than by a join, so the plan of the page's query is the index's alone (SQLite
+# otherwise starts some of them from the provider table and sorts every case).
+BY_DUE = ("due_at", "id")
+
+
 # --------------------------------------------------------------------------- home
 
 
@@ -54,19 +76,20 @@ def home(request):
     """What waits for this person, one section per role they hold."""
     user = request.user
     roles = user_roles(user)
-    visible = selectors.applications_visible_to(user=user).select_related("provider", "course")
+    visible = selectors.applications_visible_to(user=user).prefetch_related("provider", "course")
     now = timezone.now()
     context = {"roles": roles, "now": now}
 
     provider_ids = member_provider_ids(user)
     if provider_ids:
-        own = list(visible.filter(provider_id__in=provider_ids).order_by("-updated_at", "-id"))
-        for application in own:
+        own = queue(visible.filter(provider_id__in=provider_ids).order_by("-updated_at", "-id"))
+        for application in own["rows"]:
             application.next_steps = [
                 workflow.step(name)
                 for name in services.available_transitions(application=application, actor=user)
             ]
-        context["provider_applications"] = mark_overdue(own, now)
+        context["provider_applications"] = own["rows"]
+        context["provider_count"] = own["count"]
         context["providers"] = selectors.providers_visible_to(user=user).filter(pk__in=provider_ids)
     if Role.COORDINATOR in roles:
         counts = dict(visible.values_list("state").annotate(n=Count("id")))
@@ -76,39 +99,50 @@ def home(request):
         context["pending_change_requests"] = (
             selectors.change_requests_visible_to(user=user).filter(status="pending").count()
         )
-        context["coordinator_queue"] = mark_overdue(
-            list(
-                visible.filter(state__in=["submitted", "screening", "in_review"]).order_by(
-                    "due_at", "id"
-                )[:50]
-            ),
-            now,
-        )
+        context["coordinator_queue"] = queue(_waiting_for(visible, "coordinator"))
     if Role.DECISION_BODY in roles:
-        context["decision_queue"] = mark_overdue(
-            list(visible.filter(state=ApplicationState.DECISION_PENDING).order_by("due_at", "id")),
-            now,
-        )
+        context["decision_queue"] = queue(_waiting_for(visible, "decision_body"))
     if Role.APPEALS_COMMITTEE in roles:
-        context["appeal_queue"] = mark_overdue(
-            list(visible.filter(state=ApplicationState.APPEALED).order_by("due_at", "id")), now
-        )
+        context["appeal_queue"] = queue(_waiting_for(visible, "appeals_committee"))
     context["may_register"] = not provider_ids and not roles - {Role.PROVIDER}
     context["sections"] = sections_for("home", request)
     return render(request, "web/home.html", context)
 
 
+def _waiting_for(visible, name):
+    """The cases of queue `name` (see `QUEUES`), most urgent first.
+
+    Every state of a queue has a deadline (`MCQA_DEADLINE_DAYS`; the engine sets `due_at`
+    on entering it), so `due_at` present drops no case; it lets the database start at the
+    first dated case of the due-date index instead of stepping over every undated (draft or
+    decided) one, which keeps a queue of several states constant at any size."""
+    return visible.filter(state__in=QUEUES[name], due_at__isnull=False).order_by(*BY_DUE)
+
+
 @login_required
 def application_list(request):
     """Every application the user may see, by state, with filters and counts (the
-    coordinator's dashboard; others see their own cases)."""
+    coordinator's dashboard; others see their own cases), most urgent first and paged
+    with the true count. A filter or page that is not valid is a 400 naming it."""
     visible = selectors.applications_visible_to(user=request.user)
     form = f.ApplicationFilterForm(request.GET or None, states=ApplicationState.choices)
-    queryset = visible.select_related("provider", "course").order_by("due_at", "-id")
-    if form.is_valid():
+    queryset = visible.prefetch_related("provider", "course").order_by(*BY_DUE)
+    counts = dict(visible.values_list("state").annotate(n=Count("id")))
+    context = {
+        "form": form,
+        "state_counts": [
+            (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
+        ],
+        "total": sum(counts.values()),
+    }
+    if form.is_bound and not form.is_valid():
+        return render(request, "web/application_list.html", context, status=400)
+    if form.is_bound:
         data = form.cleaned_data
         if data["state"]:
             queryset = queryset.filter(state=data["state"])
+        if data["waiting_for"]:
+            queryset = _waiting_for(queryset, data["waiting_for"])
         if data["kind"]:
             queryset = queryset.filter(kind=data["kind"])
         if data["q"]:
@@ -117,40 +151,41 @@ def application_list(request):
             )
         if data["overdue"]:
             queryset = queryset.filter(due_at__lt=timezone.now())
-    counts = dict(visible.values_list("state").annotate(n=Count("id")))
-    applications = mark_overdue(list(queryset[:200]))
-    return render(
-        request,
-        "web/application_list.html",
-        {
-            "form": form,
-            "applications": applications,
-            "state_counts": [
-                (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
-            ],
-            "total": sum(counts.values()),
-        },
-    )
+    try:
+        page = paged(request, queryset)
+    except GuardFailed as error:
+        return render_domain_error(request, error, back=reverse("application-list"))
+    context["page"] = page
+    context["applications"] = mark_overdue(list(page.object_list))
+    return render(request, "web/application_list.html", context)
 
 
 @login_required
 def deadlines(request):
-    """Open cases by due date, overdue first: the coordinator's deadline overview."""
-    visible = selectors.applications_visible_to(user=request.user)
-    applications = mark_overdue(
-        list(
-            visible.filter(due_at__isnull=False)
-            .exclude(state__in=["accredited", "conditionally_accredited", "rejected", "withdrawn"])
-            .select_related("provider", "course")
-            .order_by("due_at", "id")[:200]
-        )
+    """Open cases by due date, overdue first: the coordinator's deadline overview. Each
+    part is paged on its own (`overdue_page`, `upcoming_page`) and headed by its true
+    count, however many cases are late."""
+    now = timezone.now()
+    open_cases = (
+        selectors.applications_visible_to(user=request.user)
+        .filter(due_at__isnull=False)
+        .exclude(state__in=["accredited", "conditionally_accredited", "rejected", "withdrawn"])
+        .prefetch_related("provider", "course")
+        .order_by(*BY_DUE)
     )
+    try:
+        overdue = paged(request, open_cases.filter(due_at__lt=now), param="overdue_page")
+        upcoming = paged(request, open_cases.filter(due_at__gte=now), param="upcoming_page")
+    except GuardFailed as error:
+        return render_domain_error(request, error, back=reverse("deadlines"))
     return render(
         request,
         "web/deadlines.html",
         {
-            "overdue": [a for a in applications if a.overdue],
-            "upcoming": [a for a in applications if not a.overdue],
+            "overdue": mark_overdue(list(overdue.object_list), now),
+            "overdue_page": overdue,
+            "upcoming": mark_overdue(list(upcoming.object_list), now),
+            "upcoming_page": upcoming,
             "sections": [],
         },
     )
@@ -249,11 +284,16 @@ def change_request_queue(request):
     if not selectors.decides_change_requests(request.user):
         raise Http404
     visible = selectors.change_requests_visible_to(user=request.user).select_related("provider")
+    try:
+        pending = paged(request, visible.filter(status="pending").order_by("requested_at", "id"))
+    except GuardFailed as error:
+        return render_domain_error(request, error, back=reverse("change-request-queue"))
     return render(
         request,
         "web/change_request_queue.html",
         {
-            "pending": visible.filter(status="pending").order_by("requested_at", "id"),
+            "pending": list(pending.object_list),
+            "page": pending,
             "decided": visible.exclude(status="pending").order_by("-decided_at", "-id")[:20],
         },
     )
@@ -393,15 +433,25 @@ def provider_create(request):
 
 @login_required
 def course_list(request):
+    """The courses the user may see, by title (the `course_title` index), paged with the
+    true count: staff see every provider's courses."""
     courses = (
         selectors.courses_visible_to(user=request.user)
-        .select_related("provider")
-        .order_by("provider__legal_name", "title")
+        .prefetch_related("provider")
+        .order_by("title", "id")
     )
+    try:
+        page = paged(request, courses)
+    except GuardFailed as error:
+        return render_domain_error(request, error, back=reverse("course-list"))
     return render(
         request,
         "web/course_list.html",
-        {"courses": courses, "can_create": bool(member_provider_ids(request.user))},
+        {
+            "courses": list(page.object_list),
+            "page": page,
+            "can_create": bool(member_provider_ids(request.user)),
+        },
     )
 
 

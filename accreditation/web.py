@@ -10,12 +10,14 @@ without this app importing them: `register_section(page, fn)` adds
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from core.errors import DomainError, GuardFailed, NotVisible
+from core.errors import DomainError, GuardFailed, NotVisible, Unmet
 
 from . import forms as f
 from . import rules, selectors, services, workflow
@@ -241,3 +243,49 @@ def application_context(request, application):
         "sections": sections_for("application", request, application),
         "assessed_count": len(assessments),
     }
+
+
+# --------------------------------------------------------------------------- lists
+
+
+def paged(request, queryset, *, param="page", per_page=None):
+    """One page of `queryset`, with the list's true length in `page.paginator.count`.
+
+    Every staff list is paged so that a page costs the same at 1,000 and at 100,000 cases:
+    one COUNT and one SELECT of at most `MCQA_LIST_PAGE_SIZE` rows, read in the order of
+    an index (the caller orders the queryset). The page number comes from `param` (two
+    lists on one page use two names); a number that is not a page of the list is refused
+    with a 400 naming `param` (`GuardFailed`, code `invalid:<param>`), never silently
+    replaced by another page. `page.query` is the request's other parameters, for the
+    page links (`web/_pager.html`)."""
+    paginator = Paginator(queryset, per_page or settings.MCQA_LIST_PAGE_SIZE)
+    raw = request.GET.get(param, "1")
+    try:
+        page = paginator.page(raw)
+    except InvalidPage:
+        raise GuardFailed(
+            [
+                Unmet(
+                    f"invalid:{param}",
+                    f"{param}: {raw!r} is not a page of this list (pages 1 to "
+                    f"{paginator.num_pages}).",
+                )
+            ],
+            detail="The list has no such page.",
+        ) from None
+    query = request.GET.copy()
+    query.pop(param, None)
+    page.param = param
+    page.query = query.urlencode()
+    return page
+
+
+def queue(queryset, *, size=None):
+    """The first `size` rows of a home queue (`MCQA_HOME_QUEUE_SIZE`) and the queue's true
+    length: a home page shows the most urgent cases and links to the paged list for the
+    rest, so it costs at most two queries however long the queue grows (the COUNT only
+    when the queue fills its rows)."""
+    size = size or settings.MCQA_HOME_QUEUE_SIZE
+    rows = list(queryset[:size])
+    count = queryset.count() if len(rows) == size else len(rows)
+    return {"rows": mark_overdue(rows), "count": count}

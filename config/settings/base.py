@@ -210,6 +210,10 @@ MCQA_DEADLINE_DAYS = {
     "appealed": env_int("MCQA_DEADLINE_APPEAL_DAYS", 30),
     "assignment": env_int("MCQA_DEADLINE_ASSIGNMENT_RESPONSE_DAYS", 7),
 }
+# Lists at scale (issue 18.9): rows per page of a staff list, and rows of a home queue
+# (the rest is one "show all" link away, with the queue's true count).
+MCQA_LIST_PAGE_SIZE = env_int("MCQA_LIST_PAGE_SIZE", 50)
+MCQA_HOME_QUEUE_SIZE = env_int("MCQA_HOME_QUEUE_SIZE", 10)
 
 # E-mail: console in demo, SMTP (EMAIL_HOST ...) in production.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
