@@ -44,6 +44,7 @@ def placeholders(world):
         "report": world.report.pk if world.report else 0,
         "accreditation": world.accreditation.pk if world.accreditation else 0,
         "std": app.framework.standards.order_by("order").first().code,
+        "visit": world.site_visit.pk if world.site_visit else 0,
     }
 
 
