@@ -290,3 +290,30 @@ def test_a_renewal_of_an_institutional_review_needs_a_visit_too(case):
 
 def test_a_course_approval_needs_no_visit(course_application):
     assert list(rules.site_visit_held(course_application, None, {})) == []
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def test_the_report_shows_the_visit_and_its_sessions(case):
+    from tests.reviews.test_report_case import embedded_json, pdf_text
+
+    case.run("judge", "site_visit", "draft_report")
+    report = case.reports["draft"]
+    report.file.open("rb")
+    content = report.file.read()
+    report.file.close()
+    text = pdf_text(content)
+    first, last = days(-2), days(-1)
+    assert "The site visit" in text
+    assert f"Online visit from {first.day} {first:%B %Y} to {last.day} {last:%B %Y}" in text
+    assert "Management" in text and "Learners" in text
+    assert f"{first.day} {first:%b %Y}, 09:00" in text
+    data = embedded_json(content)
+    assert [s["group"] for s in data["site_visits"][0]["sessions"]] == ["management", "learners"]
+
+
+def test_report_data_lists_no_visit_before_one_is_planned(case):
+    from reviews.reports.data import report_data
+
+    assert report_data(case.application, "draft")["site_visits"] == []
