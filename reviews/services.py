@@ -755,3 +755,64 @@ def site_visit_cancel(*, visit, actor):
         locked.save(update_fields=["cancelled_at", "cancelled_by", "updated_at"])
         audit("review.site_visit_cancelled", actor=actor, obj=locked, application=locked_app.pk)
     return locked
+
+
+def site_visit_change(*, visit, actor, data):
+    """Change a planned visit before it begins: any of `mode`, `starts_on`, `ends_on` and
+    `sessions` (given sessions replace the old ones). The same people as plan it (403; 404
+    for those who may not see the case), while a visit can be planned (409), and not once
+    it has begun or was cancelled (409). The visit as changed is checked as a new plan is
+    (400 naming each bad field; nothing changes then), and the change is audited with the
+    visit as it was and as it is.
+    """
+    application = visit.application
+    _check_plans_site_visit(application, actor)
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send an object with the visit's fields."]})
+    with transaction.atomic():
+        locked_app = _locked_application(application)
+        _check_site_visit_state(locked_app)
+        locked = SiteVisit.objects.select_for_update().get(pk=visit.pk)
+        if locked.cancelled_at is not None:
+            raise ConflictError("This site visit was cancelled; plan a new one.")
+        if locked.starts_on <= timezone.localdate():
+            raise ConflictError("This site visit has begun; it can no longer be changed.")
+        before = _visit_as_data(locked)
+        checked = _checked_site_visit({**before, **data})
+        locked.mode = checked["mode"]
+        locked.starts_on = checked["starts_on"]
+        locked.ends_on = checked["ends_on"]
+        locked.save(update_fields=["mode", "starts_on", "ends_on", "updated_at"])
+        if "sessions" in data:
+            locked.sessions.all().delete()
+            SiteVisitSession.objects.bulk_create(
+                SiteVisitSession(visit=locked, group=s["group"], at=s["at"])
+                for s in checked["sessions"]
+            )
+        audit(
+            "review.site_visit_changed",
+            actor=actor,
+            obj=locked,
+            application=locked_app.pk,
+            before=_json_visit(before),
+            after=_json_visit(_visit_as_data(locked)),
+        )
+    return locked
+
+
+def _visit_as_data(visit):
+    return {
+        "mode": visit.mode,
+        "starts_on": visit.starts_on,
+        "ends_on": visit.ends_on,
+        "sessions": [{"group": s.group, "at": s.at} for s in visit.sessions.all()],
+    }
+
+
+def _json_visit(data):
+    return {
+        "mode": data["mode"],
+        "starts_on": data["starts_on"].isoformat(),
+        "ends_on": data["ends_on"].isoformat(),
+        "sessions": [{"group": s["group"], "at": s["at"].isoformat()} for s in data["sessions"]],
+    }

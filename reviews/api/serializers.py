@@ -224,3 +224,12 @@ class SiteVisitRequest(serializers.Serializer):
     sessions = SiteVisitSessionSerializer(
         many=True, help_text="At least one; each session takes place during the visit."
     )
+
+
+class SiteVisitChangeRequest(SiteVisitRequest):
+    """The body of a change to a planned visit: any of the plan's fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False

@@ -329,7 +329,8 @@ class SiteVisitListView(GenericAPIView):
 
 
 class SiteVisitDetailView(GenericAPIView):
-    """One site visit; `DELETE` cancels it before it begins (it stays in the record)."""
+    """One site visit; `PATCH` changes it and `DELETE` cancels it before it begins (a
+    cancelled visit stays in the record)."""
 
     serializer_class = s.SiteVisitSerializer
     pagination_class = None
@@ -337,6 +338,19 @@ class SiteVisitDetailView(GenericAPIView):
     @extend_schema(responses={200: s.SiteVisitSerializer, 404: ERRORS[404]})
     def get(self, request, pk, visit_pk):
         return Response(s.SiteVisitSerializer(_site_visit(request, pk, visit_pk)).data)
+
+    @extend_schema(
+        request=s.SiteVisitChangeRequest,
+        responses={200: s.SiteVisitSerializer, **ERRORS},
+        description="Change a visit that has not begun (panel chair or coordinator): any of "
+        "its fields; given `sessions` replace the old ones. 400 names each bad field.",
+    )
+    def patch(self, request, pk, visit_pk):
+        visit = _site_visit(request, pk, visit_pk)
+        services.site_visit_change(visit=visit, actor=request.user, data=request.data)
+        return Response(
+            s.SiteVisitSerializer(selectors.site_visit_of(visit.application, visit.pk)).data
+        )
 
     @extend_schema(
         responses={

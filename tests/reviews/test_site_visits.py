@@ -317,3 +317,57 @@ def test_report_data_lists_no_visit_before_one_is_planned(case):
     from reviews.reports.data import report_data
 
     assert report_data(case.application, "draft")["site_visits"] == []
+
+
+def test_a_planned_visit_is_changed_before_it_begins(case, coordinator):
+    client = client_for(coordinator)
+    visit = client.post(url(case.application), body(), format="json").json()
+    start = days(20)
+    response = client.patch(
+        f"{url(case.application)}{visit['id']}/",
+        {
+            "starts_on": start.isoformat(),
+            "ends_on": start.isoformat(),
+            "sessions": [{"group": "employers", "at": f"{start.isoformat()}T08:00:00Z"}],
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    changed = response.json()
+    assert (changed["mode"], changed["starts_on"]) == ("onsite", start.isoformat())
+    assert [s["group"] for s in changed["sessions"]] == ["employers"]
+    event = AuditEvent.objects.get(action="review.site_visit_changed")
+    assert event.data["before"]["starts_on"] == visit["starts_on"]
+    assert event.data["after"]["starts_on"] == start.isoformat()
+
+
+def test_a_change_that_leaves_a_session_outside_the_visit_changes_nothing(case, coordinator):
+    client = client_for(coordinator)
+    visit = client.post(url(case.application), body(), format="json").json()
+    later = days(30)
+    response = client.patch(
+        f"{url(case.application)}{visit['id']}/",
+        {"starts_on": later.isoformat(), "ends_on": later.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"sessions[0].at", "sessions[1].at"}
+    assert SiteVisit.objects.get(pk=visit["id"]).starts_on.isoformat() == visit["starts_on"]
+
+
+def test_a_visit_that_began_or_was_cancelled_is_not_changed(case, coordinator):
+    client = client_for(coordinator)
+    past = client.post(url(case.application), body(days(-3), days(-2)), format="json").json()
+    future = client.post(url(case.application), body(), format="json").json()
+    client.delete(f"{url(case.application)}{future['id']}/")
+    for visit in (past, future):
+        response = client.patch(
+            f"{url(case.application)}{visit['id']}/", {"mode": "online"}, format="json"
+        )
+        assert response.status_code == 409
+    member = client_for(case.cast.panel["member"])
+    response = member.patch(
+        f"{url(case.application)}{future['id']}/", {"mode": "online"}, format="json"
+    )
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="review.site_visit_changed").exists()

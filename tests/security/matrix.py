@@ -427,6 +427,15 @@ ROWS = [
         note="a visit is planned from screening until the draft report",
     ),
     Row(
+        "site-visit-patch",
+        "PATCH",
+        "/api/v1/applications/{app}/site-visits/{visit}/",
+        case_write(200, ("chair", "coord")),
+        setup="site_visit",
+        body={"mode": "online"},
+        note="a visit that has not begun can be changed",
+    ),
+    Row(
         "site-visit-cancel",
         "DELETE",
         "/api/v1/applications/{app}/site-visits/{visit}/",
