@@ -371,3 +371,22 @@ def test_a_visit_that_began_or_was_cancelled_is_not_changed(case, coordinator):
     )
     assert response.status_code == 403
     assert not AuditEvent.objects.filter(action="review.site_visit_changed").exists()
+
+
+def test_the_list_runs_the_same_queries_for_one_visit_or_many(
+    case, coordinator, django_assert_max_num_queries
+):
+    from django.db import reset_queries
+
+    client = client_for(coordinator)
+    client.post(url(case.application), body(), format="json")
+    reset_queries()  # the case's setup filled the bounded query log
+    with django_assert_max_num_queries(5) as one:
+        assert len(client.get(url(case.application)).json()) == 1
+    count = len(one.captured_queries)
+    assert count > 0
+    for n in range(4):
+        client.post(url(case.application), body(days(12 + n), days(12 + n)), format="json")
+    reset_queries()
+    with django_assert_max_num_queries(count):
+        assert len(client.get(url(case.application)).json()) == 5
