@@ -293,7 +293,11 @@ def _cycle_label(application):
 
 
 class DocumentUploadForm(DescribedForm):
-    kind = forms.ChoiceField(label="Kind of document", choices=Document.Kind.choices)
+    # The provider's kinds; site visit minutes are the panel's (uploaded from the visit page).
+    kind = forms.ChoiceField(
+        label="Kind of document",
+        choices=[c for c in Document.Kind.choices if c[0] != Document.Kind.SITE_VISIT_MINUTES],
+    )
     file = forms.FileField(
         label="PDF file",
         help_text="PDF only.",

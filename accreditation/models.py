@@ -706,6 +706,7 @@ class Document(models.Model):
         EVIDENCE = "evidence", "Evidence"
         CREDENTIAL_SAMPLE = "credential_sample", "Sample credential"
         RESPONSE = "response", "Response to a clarification or the draft report"
+        SITE_VISIT_MINUTES = "site_visit_minutes", "Site visit minutes"
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)

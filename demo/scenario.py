@@ -49,6 +49,7 @@ from reviews.services import (
     finding_put,
     judgement_put,
     panel_member_assign,
+    site_visit_plan,
 )
 
 # The path to each target state, as the steps `Scenario` knows.
@@ -61,7 +62,13 @@ PATHS = {
     "in_review": ["create", "dossier", "submit", "start_screening", "panel", "start_review"],
 }
 PATHS["clarification_requested"] = [*PATHS["in_review"], "request_clarification"]
-PATHS["factual_check"] = [*PATHS["in_review"], "judge", "draft_report", "submit_draft_report"]
+PATHS["factual_check"] = [
+    *PATHS["in_review"],
+    "judge",
+    "site_visit",
+    "draft_report",
+    "submit_draft_report",
+]
 PATHS["decision_pending"] = [*PATHS["factual_check"], "confirm_factual_accuracy"]
 PATHS["accredited"] = [*PATHS["decision_pending"], "final_report", "accredit"]
 PATHS["conditionally_accredited"] = [
@@ -354,6 +361,38 @@ class Scenario:
                 rationale=self.text("finding", standard, verdict),
                 recommendations=self.text("recommendations", standard, verdict),
             )
+
+    def step_site_visit(self):
+        """An institutional review's panel visits the provider before it reports: the
+        coordinator records an online visit of the last two days (interviews with the
+        management and with learners) and the chair uploads its minutes. A course approval
+        needs no visit, so its case skips the step."""
+        if self.application.scope_kind != "provider":
+            return
+        today = timezone.localdate()
+        first, last = today - datetime.timedelta(days=2), today - datetime.timedelta(days=1)
+        site_visit_plan(
+            application=self.application,
+            actor=self.cast.coordinator,
+            data={
+                "mode": "online",
+                "starts_on": first.isoformat(),
+                "ends_on": last.isoformat(),
+                "sessions": [
+                    {"group": "management", "at": f"{first.isoformat()}T09:00:00+00:00"},
+                    {"group": "learners", "at": f"{last.isoformat()}T10:00:00+00:00"},
+                ],
+            },
+        )
+        title = "Minutes of the site visit"
+        document_upload(
+            application=self.application,
+            actor=self.cast.chair,
+            kind="site_visit_minutes",
+            uploaded_file=SimpleUploadedFile(
+                "site-visit-minutes.pdf", self.pdf(title), content_type="application/pdf"
+            ),
+        )
 
     def step_draft_report(self):
         self.report(Report.Stage.DRAFT, self.cast.chair)

@@ -8,7 +8,7 @@ from core import reference
 from core.roles import Role
 
 from . import selectors
-from .models import Judgement, PanelAssignment
+from .models import Judgement, PanelAssignment, SiteVisit, SiteVisitSession
 
 JUDGEMENT_CHOICES = [("", "— choose —"), *Judgement.choices]
 
@@ -114,3 +114,65 @@ class ReviewerProfileForm(DescribedForm):
 
     def clean_languages(self):
         return _codes(self.cleaned_data["languages"])
+
+
+# Session rows the site visit form offers; empty rows are left out.
+SITE_VISIT_SESSION_ROWS = 6
+
+
+class SiteVisitForm(DescribedForm):
+    """A site visit and up to `SITE_VISIT_SESSION_ROWS` sessions (`group_<i>`, `at_<i>`);
+    `reviews.services.site_visit_plan` decides what is valid."""
+
+    mode = forms.ChoiceField(label="Mode", choices=SiteVisit.Mode.choices)
+    starts_on = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label="Last day",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The same as the first day for a one-day visit.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(SITE_VISIT_SESSION_ROWS):
+            self.fields[f"group_{i}"] = forms.ChoiceField(
+                label=f"Session {i + 1}: with",
+                choices=[("", "— none —"), *SiteVisitSession.Group.choices],
+                required=False,
+            )
+            self.fields[f"at_{i}"] = forms.DateTimeField(
+                label=f"Session {i + 1}: at (UTC)",
+                required=False,
+                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            )
+
+    def session_rows(self):
+        """The form's rows as (group field, time field) pairs, for the template."""
+        return [(self[f"group_{i}"], self[f"at_{i}"]) for i in range(SITE_VISIT_SESSION_ROWS)]
+
+    def service_data(self):
+        """`(data, rows)`: the service's input and, per session it got, the form row it
+        came from (so that an error on `sessions[k]` is shown on that row)."""
+        data = self.cleaned_data
+        sessions, rows = [], []
+        for i in range(SITE_VISIT_SESSION_ROWS):
+            group, at = data.get(f"group_{i}"), data.get(f"at_{i}")
+            if not group and at is None:
+                continue
+            sessions.append({"group": group or None, "at": at})
+            rows.append(i)
+        body = {
+            "mode": data["mode"],
+            "starts_on": data["starts_on"],
+            "ends_on": data["ends_on"],
+            "sessions": sessions,
+        }
+        return body, rows
+
+
+class MinutesUploadForm(DescribedForm):
+    file = forms.FileField(
+        label="Minutes of the site visit (PDF)",
+        help_text="PDF only.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )

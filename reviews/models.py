@@ -279,3 +279,71 @@ class ReviewerProfile(TimeStampedModel):
     def student_on(self, day):
         """True when the reviewer holds a valid student status on `day`."""
         return self.is_student and self.student_until is not None and self.student_until >= day
+
+
+class SiteVisit(TimeStampedModel):
+    """The panel's visit to the provider (ESG 2.3: on site or online interviews with
+    management, staff, learners, employers) before it reports. A cancelled visit stays in
+    the record with `cancelled_at` set and no longer counts as held."""
+
+    class Mode(models.TextChoices):
+        ONSITE = "onsite", "On site"
+        ONLINE = "online", "Online"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="site_visits"
+    )
+    mode = models.CharField(max_length=10, choices=Mode.choices)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["application_id", "starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="site_visit_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=["onsite", "online"]), name="site_visit_mode_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Site visit #{self.pk} of #{self.application_id} ({self.starts_on}–{self.ends_on})"
+
+
+class SiteVisitSession(models.Model):
+    """One interview of a site visit: with which group, when."""
+
+    class Group(models.TextChoices):
+        MANAGEMENT = "management", "Management"
+        STAFF = "staff", "Staff"
+        LEARNERS = "learners", "Learners"
+        EMPLOYERS = "employers", "Employers"
+        GRADUATES = "graduates", "Graduates"
+        OTHER = "other", "Other"
+
+    visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="sessions")
+    group = models.CharField(max_length=12, choices=Group.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["visit_id", "at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    group__in=["management", "staff", "learners", "employers", "graduates", "other"]
+                ),
+                name="site_visit_session_group_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_group_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -5,12 +5,16 @@ application detail's `panel` field.
 Imported by `ReviewsConfig.ready()`; `accreditation` never imports this module.
 """
 
+from django.utils import timezone
+
 from accreditation import workflow
 from accreditation.api.extensions import register_application_field
+from accreditation.models import Document
+from accreditation.services.documents import register_uploader
 from core.errors import Unmet
 
 from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders with beat)
-from .models import Finding, PanelAssignment, Report, ReviewerJudgement
+from .models import Finding, PanelAssignment, Report, ReviewerJudgement, SiteVisit
 from .reports.selectors import latest_ready_report
 from .services import unresolved_conflicts
 
@@ -118,6 +122,35 @@ def review_complete(application, actor, data):
     return unmet
 
 
+@workflow.guard("submit_draft_report")
+def site_visit_held(application, actor, data):
+    """An institutional review (a `provider` case, and its renewals) reports only after the
+    panel visited the provider (ESG 2.3: a site visit, on site or online, before the
+    report): a visit that was not cancelled and has ended (its last day is before today),
+    and its minutes uploaded as a `site_visit_minutes` document. A course approval may hold
+    a visit but needs none."""
+    if application.scope_kind != "provider":
+        return []
+    unmet = []
+    held = SiteVisit.objects.filter(
+        application=application, cancelled_at__isnull=True, ends_on__lt=timezone.localdate()
+    )
+    if not held.exists():
+        unmet.append(
+            Unmet(
+                "missing_site_visit",
+                "An institutional review needs a site visit that has ended before the draft "
+                "report goes out.",
+            )
+        )
+    minutes = Document.objects.filter(
+        application=application, kind=Document.Kind.SITE_VISIT_MINUTES
+    )
+    if not minutes.exists():
+        unmet.append(Unmet("missing_site_visit_minutes", "Upload the minutes of the site visit."))
+    return unmet
+
+
 @workflow.guard(workflow.DECISION_TRANSITIONS)
 def final_report_ready(application, actor, data):
     """A decision rests on the panel's final report: a ready final report PDF must exist."""
@@ -170,4 +203,10 @@ def panel_field(application, request):
     ]
 
 
+register_uploader(
+    Document.Kind.SITE_VISIT_MINUTES,
+    may=lambda application, actor: selectors.may_plan_site_visit(actor, application),
+    states=selectors.SITE_VISIT_STATES,
+    who="the panel chair or a coordinator",
+)
 register_application_field("panel", panel_field, prefetch=(selectors.panel_prefetch(),))

@@ -7,7 +7,7 @@ from accreditation.models import ApplicationState, Standard
 from accreditation.selectors import is_provider_member, sees_everything
 from core.roles import Role, has_role
 
-from .models import Finding, PanelAssignment, ReviewerJudgement
+from .models import Finding, PanelAssignment, ReviewerJudgement, SiteVisit
 
 S = PanelAssignment.State
 
@@ -21,6 +21,9 @@ A = ApplicationState
 # composed, until the draft report, a pending clarification included. On a withdrawn case
 # or one past the draft report an invitation stays `invited` but is asked of nobody.
 ACCEPTING_STATES = (A.SCREENING, A.IN_REVIEW, A.CLARIFICATION_REQUESTED)
+# Application states in which the site visit is planned (or cancelled): from screening,
+# when the panel is composed, until the draft report, a pending clarification included.
+SITE_VISIT_STATES = ACCEPTING_STATES
 # Application states in which the provider has not yet been sent the draft report.
 BEFORE_DRAFT_REPORT = (
     A.DRAFT,
@@ -163,3 +166,25 @@ def standards_of(application):
 def standard_of(application, code):
     """The standard `code` of the application's frozen framework, or None."""
     return standards_of(application).filter(code=code).first()
+
+
+def may_plan_site_visit(user, application):
+    """The site visit is planned, cancelled and minuted by the panel chair, who leads the
+    panel on the visit, or a coordinator, who organises it with the provider."""
+    return has_role(user, Role.COORDINATOR) or is_panel_chair(user, application)
+
+
+def site_visits_of(application):
+    """The application's site visits (cancelled ones included, marked), in date order,
+    with their sessions: two queries whatever their number."""
+    return (
+        SiteVisit.objects.filter(application=application)
+        .select_related("planned_by")
+        .prefetch_related("sessions")
+        .order_by("starts_on", "id")
+    )
+
+
+def site_visit_of(application, pk):
+    """Visit `pk` of `application`, or None (a visit of another case is not found)."""
+    return site_visits_of(application).filter(pk=pk).first()

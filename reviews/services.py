@@ -6,6 +6,7 @@ with code `conflict_of_interest`), writes, and schedules its e-mail after commit
 the pages and the admin all call these, so they all behave the same.
 """
 
+import datetime
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accreditation.models import (
@@ -38,6 +40,8 @@ from .models import (
     PanelAssignment,
     ReviewerJudgement,
     ReviewerProfile,
+    SiteVisit,
+    SiteVisitSession,
 )
 
 A = ApplicationState
@@ -701,4 +705,228 @@ def panel_summary(*, application):
             for m in members
         ],
         "standards": rows,
+    }
+
+
+# --------------------------------------------------------------------------- site visits
+
+SITE_VISIT_FIELDS = ("mode", "starts_on", "ends_on", "sessions")
+MAX_SITE_VISIT_SESSIONS = 50
+
+
+def _visit_date(value):
+    """A date from `YYYY-MM-DD` (or a date), None when it is not one."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _checked_site_visit(data):
+    """The visit's fields, checked: every bad field is named (400), nothing is written."""
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send an object with the visit's fields."]})
+    errors = {}
+    for name in sorted(set(data) - set(SITE_VISIT_FIELDS)):
+        errors[name] = ["Unknown field."]
+    mode = data.get("mode")
+    if mode not in SiteVisit.Mode.values:
+        errors["mode"] = [f"Choose one of: {', '.join(SiteVisit.Mode.values)}."]
+    days = {}
+    for name in ("starts_on", "ends_on"):
+        days[name] = _visit_date(data.get(name))
+        if days[name] is None:
+            errors[name] = ["Give a date as YYYY-MM-DD."]
+    starts_on, ends_on = days["starts_on"], days["ends_on"]
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = ["The visit cannot end before it starts."]
+    sessions = data.get("sessions")
+    checked = []
+    if not isinstance(sessions, list) or not sessions:
+        errors["sessions"] = ["Plan at least one session (a group and a time)."]
+    elif len(sessions) > MAX_SITE_VISIT_SESSIONS:
+        errors["sessions"] = [f"A visit has at most {MAX_SITE_VISIT_SESSIONS} sessions."]
+    else:
+        for index, session in enumerate(sessions):
+            checked.append(_checked_session(errors, index, session, starts_on, ends_on))
+    if errors:
+        raise ValidationError(errors)
+    return {"mode": mode, "starts_on": starts_on, "ends_on": ends_on, "sessions": checked}
+
+
+def _checked_session(errors, index, session, starts_on, ends_on):
+    prefix = f"sessions[{index}]"
+    if not isinstance(session, dict):
+        errors[prefix] = ["Give the session as {group, at}."]
+        return None
+    for name in sorted(set(session) - {"group", "at"}):
+        errors[f"{prefix}.{name}"] = ["Unknown field."]
+    group = session.get("group")
+    if group not in SiteVisitSession.Group.values:
+        errors[f"{prefix}.group"] = [f"Choose one of: {', '.join(SiteVisitSession.Group.values)}."]
+    at = session.get("at")
+    try:
+        at = at if isinstance(at, datetime.datetime) else parse_datetime(at)
+    except (TypeError, ValueError):
+        at = None
+    if at is None:
+        errors[f"{prefix}.at"] = ["Give a date and time as YYYY-MM-DDTHH:MM."]
+        return None
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    day = timezone.localtime(at).date()
+    if starts_on and ends_on and not (starts_on <= day <= ends_on):
+        errors[f"{prefix}.at"] = [
+            f"The session must take place during the visit "
+            f"({starts_on.isoformat()} to {ends_on.isoformat()})."
+        ]
+    return {"group": group, "at": at}
+
+
+def _check_plans_site_visit(application, actor):
+    """404 for whoever may not see the case, 403 for whoever sees it but neither runs the
+    procedure (a coordinator) nor leads the panel (its chair)."""
+    _visible_application(application, actor)
+    if not selectors.may_plan_site_visit(actor, application):
+        raise NotAllowed("Only the panel chair or a coordinator plans the site visit.")
+
+
+def _check_site_visit_state(application):
+    if application.state not in selectors.SITE_VISIT_STATES:
+        raise ConflictError(
+            "A site visit is planned from screening until the draft report, "
+            f"not while the application is {application.state}."
+        )
+
+
+def site_visit_plan(*, application, actor, data):
+    """Plan the panel's site visit (ESG 2.3): `mode` (onsite or online), `starts_on`,
+    `ends_on` and its `sessions` (`[{group, at}]`, the interviews with management, staff,
+    learners, employers, graduates or others).
+
+    The panel chair or a coordinator plans it (others who see the case: 403; others: 404),
+    from screening until the draft report (409). The visit ends on or after its first day,
+    every session takes place during it, and groups and modes are those of the contract
+    (400 naming each bad field: `ends_on`, `sessions[1].at` ...). A visit may be recorded
+    after it happened. It changes no state of the case, so it is not a transition; it is
+    audited (`review.site_visit_planned`). An institutional review's draft report needs a
+    visit that has ended and its minutes (`reviews.rules.site_visit_held`).
+    """
+    _check_plans_site_visit(application, actor)
+    with transaction.atomic():
+        locked = _locked_application(application)
+        _check_site_visit_state(locked)
+        checked = _checked_site_visit(data)
+        visit = SiteVisit.objects.create(
+            application=locked,
+            mode=checked["mode"],
+            starts_on=checked["starts_on"],
+            ends_on=checked["ends_on"],
+            planned_by=actor,
+        )
+        SiteVisitSession.objects.bulk_create(
+            SiteVisitSession(visit=visit, group=s["group"], at=s["at"]) for s in checked["sessions"]
+        )
+        audit(
+            "review.site_visit_planned",
+            actor=actor,
+            obj=visit,
+            application=locked.pk,
+            mode=visit.mode,
+            starts_on=visit.starts_on.isoformat(),
+            ends_on=visit.ends_on.isoformat(),
+            sessions=[
+                {"group": s["group"], "at": s["at"].isoformat()} for s in checked["sessions"]
+            ],
+        )
+    return visit
+
+
+def site_visit_cancel(*, visit, actor):
+    """Cancel a planned visit before it has begun (its first day is still ahead).
+
+    The same people as plan it (403; 404 for those who may not see the case), while a
+    visit can be planned (409); a visit that has begun, or was cancelled, cannot be
+    cancelled (409): it happened, and its minutes tell how. The visit stays in the record
+    with who cancelled it and when (audited) and no longer counts as held.
+    """
+    application = visit.application
+    _check_plans_site_visit(application, actor)
+    with transaction.atomic():
+        locked_app = _locked_application(application)
+        _check_site_visit_state(locked_app)
+        locked = SiteVisit.objects.select_for_update().get(pk=visit.pk)
+        if locked.cancelled_at is not None:
+            raise ConflictError("This site visit was cancelled already.")
+        if locked.starts_on <= timezone.localdate():
+            raise ConflictError("This site visit has begun; it can no longer be cancelled.")
+        locked.cancelled_at = timezone.now()
+        locked.cancelled_by = actor
+        locked.save(update_fields=["cancelled_at", "cancelled_by", "updated_at"])
+        audit("review.site_visit_cancelled", actor=actor, obj=locked, application=locked_app.pk)
+    return locked
+
+
+def site_visit_change(*, visit, actor, data):
+    """Change a planned visit before it begins: any of `mode`, `starts_on`, `ends_on` and
+    `sessions` (given sessions replace the old ones). The same people as plan it (403; 404
+    for those who may not see the case), while a visit can be planned (409), and not once
+    it has begun or was cancelled (409). The visit as changed is checked as a new plan is
+    (400 naming each bad field; nothing changes then), and the change is audited with the
+    visit as it was and as it is.
+    """
+    application = visit.application
+    _check_plans_site_visit(application, actor)
+    if not isinstance(data, dict):
+        raise ValidationError({"non_field_errors": ["Send an object with the visit's fields."]})
+    with transaction.atomic():
+        locked_app = _locked_application(application)
+        _check_site_visit_state(locked_app)
+        locked = SiteVisit.objects.select_for_update().get(pk=visit.pk)
+        if locked.cancelled_at is not None:
+            raise ConflictError("This site visit was cancelled; plan a new one.")
+        if locked.starts_on <= timezone.localdate():
+            raise ConflictError("This site visit has begun; it can no longer be changed.")
+        before = _visit_as_data(locked)
+        checked = _checked_site_visit({**before, **data})
+        locked.mode = checked["mode"]
+        locked.starts_on = checked["starts_on"]
+        locked.ends_on = checked["ends_on"]
+        locked.save(update_fields=["mode", "starts_on", "ends_on", "updated_at"])
+        if "sessions" in data:
+            locked.sessions.all().delete()
+            SiteVisitSession.objects.bulk_create(
+                SiteVisitSession(visit=locked, group=s["group"], at=s["at"])
+                for s in checked["sessions"]
+            )
+        audit(
+            "review.site_visit_changed",
+            actor=actor,
+            obj=locked,
+            application=locked_app.pk,
+            before=_json_visit(before),
+            after=_json_visit(_visit_as_data(locked)),
+        )
+    return locked
+
+
+def _visit_as_data(visit):
+    return {
+        "mode": visit.mode,
+        "starts_on": visit.starts_on,
+        "ends_on": visit.ends_on,
+        "sessions": [{"group": s.group, "at": s.at} for s in visit.sessions.all()],
+    }
+
+
+def _json_visit(data):
+    return {
+        "mode": data["mode"],
+        "starts_on": data["starts_on"].isoformat(),
+        "ends_on": data["ends_on"].isoformat(),
+        "sessions": [{"group": s["group"], "at": s["at"].isoformat()} for s in data["sessions"]],
     }

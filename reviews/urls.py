@@ -10,6 +10,22 @@ urlpatterns = [
     path("applications/<int:pk>/findings/<str:code>/", views.finding_save, name="finding-save"),
     path("applications/<int:pk>/reports/", views.report_request, name="report-request"),
     path("reviewers/me/profile/", views.profile_edit, name="reviewer-profile"),
+    path("applications/<int:pk>/site-visits/", views.site_visits, name="site-visits"),
+    path(
+        "applications/<int:pk>/site-visits/minutes/",
+        views.site_visit_minutes,
+        name="site-visit-minutes",
+    ),
+    path(
+        "applications/<int:pk>/site-visits/<int:visit_pk>/cancel/",
+        views.site_visit_cancel,
+        name="site-visit-cancel",
+    ),
+    path(
+        "applications/<int:pk>/site-visits/<int:visit_pk>/calendar.ics",
+        views.site_visit_calendar,
+        name="site-visit-calendar",
+    ),
     path("assignments/", views.assignment_list, name="assignment-list"),
     path("assignments/<int:pk>/", views.assignment_detail, name="assignment-detail"),
     path("assignments/<int:pk>/accept/", views.assignment_accept, name="assignment-accept"),

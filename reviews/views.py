@@ -7,13 +7,15 @@ share with the accreditation pages (the refusal page, `run_service`) is `accredi
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accreditation.models import Document
+from accreditation.services import document_upload
 from accreditation.web import (
     application_context,
     register_section,
@@ -22,12 +24,13 @@ from accreditation.web import (
     visible_application,
     wants_json,
 )
-from core.errors import DomainError
+from core.errors import DomainError, NotAllowed
 from core.roles import Role, has_role
 
 from . import candidates as c
 from . import forms as f
 from . import selectors, services
+from .calendar import site_visit_ics
 from .models import PanelAssignment, Report, ReviewerProfile
 from .reports import selectors as report_selectors
 from .reports import services as report_services
@@ -93,8 +96,25 @@ def application_review_part(request, application):
     }
 
 
+def application_site_visit_part(request, application):
+    """The site visits of an application, for everyone on the case and the provider, with
+    their calendar files; the chair and the coordinator get the link to plan one."""
+    visits = list(selectors.site_visits_of(application))
+    may_plan = application.state in selectors.SITE_VISIT_STATES and (
+        selectors.may_plan_site_visit(request.user, application)
+    )
+    if not visits and not may_plan:
+        return None
+    return {
+        "template": "reviews/_application_site_visits.html",
+        "visits": visits,
+        "may_plan": may_plan,
+    }
+
+
 register_section("home", reviewer_queue)
 register_section("application", application_review_part)
+register_section("application", application_site_visit_part)
 
 
 # --------------------------------------------------------------------------- coordinator
@@ -476,3 +496,148 @@ def report_request(request, pk):
     else:
         messages.info(request, f"The {stage} report (version {report.version}) is being rendered.")
     return redirect(reverse("application-detail", args=[application.pk]) + "#reports")
+
+
+# --------------------------------------------------------------------------- site visits
+
+
+def _site_visit_page(request, application, *, form=None, minutes_form=None, status=200):
+    may_plan = selectors.may_plan_site_visit(request.user, application)
+    open_for_visits = application.state in selectors.SITE_VISIT_STATES
+    return render(
+        request,
+        "reviews/site_visits.html",
+        {
+            "application": application,
+            "visits": list(selectors.site_visits_of(application)),
+            "minutes": list(
+                application.documents.filter(kind=Document.Kind.SITE_VISIT_MINUTES).order_by(
+                    "uploaded_at", "id"
+                )
+            ),
+            "may_plan": may_plan and open_for_visits,
+            "form": form or f.SiteVisitForm(),
+            "minutes_form": minutes_form or f.MinutesUploadForm(),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+def _refuse_unless_plans(request, application):
+    if not selectors.may_plan_site_visit(request.user, application):
+        return render_domain_error(
+            request,
+            NotAllowed("Only the panel chair or a coordinator plans the site visit."),
+            back=application.get_absolute_url(),
+        )
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_visits(request, pk):
+    """The site visits of a case; the panel chair or a coordinator plans one here (the
+    service checks the dates, the groups and that every session falls within the visit)."""
+    application = visible_application(request, pk)
+    if request.method == "GET":
+        return _site_visit_page(request, application)
+    refusal = _refuse_unless_plans(request, application)
+    if refusal:
+        return refusal
+    form = f.SiteVisitForm(request.POST)
+    if form.is_valid():
+        body, rows = form.service_data()
+
+        def plan():
+            try:
+                return services.site_visit_plan(
+                    application=application, actor=request.user, data=body
+                )
+            except ValidationError as error:
+                raise ValidationError(_on_form_rows(error, rows)) from error
+
+        outcome = run_service(request, plan, form=form, back=application.get_absolute_url())
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            messages.success(request, "The site visit is planned.")
+            return redirect("site-visits", pk=application.pk)
+    return _site_visit_page(request, application, form=form, status=400)
+
+
+def _on_form_rows(error, rows):
+    """The service's `sessions[k].group` / `sessions[k].at` as the form's `group_<row>` /
+    `at_<row>`; other fields as they are."""
+    mapped = {}
+    for key, messages_ in error.message_dict.items():
+        name = key
+        if key.startswith("sessions[") and "]." in key:
+            index, _, field = key[len("sessions[") :].partition("].")
+            if index.isdigit() and int(index) < len(rows):
+                name = f"{field}_{rows[int(index)]}"
+        mapped.setdefault(name, []).extend(messages_)
+    return mapped
+
+
+@login_required
+@require_POST
+def site_visit_minutes(request, pk):
+    """The chair or a coordinator uploads the visit's minutes: the provider's upload path
+    (sniffed, parsed, stored with its checksum) with the kind `site_visit_minutes`."""
+    application = visible_application(request, pk)
+    form = f.MinutesUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        outcome = run_service(
+            request,
+            lambda: document_upload(
+                application=application,
+                actor=request.user,
+                kind=Document.Kind.SITE_VISIT_MINUTES,
+                uploaded_file=form.cleaned_data["file"],
+            ),
+            form=form,
+            back=reverse("site-visits", args=[application.pk]),
+        )
+        if outcome.refusal:
+            return outcome.refusal
+        if outcome.ok:
+            messages.success(request, f"{outcome.result.display_name} was uploaded as the minutes.")
+            return redirect("site-visits", pk=application.pk)
+    return _site_visit_page(request, application, minutes_form=form, status=400)
+
+
+def _visit_or_404(application, visit_pk):
+    visit = selectors.site_visit_of(application, visit_pk)
+    if visit is None:
+        raise Http404
+    visit.application = application
+    return visit
+
+
+@login_required
+@require_POST
+def site_visit_cancel(request, pk, visit_pk):
+    """Cancel a visit that has not begun (the chair or a coordinator)."""
+    application = visible_application(request, pk)
+    visit = _visit_or_404(application, visit_pk)
+    outcome = run_service(
+        request,
+        lambda: services.site_visit_cancel(visit=visit, actor=request.user),
+        back=reverse("site-visits", args=[application.pk]),
+    )
+    if outcome.refusal:
+        return outcome.refusal
+    messages.success(request, "The site visit is cancelled.")
+    return redirect("site-visits", pk=application.pk)
+
+
+@login_required
+def site_visit_calendar(request, pk, visit_pk):
+    """The visit as an iCalendar file, for whoever sees the case (the panel, the provider,
+    the agency's staff)."""
+    application = visible_application(request, pk)
+    visit = _visit_or_404(application, visit_pk)
+    response = HttpResponse(site_visit_ics(visit), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="site-visit-{visit.pk}.ics"'
+    return response

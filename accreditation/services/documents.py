@@ -2,6 +2,9 @@
 makes an upload acceptable as a file (size, a plain PDF) is checked by `core.uploads`;
 who may add which kind of document, and when, is decided here."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -19,6 +22,27 @@ from ._common import DOSSIER_STATES, _visible_application
 RESPONSE_STATES = (ApplicationState.CLARIFICATION_REQUESTED, ApplicationState.FACTUAL_CHECK)
 
 
+@dataclass(frozen=True)
+class Uploader:
+    """Who adds a kind of document that is not the provider's, and when: `may(application,
+    actor) -> bool`, `states` in which it is accepted, and `who` in words for the refusal."""
+
+    may: Callable
+    states: tuple
+    who: str
+
+
+# Kinds added by the agency's side rather than the provider, registered by the app that
+# knows who may add them (`reviews` registers the site visit minutes: the panel chair or a
+# coordinator), so that accreditation needs not import it.
+UPLOADERS = {}
+
+
+def register_uploader(kind, *, may, states, who):
+    """Let `may(application, actor)` decide who uploads documents of `kind`, in `states`."""
+    UPLOADERS[kind] = Uploader(may=may, states=tuple(states), who=who)
+
+
 def document_upload(*, application, actor, kind, uploaded_file):
     """Add a PDF to the dossier, whole with its checksum or not at all.
 
@@ -28,9 +52,15 @@ def document_upload(*, application, actor, kind, uploaded_file):
     before anything is stored: over the size limit 413 (decided before reading the whole
     body), not a plain PDF 415. It is stored under a random name (the uploaded name is
     kept only as metadata), and the stored file is removed if the row cannot be written.
+    A kind another app registered (`register_uploader`: the site visit minutes) is added
+    by whom and when that app's rule says, through the same checks.
     """
     _visible_application(application, actor)
-    if not is_provider_member(actor, application.provider_id):
+    uploader = UPLOADERS.get(kind) if isinstance(kind, str) else None
+    if uploader is not None:
+        if not uploader.may(application, actor):
+            raise NotAllowed(f"Only {uploader.who} may add {Document.Kind(kind).label.lower()}.")
+    elif not is_provider_member(actor, application.provider_id):
         raise NotAllowed("Only people acting for the provider may add documents.")
     if kind not in Document.Kind.values:
         raise ValidationError({"kind": [f"kind must be one of {', '.join(Document.Kind)}."]})
@@ -69,8 +99,15 @@ def document_upload(*, application, actor, kind, uploaded_file):
 def _check_upload_state(state, kind):
     """When an upload is accepted (409 otherwise): dossier documents while the dossier is
     open (draft or returned), responses while a clarification or the factual-accuracy
-    check waits for the provider."""
-    if kind == Document.Kind.RESPONSE:
+    check waits for the provider; a registered kind in the states it was registered with."""
+    uploader = UPLOADERS.get(kind)
+    if uploader is not None:
+        if state not in uploader.states:
+            raise ConflictError(
+                f"{Document.Kind(kind).label} are added while the application is "
+                f"{' or '.join(uploader.states)}; it is {state}."
+            )
+    elif kind == Document.Kind.RESPONSE:
         if state not in RESPONSE_STATES:
             raise ConflictError(
                 "Responses are uploaded while a clarification or the factual-accuracy check "

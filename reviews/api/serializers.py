@@ -4,7 +4,14 @@ from rest_framework import serializers
 
 from core.inputs import NARRATIVE_MAX_LENGTH, TEXT_MAX_LENGTH
 
-from ..models import Finding, Judgement, PanelAssignment, ReviewerJudgement
+from ..models import (
+    Finding,
+    Judgement,
+    PanelAssignment,
+    ReviewerJudgement,
+    SiteVisit,
+    SiteVisitSession,
+)
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -224,3 +231,55 @@ class PanelCandidateSerializer(serializers.Serializer):
     expertise = serializers.ListField(child=serializers.CharField())
     expertise_labels = serializers.ListField(child=serializers.CharField())
     is_student = serializers.BooleanField()
+
+
+class SiteVisitSessionSerializer(serializers.ModelSerializer):
+    """One interview of a site visit: `{group, at}`."""
+
+    class Meta:
+        model = SiteVisitSession
+        fields = ["group", "at"]
+
+
+class SiteVisitSerializer(serializers.ModelSerializer):
+    """A site visit: `{id, application, mode, starts_on, ends_on, sessions: [{group, at}],
+    planned_by (username), cancelled_at}`."""
+
+    application = serializers.IntegerField(source="application_id", read_only=True)
+    planned_by = serializers.CharField(source="planned_by.username", read_only=True)
+    sessions = SiteVisitSessionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SiteVisit
+        fields = [
+            "id",
+            "application",
+            "mode",
+            "starts_on",
+            "ends_on",
+            "sessions",
+            "planned_by",
+            "cancelled_at",
+        ]
+        read_only_fields = fields
+
+
+class SiteVisitRequest(serializers.Serializer):
+    """The body of a site visit plan (checked by `reviews.services.site_visit_plan`, which
+    names each bad field, e.g. `sessions[1].at`)."""
+
+    mode = serializers.ChoiceField(choices=SiteVisit.Mode.choices)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(help_text="On or after `starts_on`.")
+    sessions = SiteVisitSessionSerializer(
+        many=True, help_text="At least one; each session takes place during the visit."
+    )
+
+
+class SiteVisitChangeRequest(SiteVisitRequest):
+    """The body of a change to a planned visit: any of the plan's fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False

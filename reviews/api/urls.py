@@ -54,4 +54,14 @@ urlpatterns = [
         name="api-judgement",
     ),
     path("conflicts/", views.ConflictListView.as_view(), name="api-conflicts"),
+    path(
+        "applications/<int:pk>/site-visits/",
+        views.SiteVisitListView.as_view(),
+        name="api-site-visits",
+    ),
+    path(
+        "applications/<int:pk>/site-visits/<int:visit_pk>/",
+        views.SiteVisitDetailView.as_view(),
+        name="api-site-visit",
+    ),
 ]

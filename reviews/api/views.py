@@ -405,3 +405,81 @@ class PanelCandidatesView(GenericAPIView):
             for c in candidates.panel_candidates(application=application)
         ]
         return Response(s.PanelCandidateSerializer(rows, many=True).data)
+
+
+class SiteVisitListView(GenericAPIView):
+    """The site visits of one application: everyone who sees the application sees them; the
+    panel chair or a coordinator plans one."""
+
+    serializer_class = s.SiteVisitSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: s.SiteVisitSerializer(many=True), 404: ERRORS[404]})
+    def get(self, request, pk):
+        application = _application(request, pk)
+        return Response(
+            s.SiteVisitSerializer(selectors.site_visits_of(application), many=True).data
+        )
+
+    @extend_schema(
+        request=s.SiteVisitRequest,
+        responses={201: s.SiteVisitSerializer, **ERRORS},
+        description="Plan a site visit (panel chair or coordinator, from screening until the "
+        "draft report). 400 names each bad field (`mode`, `ends_on`, `sessions[0].at` ...).",
+    )
+    def post(self, request, pk):
+        application = _application(request, pk)
+        visit = services.site_visit_plan(
+            application=application, actor=request.user, data=request.data
+        )
+        visit = selectors.site_visit_of(application, visit.pk)
+        return Response(s.SiteVisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+class SiteVisitDetailView(GenericAPIView):
+    """One site visit; `PATCH` changes it and `DELETE` cancels it before it begins (a
+    cancelled visit stays in the record)."""
+
+    serializer_class = s.SiteVisitSerializer
+    pagination_class = None
+
+    @extend_schema(responses={200: s.SiteVisitSerializer, 404: ERRORS[404]})
+    def get(self, request, pk, visit_pk):
+        return Response(s.SiteVisitSerializer(_site_visit(request, pk, visit_pk)).data)
+
+    @extend_schema(
+        request=s.SiteVisitChangeRequest,
+        responses={200: s.SiteVisitSerializer, **ERRORS},
+        description="Change a visit that has not begun (panel chair or coordinator): any of "
+        "its fields; given `sessions` replace the old ones. 400 names each bad field.",
+    )
+    def patch(self, request, pk, visit_pk):
+        visit = _site_visit(request, pk, visit_pk)
+        services.site_visit_change(visit=visit, actor=request.user, data=request.data)
+        return Response(
+            s.SiteVisitSerializer(selectors.site_visit_of(visit.application, visit.pk)).data
+        )
+
+    @extend_schema(
+        responses={
+            200: s.SiteVisitSerializer,
+            403: ERRORS[403],
+            404: ERRORS[404],
+            409: ERRORS[409],
+        },
+        description="Cancel a visit that has not begun (panel chair or coordinator).",
+    )
+    def delete(self, request, pk, visit_pk):
+        visit = _site_visit(request, pk, visit_pk)
+        services.site_visit_cancel(visit=visit, actor=request.user)
+        return Response(
+            s.SiteVisitSerializer(selectors.site_visit_of(visit.application, visit.pk)).data
+        )
+
+
+def _site_visit(request, pk, visit_pk):
+    application = _application(request, pk)
+    visit = selectors.site_visit_of(application, visit_pk)
+    if visit is None:
+        raise NotVisible()
+    return visit

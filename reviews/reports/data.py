@@ -16,7 +16,7 @@ from accreditation.rules import current_decision
 from core import reference
 
 from ..models import Finding, Judgement, PanelAssignment, Report, ReviewerProfile
-from ..selectors import sitting_panel
+from ..selectors import site_visits_of, sitting_panel
 
 SCHEMA = "mcqa.report/1"
 SELF_ASSESSMENT_LIMIT = 6000
@@ -241,6 +241,7 @@ def report_data(application, stage, *, report=None):
             }
             for seat in seats
         ],
+        "site_visits": _site_visits_data(application),
         "standards": standard_rows,
         "summary": {
             "standards": len(standard_rows),
@@ -266,6 +267,24 @@ def report_data(application, stage, *, report=None):
     if stage == Report.Stage.PUBLISHED:
         data["decision"] = _decision_data(application)
     return data
+
+
+def _site_visits_data(application):
+    """The visits the panel held or planned (ESG 2.3), cancelled ones left out, each with
+    its sessions: whom the panel met, and when."""
+    return [
+        {
+            "mode": visit.mode,
+            "mode_label": visit.get_mode_display(),
+            "starts_on": _iso(visit.starts_on),
+            "ends_on": _iso(visit.ends_on),
+            "sessions": [
+                {"group": s.group, "group_label": s.get_group_display(), "at": _iso(s.at)}
+                for s in visit.sessions.all()
+            ],
+        }
+        for visit in site_visits_of(application).filter(cancelled_at__isnull=True)
+    ]
 
 
 def _decision_data(application):

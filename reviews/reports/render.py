@@ -54,6 +54,11 @@ def _for_template(data):
     }
     for step in view["procedure"]:
         step["at_date"] = _date(step["at"])
+    for visit in view.setdefault("site_visits", []):
+        visit["starts_date"] = _date(visit["starts_on"])
+        visit["ends_date"] = _date(visit["ends_on"])
+        for session in visit["sessions"]:
+            session["at_date"] = _date(session["at"])
     for item in view["clarifications"]:
         item["asked_date"] = _date(item["asked_at"])
         item["answered_date"] = _date(item["answered_at"])

@@ -29,7 +29,7 @@ from accreditation.models import (
 )
 from core.tokens import token_issue
 from demo.scenario import accreditation_record, decision_record, ready_report, skip_to_state
-from reviews.models import PanelAssignment, Report
+from reviews.models import PanelAssignment, Report, SiteVisit, SiteVisitSession
 from tests.factories import (
     ApplicationFactory,
     CourseFactory,
@@ -61,6 +61,7 @@ class World:
     report: Report = None
     accreditation: Accreditation = None
     decision: Decision = None
+    site_visit: SiteVisit = None
     keys: dict = field(default_factory=dict)  # user id -> API token key, issued once
 
     def user(self, role):
@@ -190,6 +191,23 @@ class World:
             status=Report.Status.FAILED,
             error="RuntimeError: renderer crashed",
             attempts=1,
+        )
+
+    def _prepare_site_visit(self):
+        """Provider A's case in review with a two-day site visit planned a month ahead."""
+        self._prepare_in_review()
+        start = timezone.localdate() + timedelta(days=30)
+        self.site_visit = SiteVisit.objects.create(
+            application=self.application,
+            mode=SiteVisit.Mode.ONSITE,
+            starts_on=start,
+            ends_on=start + timedelta(days=1),
+            planned_by=self.user("coordinator"),
+        )
+        SiteVisitSession.objects.create(
+            visit=self.site_visit,
+            group=SiteVisitSession.Group.MANAGEMENT,
+            at=timezone.make_aware(timezone.datetime(start.year, start.month, start.day, 9)),
         )
 
     def _prepare_invited(self):

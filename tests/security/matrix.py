@@ -29,7 +29,8 @@ Placeholders in paths are filled from the test world: {app} provider A's applica
 {other_course}, {assignment} reviewer_on's seat, {chair_assignment}, {invited} a seat
 offered to reviewer_off, {report} the report the setup rendered, {accreditation},
 {std} the first standard of the application's framework, {condition} the (first)
-condition of {accreditation}, {reviewer_on_user} the user id of reviewer_on.
+condition of {accreditation}, {reviewer_on_user} the user id of reviewer_on, {visit} the
+site visit the setup planned.
 """
 
 from dataclasses import dataclass, field
@@ -111,6 +112,16 @@ def transition(name, setup, allowed, ok=200, body=None, note="", readers=CASE_RE
         note=note,
     )
 
+
+SITE_VISIT_BODY = {
+    "mode": "onsite",
+    "starts_on": "2027-03-01",
+    "ends_on": "2027-03-02",
+    "sessions": [
+        {"group": "management", "at": "2027-03-01T09:00:00Z"},
+        {"group": "learners", "at": "2027-03-02T14:00:00Z"},
+    ],
+}
 
 ROWS = [
     # ------------------------------------------------------------------ identity
@@ -389,6 +400,59 @@ ROWS = [
         case_write(201, ("chair",)),
         setup="in_review",
         body={"judgement": "compliant", "rationale": "Consolidated.", "recommendations": ""},
+    ),
+    # ------------------------------------------------------------------ site visits
+    Row(
+        "site-visits-get",
+        "GET",
+        "/api/v1/applications/{app}/site-visits/",
+        case_read(),
+        setup="site_visit",
+        note="everyone on the case and the provider see the visit",
+    ),
+    Row(
+        "site-visits-post",
+        "POST",
+        "/api/v1/applications/{app}/site-visits/",
+        case_write(201, ("chair", "coord")),
+        setup="in_review",
+        body=SITE_VISIT_BODY,
+        note="the panel chair or a coordinator plans the visit (ESG 2.3)",
+    ),
+    Row(
+        "site-visits-post-draft",
+        "POST",
+        "/api/v1/applications/{app}/site-visits/",
+        case_write(409, ("chair", "coord")),
+        body=SITE_VISIT_BODY,
+        note="a visit is planned from screening until the draft report",
+    ),
+    Row(
+        "site-visit-patch",
+        "PATCH",
+        "/api/v1/applications/{app}/site-visits/{visit}/",
+        case_write(200, ("chair", "coord")),
+        setup="site_visit",
+        body={"mode": "online"},
+        note="a visit that has not begun can be changed",
+    ),
+    Row(
+        "site-visit-cancel",
+        "DELETE",
+        "/api/v1/applications/{app}/site-visits/{visit}/",
+        case_write(200, ("chair", "coord")),
+        setup="site_visit",
+        note="a visit that has not begun can be cancelled; it stays in the record",
+    ),
+    Row(
+        "site-visit-minutes-upload",
+        "POST",
+        "/api/v1/applications/{app}/documents/",
+        case_write(201, ("chair", "coord")),
+        setup="in_review",
+        body={"kind": "site_visit_minutes", "file": "<pdf>"},
+        multipart=True,
+        note="the minutes are the panel's document, added by the chair or a coordinator",
     ),
     # ------------------------------------------------------------------ reports
     Row(
@@ -753,6 +817,56 @@ ROWS = [
         codes(403, anon=302, on=200, off=200, chair=200),
         page=True,
         note="the reviewer's own profile page",
+    ),
+    Row(
+        "page-site-visits",
+        "GET",
+        "/applications/{app}/site-visits/",
+        case_read(anon=302),
+        setup="site_visit",
+        page=True,
+        note="the chair and the coordinator also get the forms to plan and to upload minutes",
+    ),
+    Row(
+        "page-site-visit-plan",
+        "POST",
+        "/applications/{app}/site-visits/",
+        case_write(302, ("chair", "coord"), anon=302),
+        setup="in_review",
+        body={
+            "mode": "online",
+            "starts_on": "2027-03-01",
+            "ends_on": "2027-03-02",
+            "group_0": "learners",
+            "at_0": "2027-03-01T10:00",
+        },
+        page=True,
+    ),
+    Row(
+        "page-site-visit-minutes",
+        "POST",
+        "/applications/{app}/site-visits/minutes/",
+        case_write(302, ("chair", "coord"), anon=302),
+        setup="in_review",
+        body={"file": "<pdf>"},
+        page=True,
+    ),
+    Row(
+        "page-site-visit-cancel",
+        "POST",
+        "/applications/{app}/site-visits/{visit}/cancel/",
+        case_write(302, ("chair", "coord"), anon=302),
+        setup="site_visit",
+        page=True,
+    ),
+    Row(
+        "page-site-visit-calendar",
+        "GET",
+        "/applications/{app}/site-visits/{visit}/calendar.ics",
+        case_read(anon=302),
+        setup="site_visit",
+        page=True,
+        note="the visit as an iCalendar file for the panel and the provider",
     ),
     Row(
         "page-assignment",

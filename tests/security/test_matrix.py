@@ -46,6 +46,7 @@ def placeholders(world):
         "std": app.framework.standards.order_by("order").first().code,
         "condition": _first_condition(world),
         "reviewer_on_user": world.user("reviewer_on").pk,
+        "visit": world.site_visit.pk if world.site_visit else 0,
     }
 
 
