@@ -133,7 +133,10 @@ class AnnexElementSchema(serializers.Serializer):
     mandatory = serializers.BooleanField()
     per_learner = serializers.BooleanField()
     value = serializers.JSONField(
-        allow_null=True, help_text="The element's value (an object of values for the level)"
+        allow_null=True,
+        help_text="The element's value (an object of values for the workload: "
+        "workload_ects, workload_hours; and for the level: eqf_level, qf_ehea_cycle, "
+        "level_not_applicable)",
     )
 
 

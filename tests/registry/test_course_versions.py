@@ -228,7 +228,11 @@ def test_the_public_course_record_shows_the_approved_version_and_its_history(api
     assert body["approved_version"]["number"] == 1
     elements = {e["code"]: e["value"] for e in body["approved_version"]["annex_i"]}
     assert elements["title"] == "<b>Data</b>"
-    assert elements["level"] == {"eqf_level": 6, "qf_ehea_cycle": None}
+    assert elements["level"] == {
+        "eqf_level": 6,
+        "qf_ehea_cycle": None,
+        "level_not_applicable": False,
+    }
     assert body["provider"]["id"] == course.provider_id
     assert {"scheme": "schac", "value": "course-owner.example.org"} in body["provider"][
         "identifiers"
