@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core import reference
 
-from . import annex
+from . import annex, screening
 from .models import (
     Application,
     Course,
@@ -477,3 +477,47 @@ class ApplicationFilterForm(forms.Form):
     def __init__(self, *args, states, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "Any state"), *states]
+
+
+# --------------------------------------------------------------------------- screening
+
+
+class ScreeningChecklistForm(forms.Form):
+    """The screening checklist: for each item (`accreditation.screening.items`) a status
+    and a note. Field names are `status-<n>` and `note-<n>`, n the item's position."""
+
+    def __init__(self, *args, items, states=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        states = states or {}
+        for index, item in enumerate(self.items):
+            state = states.get(item.code) or {}
+            self.fields[f"status-{index}"] = forms.ChoiceField(
+                label=item.label,
+                required=False,
+                choices=screening.STATUSES,
+                widget=forms.RadioSelect,
+                initial=state.get("status", ""),
+            )
+            self.fields[f"note-{index}"] = forms.CharField(
+                label=f"Note on: {item.label}",
+                required=False,
+                max_length=screening.NOTE_MAX_LENGTH,
+                initial=state.get("note", ""),
+            )
+
+    def rows(self):
+        """(item, status field, note field) per item, for the page."""
+        return [
+            (item, self[f"status-{index}"], self[f"note-{index}"])
+            for index, item in enumerate(self.items)
+        ]
+
+    def service_items(self):
+        return {
+            item.code: {
+                "status": self.cleaned_data[f"status-{index}"],
+                "note": self.cleaned_data[f"note-{index}"],
+            }
+            for index, item in enumerate(self.items)
+        }

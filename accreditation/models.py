@@ -804,6 +804,27 @@ class SelfAssessment(TimeStampedModel):
         return f"{self.application_id} / {self.standard.code}"
 
 
+class ScreeningChecklist(models.Model):
+    """The coordinator's completeness check of a dossier in screening, kept so that they
+    can come back to it: `items` maps each item of `accreditation.screening.items` (one per
+    Annex I element, one per required document) to `{"status": "ok" | "missing" |
+    "insufficient", "note": text}`. The `return_for_completion` comment is built from the
+    missing and insufficient items; the transition itself still goes through the engine
+    with its own comment, which the coordinator may have edited."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="screening_checklist"
+    )
+    items = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Screening checklist of {self.application_id}"
+
+
 class Clarification(models.Model):
     """A question to the provider during the review and its answer."""
 

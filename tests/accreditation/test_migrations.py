@@ -91,7 +91,7 @@ def test_existing_providers_get_one_open_identity_period_from_their_registration
 # --------------------------------------------------------------------------- Annex I options
 
 annex_options = importlib.import_module(
-    "accreditation.migrations.0009_annex_i_workload_level_supervision"
+    "accreditation.migrations.0009_annex_i_and_screening_checklist"
 )
 
 
@@ -132,7 +132,7 @@ def test_existing_supervision_texts_become_options_or_further_information_and_ba
     from django.db.migrations.executor import MigrationExecutor
 
     before = [("accreditation", "0008_course_versions")]
-    after = [("accreditation", "0009_annex_i_workload_level_supervision")]
+    after = [("accreditation", "0009_annex_i_and_screening_checklist")]
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes()
     try:

@@ -1,6 +1,6 @@
 """Annex I as the Recommendation says it: the level "if applicable", the workload in ECTS
 "wherever possible" (else hours), supervision and identity verification as one of three
-fixed options; accreditation limits validated.
+fixed options; accreditation limits validated; the coordinator's screening checklist.
 
 Existing free-text supervision is mapped to an option where the text clearly says one
 (`supervision_option`, rules below); any other text is kept, appended to the course's
@@ -13,6 +13,8 @@ import re
 from decimal import Decimal
 
 import django.core.validators
+import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 import accreditation.models
@@ -131,6 +133,7 @@ def options_to_supervision(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accreditation", "0008_course_versions"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -248,5 +251,36 @@ class Migration(migrations.Migration):
                 ),
                 name="course_supervision_option_valid",
             ),
+        ),
+        migrations.CreateModel(
+            name="ScreeningChecklist",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("items", models.JSONField(blank=True, default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "application",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="screening_checklist",
+                        to="accreditation.application",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
         ),
     ]
