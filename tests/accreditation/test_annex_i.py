@@ -222,3 +222,15 @@ def test_accreditation_limits_from_the_reference_data_are_accepted(course_applic
     ]
     accreditation.clean_fields(exclude=others)
     assert accreditation.eqf_levels == [1, 8]
+
+
+def test_the_openapi_schema_describes_the_new_course_fields(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    components = schema["components"]["schemas"]
+    course = components["Course"]["properties"]
+    assert {"workload_hours", "level_not_applicable", "supervision_identity_verification"} <= set(
+        course
+    )
+    options = set(annex.SUPERVISION_OPTIONS)
+    enums = [c.get("enum") or [] for c in components.values()]
+    assert any(options <= set(values) for values in enums)
