@@ -149,6 +149,11 @@ class ApprovedVersionSchema(serializers.Serializer):
     isced_f = serializers.CharField()
     languages = serializers.ListField(child=serializers.CharField())
     annex_i = AnnexElementSchema(many=True)
+    learning_specification = serializers.JSONField(
+        help_text="The workload and level as an ELM LearningAchievementSpecification: "
+        "creditPoint (ECTS) or volumeOfLearning (ISO 8601 duration, when ECTS do not "
+        "apply); eqfLevel only when a level applies"
+    )
 
 
 class CourseDecisionSchema(DecisionSchema):

@@ -31,7 +31,7 @@ from accreditation.models import (
 from core.reference import isced_f_covers
 from reviews.models import Report
 
-from . import verify_cache
+from . import elm, verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 
 # Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
@@ -1012,6 +1012,9 @@ def course_record(uid):
             "isced_f": approved.isced_f,
             "languages": approved.elements.get("languages") or [],
             "annex_i": _annex_i(approved.elements),
+            "learning_specification": elm.learning_specification(
+                approved.elements, url=course_url(course["uid"]), title=approved.title
+            ),
         },
         "decisions": [
             {

@@ -226,6 +226,8 @@ def test_the_public_course_record_shows_the_approved_version_and_its_history(api
     assert body["uri"].endswith(f"/registry/courses/{course.uid}/")
     assert body["title"] == "<b>Data</b>"
     assert body["approved_version"]["number"] == 1
+    spec = body["approved_version"]["learning_specification"]
+    assert spec["id"] == body["uri"] and spec["eqfLevel"]["notation"] == "6"
     elements = {e["code"]: e["value"] for e in body["approved_version"]["annex_i"]}
     assert elements["title"] == "<b>Data</b>"
     assert elements["level"] == {
