@@ -726,7 +726,7 @@ def screening_checklist(request, pk):
     for item, status_field, note_field in form.rows():
         if item.element is not None and course is not None:
             found = (
-                "—"
+                ""
                 if item.element.per_learner
                 else ("stated" if item.element.present(course) else "not stated")
             )

@@ -476,6 +476,29 @@ class TransitionInputSerializer(serializers.Serializer):
     )
 
 
+class ScreeningItemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="element:<Annex I element> or document:<kind>")
+    label = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=["", "ok", "missing", "insufficient"], help_text='"" when not checked yet'
+    )
+    note = serializers.CharField(allow_blank=True, max_length=1000)
+
+
+class ScreeningChecklistSerializer(serializers.Serializer):
+    items = ScreeningItemSerializer(many=True)
+    comment = serializers.CharField(
+        read_only=True, help_text="the return_for_completion comment the flagged items build"
+    )
+
+
+class ScreeningChecklistInputSerializer(serializers.Serializer):
+    items = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='{"<item code>": {"status", "note"}}; items not given are kept as they are',
+    )
+
+
 class TransitionLogSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor_name", read_only=True)
 

@@ -42,7 +42,7 @@ from .providers import (
     provider_create,
     provider_update,
 )
-from .screening import screening_checklist_save
+from .screening import screening_checklist_read, screening_checklist_save
 
 __all__ = [
     "COURSE_FIELDS",
@@ -59,6 +59,7 @@ __all__ = [
     "change_request_approve",
     "change_request_file",
     "change_request_reject",
+    "screening_checklist_read",
     "screening_checklist_save",
     "complaint_lodge",
     "course_create",

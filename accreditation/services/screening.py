@@ -14,6 +14,29 @@ from ..models import Application, ApplicationState, ScreeningChecklist
 from ._common import _visible_application
 
 
+def screening_checklist_read(*, application, actor):
+    """The screening checklist of `application` as kept: every item (in order) with its
+    status and note ("" when not checked yet), and the return comment it builds. Only a
+    coordinator (403; 404 for whoever may not see the case)."""
+    _visible_application(application, actor)
+    if not has_role(actor, Role.COORDINATOR):
+        raise NotAllowed("Only a coordinator screens a dossier.")
+    checklist = ScreeningChecklist.objects.filter(application=application).first()
+    states = checklist.items if checklist else {}
+    return {
+        "items": [
+            {
+                "code": item.code,
+                "label": item.label,
+                "status": (states.get(item.code) or {}).get("status", ""),
+                "note": (states.get(item.code) or {}).get("note", ""),
+            }
+            for item in screening.items(application)
+        ],
+        "comment": screening.comment_for(application, states),
+    }
+
+
 def screening_checklist_save(*, application, actor, items):
     """Keep the coordinator's screening checklist of `application`: `items` maps item
     codes (`accreditation.screening.items`) to `{"status", "note"}`; a status is `ok`,

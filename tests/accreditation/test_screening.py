@@ -112,3 +112,25 @@ def test_only_a_coordinator_screens_and_only_in_screening(
             application=application, actor=UserFactory(roles=["provider"]), items=item
         )
     assert not ScreeningChecklist.objects.exists()
+
+
+def test_the_api_keeps_the_checklist_and_answers_the_comment_it_builds(
+    course_application, provider_user, coordinator
+):
+    from .conftest import token_client
+
+    application = _screening(course_application, provider_user, coordinator)
+    client = token_client(coordinator)
+    url = f"/api/v1/applications/{application.pk}/screening/"
+    body = {"items": {"element:learning_outcomes": {"status": "insufficient", "note": "Vague."}}}
+    response = client.put(url, body, format="json")
+    assert response.status_code == 200, response.content
+    answer = response.json()
+    assert answer["comment"].endswith("- Insufficient: Learning outcomes. Vague.")
+    row = next(i for i in answer["items"] if i["code"] == "element:learning_outcomes")
+    assert (row["status"], row["note"]) == ("insufficient", "Vague.")
+    assert client.get(url).json() == answer
+    response = client.put(url, {"items": {"element:colour": {"status": "ok"}}}, format="json")
+    assert response.status_code == 400 and "items.element:colour" in response.json()
+    assert client.get(url).json() == answer
+    assert token_client(provider_user).get(url).status_code == 403
