@@ -47,6 +47,7 @@ from .models import (
     ProviderIdentifier,
     ProviderIdentity,
     ProviderMembership,
+    ScreeningChecklist,
     SelfAssessment,
     Standard,
 )
@@ -414,6 +415,15 @@ class DocumentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["original_name", "sha256", "=application__id"]
     list_select_related = ["application__provider"]
+
+
+@admin.register(ScreeningChecklist)
+class ScreeningChecklistAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Kept by coordinators on the screening page (`screening_checklist_save`)."""
+
+    list_display = ["application", "updated_by", "updated_at"]
+    search_fields = ["=application__id"]
+    list_select_related = ["application__provider", "updated_by"]
 
 
 @admin.register(ApplicationTransition)

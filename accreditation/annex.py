@@ -1,13 +1,38 @@
 """Annex I of the Council Recommendation on micro-credentials (2022/C 243/02): the
 standard elements that describe a micro-credential, stated once.
 
-The dossier check (`rules.dossier_unmet`), the course pages and form, and the review
-report all read `ELEMENTS`. Per-learner elements (learner identification, date of
-issuing, grade) belong to each issued credential: a course shows them through the
-sample credential in its dossier, not through its own fields.
+The dossier check (`rules.dossier_unmet`), the course pages and form, the API, the
+coordinator's screening checklist and the review report all read `ELEMENTS` and
+`value_problems`. Per-learner elements (learner identification, date of issuing, grade)
+belong to each issued credential: a course shows them through the sample credential in
+its dossier, not through its own fields.
+
+As the Recommendation says them: the level is required "if applicable" (a course that
+says `level_not_applicable` states it by saying so, and then gives no EQF level and no
+QF-EHEA cycle); the workload is in ECTS "wherever possible", else in hours
+(`workload_hours`), never both; supervision and identity verification during
+assessment is one of three fixed options, or not stated.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
+
+# Supervision and identity verification during assessment: Annex I's fixed options.
+UNSUPERVISED_NO_ID = "unsupervised_no_identity_verification"
+SUPERVISED_NO_ID = "supervised_no_identity_verification"
+SUPERVISED_WITH_ID = "supervised_with_identity_verification"
+SUPERVISION_CHOICES = (
+    (UNSUPERVISED_NO_ID, "Unsupervised, no identity verification"),
+    (SUPERVISED_NO_ID, "Supervised, no identity verification"),
+    (SUPERVISED_WITH_ID, "Supervised with identity verification, on-site or online"),
+)
+SUPERVISION_OPTIONS = tuple(code for code, _ in SUPERVISION_CHOICES)
+
+
+def supervision_label(value):
+    """The label of a supervision option; a frozen course version from before the options
+    existed holds free text, shown as it was written."""
+    return dict(SUPERVISION_CHOICES).get(value, value or "")
 
 
 @dataclass(frozen=True)
@@ -19,6 +44,8 @@ class Element:
       filled (the level is stated by an EQF level, a QF-EHEA cycle, or both).
     - `mandatory`: a course dossier is incomplete without it;
       `per_learner`: it is shown by the sample credential, not by the course.
+    - `not_applicable`: the course attribute that, when true, states the element as not
+      applicable ("level, if applicable"), so it is present without a value.
     """
 
     code: str
@@ -26,6 +53,7 @@ class Element:
     mandatory: bool
     per_learner: bool = False
     fields: tuple = ()
+    not_applicable: str = ""
 
     @property
     def unmet_code(self):
@@ -33,7 +61,9 @@ class Element:
         return f"missing_element:{self.fields[0]}"
 
     def present(self, course):
-        return any(_filled(getattr(course, name)) for name in self.fields)
+        if self.not_applicable and getattr(course, self.not_applicable, False):
+            return True
+        return any(_filled(getattr(course, name, None)) for name in self.fields)
 
 
 def _filled(value):
@@ -51,9 +81,18 @@ ELEMENTS = (
     Element("awarding_body", "Awarding body", True, fields=("awarding_body",)),
     Element("date_of_issuing", "Date of issuing", True, True),
     Element("learning_outcomes", "Learning outcomes", True, fields=("learning_outcomes",)),
-    Element("workload", "Notional workload (ECTS)", True, fields=("workload_ects",)),
     Element(
-        "level", "Level (EQF and/or QF-EHEA cycle)", True, fields=("eqf_level", "qf_ehea_cycle")
+        "workload",
+        "Notional workload (ECTS wherever possible, else hours)",
+        True,
+        fields=("workload_ects", "workload_hours"),
+    ),
+    Element(
+        "level",
+        "Level (EQF and/or QF-EHEA cycle), if applicable",
+        True,
+        fields=("eqf_level", "qf_ehea_cycle"),
+        not_applicable="level_not_applicable",
     ),
     Element("assessment_type", "Type of assessment", True, fields=("assessment_type",)),
     Element("participation_form", "Form of participation", True, fields=("participation_form",)),
@@ -81,9 +120,89 @@ def missing(course):
     return [e for e in COURSE_MANDATORY if not e.present(course)]
 
 
+def element(code):
+    """The element named `code`."""
+    for candidate in ELEMENTS:
+        if candidate.code == code:
+            return candidate
+    raise KeyError(code)
+
+
+FIELD_LABELS = {
+    "workload_ects": "Notional workload in ECTS (wherever possible)",
+    "workload_hours": "Notional workload in hours (only when ECTS do not apply)",
+    "eqf_level": "EQF level",
+    "qf_ehea_cycle": "QF-EHEA cycle",
+    "level_not_applicable": "No EQF level or QF-EHEA cycle applies to this course",
+}
+
+
 def label_of(field):
     """The label of the element a course field states (for forms)."""
+    if field in FIELD_LABELS:
+        return FIELD_LABELS[field]
     for element in ELEMENTS:
         if field in element.fields and len(element.fields) == 1:
             return element.label if element.mandatory else f"{element.label} (optional)"
     raise KeyError(field)
+
+
+# The course attributes `value_problems` reads.
+VALUE_FIELDS = (
+    "level_not_applicable",
+    "eqf_level",
+    "qf_ehea_cycle",
+    "workload_ects",
+    "workload_hours",
+)
+
+
+def value_problems(values):
+    """What is wrong with a course's Annex I values taken together, as {field: message};
+    empty when they agree. `values` maps course attributes to their values (a course's,
+    or a form's). Presence is `missing`'s business (a draft may be incomplete), and each
+    value's own validity its field's (hours > 0, a supervision option from
+    `SUPERVISION_CHOICES`); this says which combinations can never be stored:
+
+    - a level said not to apply comes with no EQF level and no QF-EHEA cycle;
+    - the workload is in ECTS or, where ECTS do not apply, in hours: never both.
+    """
+    problems = {}
+    if values.get("level_not_applicable") is True:
+        for name in ("eqf_level", "qf_ehea_cycle"):
+            if values.get(name) not in (None, ""):
+                problems[name] = (
+                    "Leave this empty when no level applies (level_not_applicable is true)."
+                )
+    if values.get("workload_hours") not in (None, "") and values.get("workload_ects") not in (
+        None,
+        "",
+    ):
+        problems["workload_hours"] = (
+            "Give the workload in ECTS or, where ECTS do not apply, in hours; not both."
+        )
+    return problems
+
+
+def workload_text(course):
+    """The workload as a reader sees it: `5 ECTS`, `30 hours`, or empty."""
+    ects = getattr(course, "workload_ects", None)
+    if ects not in (None, ""):
+        return f"{Decimal(str(ects)).normalize():f} ECTS"
+    hours = getattr(course, "workload_hours", None)
+    if hours not in (None, ""):
+        return f"{Decimal(str(hours)).normalize():f} hours"
+    return ""
+
+
+def level_text(course, cycle_label=""):
+    """The level as a reader sees it: `EQF level 6; QF-EHEA first cycle`, `Not applicable`,
+    or empty."""
+    if getattr(course, "level_not_applicable", False):
+        return "Not applicable"
+    parts = []
+    if getattr(course, "eqf_level", None):
+        parts.append(f"EQF level {course.eqf_level}")
+    if getattr(course, "qf_ehea_cycle", None):
+        parts.append(f"QF-EHEA {(cycle_label or course.qf_ehea_cycle).lower()}")
+    return "; ".join(parts)

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core import reference
 
-from . import annex
+from . import annex, screening
 from .models import (
     Application,
     Course,
@@ -152,17 +152,30 @@ class CourseForm(DescribedForm):
         decimal_places=2,
         help_text="In ECTS credits wherever possible, e.g. 5 or 2.5.",
     )
+    workload_hours = forms.DecimalField(
+        label=annex.label_of("workload_hours"),
+        required=False,
+        min_value=0.01,
+        max_digits=7,
+        decimal_places=2,
+        help_text="Only when ECTS do not apply; leave the ECTS empty then.",
+    )
+    level_not_applicable = forms.BooleanField(
+        label=annex.label_of("level_not_applicable"),
+        required=False,
+        help_text="Annex I asks for the level if applicable; tick this and leave both empty.",
+    )
     eqf_level = forms.TypedChoiceField(
-        label="EQF level",
+        label=annex.label_of("eqf_level"),
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "— not applicable —"), *[(n, str(n)) for n in reference.EQF_LEVELS]],
+        choices=[("", "— none —"), *[(n, str(n)) for n in reference.EQF_LEVELS]],
     )
     qf_ehea_cycle = forms.ChoiceField(
-        label="QF-EHEA cycle",
+        label=annex.label_of("qf_ehea_cycle"),
         required=False,
-        choices=[("", "— not applicable —"), *Course.QfEhea.choices],
+        choices=[("", "— none —"), *Course.QfEhea.choices],
     )
     isced_f = forms.CharField(
         label="Field of study (ISCED-F 2013 code)",
@@ -195,10 +208,10 @@ class CourseForm(DescribedForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    supervision_identity_verification = forms.CharField(
+    supervision_identity_verification = forms.ChoiceField(
         label=annex.label_of("supervision_identity_verification"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        choices=[("", "— not stated —"), *annex.SUPERVISION_CHOICES],
     )
     grading = forms.CharField(
         label=annex.label_of("grading"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -233,9 +246,19 @@ class CourseForm(DescribedForm):
     def clean_learning_outcomes(self):
         return _lines(self.cleaned_data["learning_outcomes"])
 
+    def clean(self):
+        cleaned = super().clean()
+        for name, message in annex.value_problems(cleaned).items():
+            if name in cleaned:
+                self.add_error(name, message)
+        return cleaned
+
     def service_data(self):
         data = dict(self.cleaned_data)
         data["qf_ehea_cycle"] = data["qf_ehea_cycle"] or None
+        data["supervision_identity_verification"] = (
+            data["supervision_identity_verification"] or None
+        )
         return data
 
     @classmethod
@@ -244,6 +267,9 @@ class CourseForm(DescribedForm):
         initial["learning_outcomes"] = "\n".join(course.learning_outcomes or [])
         initial["languages"] = ", ".join(course.languages or [])
         initial["qf_ehea_cycle"] = course.qf_ehea_cycle or ""
+        initial["supervision_identity_verification"] = (
+            course.supervision_identity_verification or ""
+        )
         return initial
 
 
@@ -471,3 +497,47 @@ class ApplicationFilterForm(forms.Form):
     def __init__(self, *args, states, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", "Any state"), *states]
+
+
+# --------------------------------------------------------------------------- screening
+
+
+class ScreeningChecklistForm(forms.Form):
+    """The screening checklist: for each item (`accreditation.screening.items`) a status
+    and a note. Field names are `status-<n>` and `note-<n>`, n the item's position."""
+
+    def __init__(self, *args, items, states=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        states = states or {}
+        for index, item in enumerate(self.items):
+            state = states.get(item.code) or {}
+            self.fields[f"status-{index}"] = forms.ChoiceField(
+                label=item.label,
+                required=False,
+                choices=screening.STATUSES,
+                widget=forms.RadioSelect,
+                initial=state.get("status", ""),
+            )
+            self.fields[f"note-{index}"] = forms.CharField(
+                label=f"Note on: {item.label}",
+                required=False,
+                max_length=screening.NOTE_MAX_LENGTH,
+                initial=state.get("note", ""),
+            )
+
+    def rows(self):
+        """(item, status field, note field) per item, for the page."""
+        return [
+            (item, self[f"status-{index}"], self[f"note-{index}"])
+            for index, item in enumerate(self.items)
+        ]
+
+    def service_items(self):
+        return {
+            item.code: {
+                "status": self.cleaned_data[f"status-{index}"],
+                "note": self.cleaned_data[f"note-{index}"],
+            }
+            for index, item in enumerate(self.items)
+        }

@@ -25,6 +25,8 @@ from guardian.models import UserObjectPermissionBase
 from core import reference
 from core.models import TimeStampedModel
 
+from . import annex
+
 
 def validate_country(value):
     if not reference.is_country(value):
@@ -40,6 +42,37 @@ def validate_isced_f(value):
         raise ValidationError(
             "%(value)s is not an ISCED-F 2013 field code.",
             params={"value": value},
+            code="invalid_isced_f",
+        )
+
+
+def validate_eqf_levels(value):
+    """An accreditation's EQF limit: a list of EQF levels (1..8); empty means no limit."""
+    if not isinstance(value, list):
+        raise ValidationError("A list of EQF levels (1 to 8) is required.", code="invalid")
+    bad = [
+        v
+        for v in value
+        if isinstance(v, bool) or not isinstance(v, int) or v not in reference.EQF_LEVELS
+    ]
+    if bad:
+        raise ValidationError(
+            "Not EQF levels (whole numbers from 1 to 8): %(levels)s",
+            params={"levels": ", ".join(repr(v)[:20] for v in bad[:10])},
+            code="invalid_eqf_level",
+        )
+
+
+def validate_isced_fields(value):
+    """An accreditation's ISCED-F limit: codes of the ISCED-F 2013 reference data; empty
+    means no limit."""
+    if not isinstance(value, list):
+        raise ValidationError("A list of ISCED-F 2013 codes is required.", code="invalid")
+    bad = [v for v in value if not reference.is_isced_f(v)]
+    if bad:
+        raise ValidationError(
+            "Not ISCED-F 2013 field codes: %(codes)s",
+            params={"codes": ", ".join(repr(v)[:20] for v in bad[:10])},
             code="invalid_isced_f",
         )
 
@@ -321,6 +354,17 @@ class Course(TimeStampedModel):
     workload_ects = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0.01)]
     )
+    workload_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="The notional workload in hours, only when ECTS do not apply.",
+    )
+    level_not_applicable = models.BooleanField(
+        default=False, help_text="No EQF level and no QF-EHEA cycle apply (Annex I: if applicable)."
+    )
     eqf_level = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(8)]
     )
@@ -335,7 +379,9 @@ class Course(TimeStampedModel):
     quality_assurance = models.TextField("type of quality assurance", blank=True)
     languages = models.JSONField(default=list, blank=True, validators=[validate_language_list])
     prerequisites = models.TextField(blank=True)
-    supervision_identity_verification = models.TextField(blank=True)
+    supervision_identity_verification = models.CharField(
+        max_length=40, choices=annex.SUPERVISION_CHOICES, null=True, blank=True
+    )
     grading = models.TextField(blank=True)
     stackability = models.TextField("integration/stackability options", blank=True)
     further_information = models.TextField(blank=True)
@@ -362,10 +408,33 @@ class Course(TimeStampedModel):
                 condition=Q(participation_form__in=["", "online", "onsite", "blended"]),
                 name="course_participation_form_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(workload_hours__isnull=True) | Q(workload_hours__gt=0),
+                name="course_workload_hours_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(workload_hours__isnull=True) | Q(workload_ects__isnull=True),
+                name="course_workload_ects_or_hours",
+            ),
+            models.CheckConstraint(
+                condition=Q(level_not_applicable=False)
+                | Q(eqf_level__isnull=True, qf_ehea_cycle__isnull=True),
+                name="course_no_level_when_not_applicable",
+            ),
+            models.CheckConstraint(
+                condition=Q(supervision_identity_verification__isnull=True)
+                | Q(supervision_identity_verification__in=annex.SUPERVISION_OPTIONS),
+                name="course_supervision_option_valid",
+            ),
         ]
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        problems = annex.value_problems({name: getattr(self, name) for name in annex.VALUE_FIELDS})
+        if problems:
+            raise ValidationError({name: [message] for name, message in problems.items()})
 
     def get_absolute_url(self):
         return reverse("course-detail", args=[self.pk])
@@ -439,15 +508,19 @@ class CourseVersion(models.Model):
         country and awarding body as they were then, not the provider's today) and a
         course's display labels, for code that reads either (the Annex I table, the
         course facts)."""
-        values = dict(self.elements)
-        ects = values.get("workload_ects")
-        values["workload_ects"] = Decimal(ects) if ects not in (None, "") else None
+        values = {"level_not_applicable": False, "workload_hours": None, **self.elements}
+        for name in ("workload_ects", "workload_hours"):
+            number = values.get(name)
+            values[name] = Decimal(number) if number not in (None, "") else None
         frozen = SimpleNamespace(pk=self.course_id, id=self.course_id, version=self.number)
         frozen.__dict__.update(values)
         cycles = dict(Course.QfEhea.choices)
         forms = dict(Course.ParticipationForm.choices)
         frozen.get_qf_ehea_cycle_display = lambda: cycles.get(frozen.qf_ehea_cycle, "")
         frozen.get_participation_form_display = lambda: forms.get(frozen.participation_form, "")
+        frozen.get_supervision_identity_verification_display = lambda: annex.supervision_label(
+            frozen.supervision_identity_verification
+        )
         return frozen
 
 
@@ -754,6 +827,27 @@ class SelfAssessment(TimeStampedModel):
         return f"{self.application_id} / {self.standard.code}"
 
 
+class ScreeningChecklist(models.Model):
+    """The coordinator's completeness check of a dossier in screening, kept so that they
+    can come back to it: `items` maps each item of `accreditation.screening.items` (one per
+    Annex I element, one per required document) to `{"status": "ok" | "missing" |
+    "insufficient", "note": text}`. The `return_for_completion` comment is built from the
+    missing and insufficient items; the transition itself still goes through the engine
+    with its own comment, which the coordinator may have edited."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="screening_checklist"
+    )
+    items = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Screening checklist of {self.application_id}"
+
+
 class Clarification(models.Model):
     """A question to the provider during the review and its answer."""
 
@@ -985,10 +1079,16 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
     valid_from = models.DateField()
     valid_until = models.DateField()
     eqf_levels = models.JSONField(
-        default=list, blank=True, help_text="EQF levels covered (institutional scope; empty: all)."
+        default=list,
+        blank=True,
+        validators=[validate_eqf_levels],
+        help_text="EQF levels covered (institutional scope; empty: all).",
     )
     isced_fields = models.JSONField(
-        default=list, blank=True, help_text="ISCED-F fields covered (empty: all)."
+        default=list,
+        blank=True,
+        validators=[validate_isced_fields],
+        help_text="ISCED-F fields covered (empty: all).",
     )
 
     class Meta:

@@ -80,6 +80,11 @@ urlpatterns = [
         name="self-assessment-edit",
     ),
     path(
+        "applications/<int:pk>/screening/",
+        views.screening_checklist,
+        name="application-screening",
+    ),
+    path(
         "applications/<int:pk>/transitions/<slug:name>/",
         views.transition,
         name="application-transition",

@@ -16,23 +16,29 @@ from django.utils import timezone
 from . import annex
 from .models import Course, CourseVersion
 
-# Every course attribute an Annex I element reads, in Annex I order, then the course
-# attributes the registry and the report show beside them.
+# Every course attribute an Annex I element reads, in Annex I order (with the flag that
+# says the level does not apply), then the course attributes the registry and the report
+# show beside them.
 SNAPSHOT_FIELDS = (
-    *dict.fromkeys(name for element in annex.ELEMENTS for name in element.fields),
+    *dict.fromkeys(
+        name
+        for element in annex.ELEMENTS
+        for name in (*element.fields, *filter(None, [element.not_applicable]))
+    ),
     "isced_f",
     "languages",
 )
+_DECIMAL_FIELDS = ("workload_ects", "workload_hours")
 _CENTS = Decimal("0.01")
 
 
 def snapshot(course):
-    """The course's elements as JSON values (the ECTS as a two-decimal string), so that
-    two reads of an unchanged course compare equal."""
+    """The course's elements as JSON values (the ECTS and hours as two-decimal strings), so
+    that two reads of an unchanged course compare equal."""
     values = {}
     for name in SNAPSHOT_FIELDS:
         value = getattr(course, name)
-        if isinstance(value, Decimal | int | float) and name == "workload_ects":
+        if isinstance(value, Decimal | int | float) and name in _DECIMAL_FIELDS:
             value = str(Decimal(value).quantize(_CENTS))
         elif isinstance(value, list | tuple):
             value = list(value)

@@ -19,14 +19,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import GuardFailed, NotAllowed
-from core.roles import Role, user_roles
+from core.roles import Role, has_role, user_roles
 
-from . import annex, diagram, rules, selectors, services, workflow
+from . import annex, diagram, rules, screening, selectors, services, workflow
 from . import forms as f
 from .models import (
     ApplicationState,
     Document,
     ProviderMembership,
+    ScreeningChecklist,
     SelfAssessment,
 )
 from .web import (
@@ -738,6 +739,84 @@ def self_assessment_edit(request, pk, code):
     )
 
 
+# --------------------------------------------------------------------------- screening
+
+
+def _saved_screening(application):
+    checklist = ScreeningChecklist.objects.filter(application=application).first()
+    return checklist.items if checklist else {}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def screening_checklist(request, pk):
+    """The coordinator's screening checklist: each Annex I element and required document
+    marked complete, missing or insufficient, kept per application. "Write the return
+    comment" saves it and opens `return_for_completion` with the comment built from the
+    items marked missing or insufficient, for the coordinator to edit and send."""
+    application = visible_application(request, pk)
+    if not has_role(request.user, Role.COORDINATOR):
+        return render_domain_error(
+            request,
+            NotAllowed("Only a coordinator screens a dossier."),
+            back=application.get_absolute_url(),
+        )
+    items = screening.items(application)
+    course = application.course_as_assessed if application.course_id else None
+    kinds = {}
+    for kind in application.documents.values_list("kind", flat=True):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    states = _saved_screening(application)
+    data = request.POST if request.method == "POST" else None
+    form = f.ScreeningChecklistForm(data, items=items, states=states)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            outcome = run_service(
+                request,
+                lambda: services.screening_checklist_save(
+                    application=application, actor=request.user, items=form.service_items()
+                ),
+                form=form,
+                back=application.get_absolute_url(),
+            )
+            if outcome.refusal:
+                return outcome.refusal
+            if outcome.ok:
+                if request.POST.get("action") == "return":
+                    url = reverse(
+                        "application-transition", args=[application.pk, "return_for_completion"]
+                    )
+                    return redirect(f"{url}?from=screening")
+                messages.success(request, "The screening checklist was saved.")
+                return redirect("application-screening", pk=application.pk)
+        status = 400
+    rows = []
+    for item, status_field, note_field in form.rows():
+        if item.element is not None and course is not None:
+            found = (
+                ""
+                if item.element.per_learner
+                else ("stated" if item.element.present(course) else "not stated")
+            )
+        else:
+            count = kinds.get(item.document_kind, 0)
+            found = f"{count} uploaded" if count else "none uploaded"
+        rows.append({"item": item, "status": status_field, "note": note_field, "found": found})
+    return render(
+        request,
+        "web/screening_checklist.html",
+        {
+            "application": application,
+            "form": form,
+            "rows": rows,
+            "editable": application.state == ApplicationState.SCREENING,
+            "comment": screening.comment_for(application, states),
+        },
+        status=status,
+    )
+
+
 # --------------------------------------------------------------------------- transitions
 
 TRANSITION_FORMS = {
@@ -789,6 +868,12 @@ def transition(request, pk, name):
         in services.available_transitions(application=application, actor=request.user),
     }
     if request.method == "GET":
+        if name == "return_for_completion":
+            # The comment the screening checklist's ticked items say, to edit before sending.
+            comment = screening.comment_for(application, _saved_screening(application))
+            if comment:
+                context["form"] = f.RequiredCommentForm(initial={"comment": comment})
+                context["from_checklist"] = True
         return render(request, "web/transition_confirm.html", context)
     if conditions is not None and "add_condition" in request.POST:
         # Another condition row, without JavaScript: the same form again, one row longer.

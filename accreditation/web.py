@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from core.errors import DomainError, GuardFailed, NotVisible, Unmet
+from core.roles import Role, has_role
 
 from . import forms as f
 from . import rules, selectors, services, workflow
@@ -242,6 +243,8 @@ def application_context(request, application):
         "complaints": list(application.complaints.filter(lodged_by=user)) if is_member else [],
         "sections": sections_for("application", request, application),
         "assessed_count": len(assessments),
+        "screening_open": application.state == ApplicationState.SCREENING
+        and has_role(user, Role.COORDINATOR),
     }
 
 

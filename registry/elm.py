@@ -22,6 +22,7 @@ profile). What the shapes ask for, and why the document looks the way it does:
 """
 
 import datetime
+from decimal import Decimal
 from functools import cache
 
 import pycountry
@@ -184,6 +185,50 @@ def agency_organisation(issuer):
     }
     if settings.MCQA_AGENCY_ACRONYM and issuer["name"] != settings.MCQA_AGENCY_ACRONYM:
         node["altLabel"] = _en(settings.MCQA_AGENCY_ACRONYM)
+    return node
+
+
+# The ECTS as ELM's education-credit framework.
+ECTS = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
+
+
+def hours_duration(hours):
+    """Notional hours as an xsd:duration (ISO 8601), whole units but the seconds:
+    37.5 -> PT37H30M; 30 -> PT30H."""
+    seconds = Decimal(str(hours)) * 3600
+    whole_hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = "PT"
+    if whole_hours:
+        text += f"{int(whole_hours)}H"
+    if minutes:
+        text += f"{int(minutes)}M"
+    if seconds:
+        text += f"{seconds.normalize():f}S"
+    return text if text != "PT" else "PT0S"
+
+
+def learning_specification(elements, *, url, title):
+    """A frozen course version's workload and level as an ELM
+    `LearningAchievementSpecification`: the ECTS as a `creditPoint` (framework ECTS),
+    else the hours as `volumeOfLearning` (an ISO 8601 duration); the EQF level as
+    `eqfLevel` only when a level applies and one is given (Annex I: "if applicable")."""
+    node = {"id": url, "type": "LearningAchievementSpecification", "title": _en(title)}
+    ects = elements.get("workload_ects")
+    hours = elements.get("workload_hours")
+    if ects not in (None, ""):
+        node["creditPoint"] = [
+            {
+                "type": "CreditPoint",
+                "framework": concept(ECTS, "European Credit Transfer and Accumulation System"),
+                "point": f"{Decimal(str(ects)).normalize():f}",
+            }
+        ]
+    elif hours not in (None, ""):
+        node["volumeOfLearning"] = hours_duration(hours)
+    level = elements.get("eqf_level")
+    if not elements.get("level_not_applicable") and level:
+        node["eqfLevel"] = eqf_concept(level)
     return node
 
 

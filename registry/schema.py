@@ -133,7 +133,10 @@ class AnnexElementSchema(serializers.Serializer):
     mandatory = serializers.BooleanField()
     per_learner = serializers.BooleanField()
     value = serializers.JSONField(
-        allow_null=True, help_text="The element's value (an object of values for the level)"
+        allow_null=True,
+        help_text="The element's value (an object of values for the workload: "
+        "workload_ects, workload_hours; and for the level: eqf_level, qf_ehea_cycle, "
+        "level_not_applicable)",
     )
 
 
@@ -146,6 +149,11 @@ class ApprovedVersionSchema(serializers.Serializer):
     isced_f = serializers.CharField()
     languages = serializers.ListField(child=serializers.CharField())
     annex_i = AnnexElementSchema(many=True)
+    learning_specification = serializers.JSONField(
+        help_text="The workload and level as an ELM LearningAchievementSpecification: "
+        "creditPoint (ECTS) or volumeOfLearning (ISO 8601 duration, when ECTS do not "
+        "apply); eqfLevel only when a level applies"
+    )
 
 
 class CourseDecisionSchema(DecisionSchema):

@@ -31,7 +31,7 @@ from accreditation.models import (
 from core.reference import isced_f_covers
 from reviews.models import Report
 
-from . import verify_cache
+from . import elm, verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 
 # Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
@@ -916,13 +916,16 @@ def refresh_providers(provider_ids):
 def _annex_i(elements):
     """A frozen version's Annex I elements, in Annex I order: each element's value (the
     values of its fields when it has several, as the level has), per-learner ones
-    marked as such (each issued credential shows them)."""
+    marked as such (each issued credential shows them). A version frozen before an
+    element had a field reads that field as None (`level_not_applicable` as false)."""
     from accreditation import annex
 
     rows = []
     for element in annex.ELEMENTS:
         if len(element.fields) > 1:
             value = {name: elements.get(name) for name in element.fields}
+            if element.not_applicable:
+                value[element.not_applicable] = bool(elements.get(element.not_applicable))
         elif element.fields:
             value = elements.get(element.fields[0])
         else:
@@ -1024,6 +1027,9 @@ def course_record(uid):
             "isced_f": approved.isced_f,
             "languages": approved.elements.get("languages") or [],
             "annex_i": _annex_i(approved.elements),
+            "learning_specification": elm.learning_specification(
+                approved.elements, url=course_url(course["uid"]), title=approved.title
+            ),
         },
         "decisions": [
             {

@@ -15,7 +15,7 @@ from core import reference
 from core.inputs import NARRATIVE_MAX_LENGTH, TEXT_MAX_LENGTH
 from core.roles import user_roles
 
-from .. import payloads, services
+from .. import annex, payloads, services
 from ..models import (
     Accreditation,
     AccreditationTransition,
@@ -172,6 +172,9 @@ class CourseSerializer(serializers.ModelSerializer):
     participation_form = serializers.ChoiceField(
         choices=Course.ParticipationForm.choices, allow_blank=True, read_only=True
     )
+    supervision_identity_verification = serializers.ChoiceField(
+        choices=annex.SUPERVISION_CHOICES, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Course
@@ -186,7 +189,25 @@ class CourseInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=TEXT_MAX_LENGTH), min_length=1, required=False
     )
     workload_ects = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False, allow_null=True
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="ECTS wherever possible; give either this or workload_hours",
+    )
+    workload_hours = serializers.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="the notional workload in hours, only when ECTS do not apply",
+    )
+    level_not_applicable = serializers.BooleanField(
+        required=False,
+        help_text="true: no EQF level or QF-EHEA cycle applies (both must then be null); "
+        "false: the level is required to submit",
     )
     eqf_level = serializers.IntegerField(min_value=1, max_value=8, required=False, allow_null=True)
     qf_ehea_cycle = serializers.ChoiceField(
@@ -206,8 +227,8 @@ class CourseInputSerializer(serializers.Serializer):
     prerequisites = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
     )
-    supervision_identity_verification = serializers.CharField(
-        required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH
+    supervision_identity_verification = serializers.ChoiceField(
+        choices=annex.SUPERVISION_CHOICES, required=False, allow_null=True
     )
     grading = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     stackability = serializers.CharField(
@@ -454,6 +475,29 @@ class TransitionInputSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=4, help_text="an ISCED-F 2013 code, e.g. 0613"),
         required=False,
         max_length=payloads.MAX_ISCED_FIELDS,
+    )
+
+
+class ScreeningItemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="element:<Annex I element> or document:<kind>")
+    label = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(
+        choices=["", "ok", "missing", "insufficient"], help_text='"" when not checked yet'
+    )
+    note = serializers.CharField(allow_blank=True, max_length=1000)
+
+
+class ScreeningChecklistSerializer(serializers.Serializer):
+    items = ScreeningItemSerializer(many=True)
+    comment = serializers.CharField(
+        read_only=True, help_text="the return_for_completion comment the flagged items build"
+    )
+
+
+class ScreeningChecklistInputSerializer(serializers.Serializer):
+    items = serializers.DictField(
+        child=serializers.DictField(),
+        help_text='{"<item code>": {"status", "note"}}; items not given are kept as they are',
     )
 
 

@@ -43,6 +43,11 @@ urlpatterns = [
         name="api-application-document",
     ),
     path(
+        "applications/<int:pk>/screening/",
+        views.ScreeningChecklistView.as_view(),
+        name="api-application-screening",
+    ),
+    path(
         "applications/<int:pk>/self-assessments/<str:standard_code>/",
         views.SelfAssessmentView.as_view(),
         name="api-self-assessment",

@@ -490,6 +490,32 @@ class SelfAssessmentView(APIView):
         )
 
 
+class ScreeningChecklistView(APIView):
+    """The coordinator's screening checklist of an application (kept while it is screened)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: s.ScreeningChecklistSerializer, **_errors(403, 404)})
+    def get(self, request, pk):
+        application = _visible_application(request, pk)
+        return Response(
+            services.screening_checklist_read(application=application, actor=request.user)
+        )
+
+    @extend_schema(
+        request=s.ScreeningChecklistInputSerializer,
+        responses={200: s.ScreeningChecklistSerializer, **_errors(400, 403, 404, 409)},
+    )
+    def put(self, request, pk):
+        application = _visible_application(request, pk)
+        services.screening_checklist_save(
+            application=application, actor=request.user, items=_data(request).get("items")
+        )
+        return Response(
+            services.screening_checklist_read(application=application, actor=request.user)
+        )
+
+
 class ApplicationTransitionView(APIView):
     parser_classes = [JSONParser]
 

@@ -49,6 +49,7 @@ from .providers import (
     provider_create,
     provider_update,
 )
+from .screening import screening_checklist_read, screening_checklist_save
 
 __all__ = [
     "COURSE_FIELDS",
@@ -65,6 +66,8 @@ __all__ = [
     "change_request_approve",
     "change_request_file",
     "change_request_reject",
+    "screening_checklist_read",
+    "screening_checklist_save",
     "complaint_lodge",
     "condition_actions",
     "condition_assess",

@@ -17,6 +17,8 @@ COURSE_FIELDS = (
     "title",
     "learning_outcomes",
     "workload_ects",
+    "workload_hours",
+    "level_not_applicable",
     "eqf_level",
     "qf_ehea_cycle",
     "isced_f",
@@ -30,7 +32,13 @@ COURSE_FIELDS = (
     "stackability",
     "further_information",
 )
-_NULLABLE_COURSE_FIELDS = ("workload_ects", "eqf_level", "qf_ehea_cycle")
+_NULLABLE_COURSE_FIELDS = (
+    "workload_ects",
+    "workload_hours",
+    "eqf_level",
+    "qf_ehea_cycle",
+    "supervision_identity_verification",
+)
 
 
 # Annex I elements written as free text; each within the documented length.
@@ -38,7 +46,6 @@ _TEXT_COURSE_FIELDS = (
     "assessment_type",
     "quality_assurance",
     "prerequisites",
-    "supervision_identity_verification",
     "grading",
     "stackability",
     "further_information",
@@ -65,13 +72,17 @@ def _check_course_values(data):
         value = data["eqf_level"]
         if isinstance(value, bool) or not str(value).strip().isdigit():
             raise ValidationError({"eqf_level": ["The EQF level is a whole number from 1 to 8."]})
+    if "level_not_applicable" in data and not isinstance(data["level_not_applicable"], bool):
+        raise ValidationError({"level_not_applicable": ["true or false is required."]})
 
 
 def course_create(*, actor, data):
     """Describe a micro-credential course of a provider the actor acts for. The Annex I
     elements may be completed later (submit lists what is missing), but every value given
-    must be valid: ECTS > 0, EQF 1..8, QF-EHEA cycle, ISCED-F code, ISO 639-1 languages.
-    The description as created is the course's version 1."""
+    must be valid: ECTS > 0, EQF 1..8, QF-EHEA cycle, ISCED-F code, ISO 639-1 languages,
+    and the values must agree as Annex I says (`annex.value_problems`: no level when
+    none applies, ECTS or hours but not both, a supervision option). The description as
+    created is the course's version 1."""
     data = dict(data)
     _reject_unknown(data, ("provider", *COURSE_FIELDS))
     if "provider" not in data:

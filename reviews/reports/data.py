@@ -40,27 +40,23 @@ def _course_elements(course, sample_credential):
         if sample_credential
         else "Shown on each issued credential; no sample credential is in the dossier."
     )
-    level = []
-    if course.eqf_level:
-        level.append(f"EQF level {course.eqf_level}")
-    if course.qf_ehea_cycle:
-        level.append(f"QF-EHEA {course.get_qf_ehea_cycle_display().lower()}")
+    cycle = course.get_qf_ehea_cycle_display() if course.qf_ehea_cycle else ""
     values = {
         "title": course.title,
         "country": course.country,
         "awarding_body": course.awarding_body,
         "learning_outcomes": list(course.learning_outcomes or []),
-        "workload": (
-            f"{course.workload_ects.normalize():f} ECTS" if course.workload_ects is not None else ""
-        ),
-        "level": "; ".join(level),
+        "workload": annex.workload_text(course),
+        "level": annex.level_text(course, cycle),
         "assessment_type": course.assessment_type,
         "participation_form": course.get_participation_form_display()
         if course.participation_form
         else "",
         "quality_assurance": course.quality_assurance,
         "prerequisites": course.prerequisites,
-        "supervision_identity_verification": course.supervision_identity_verification,
+        "supervision_identity_verification": annex.supervision_label(
+            course.supervision_identity_verification
+        ),
         "stackability": course.stackability,
         "further_information": course.further_information,
     }

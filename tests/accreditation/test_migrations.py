@@ -86,3 +86,105 @@ def test_existing_providers_get_one_open_identity_period_from_their_registration
         None,
     )
     assert period.identifiers == [{"scheme": "schac", "value": "old.example.org"}]
+
+
+# --------------------------------------------------------------------------- Annex I options
+
+annex_options = importlib.import_module(
+    "accreditation.migrations.0012_annex_i_and_screening_checklist"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [
+        ("Online proctoring with identity check", "supervised_with_identity_verification"),
+        ("Invigilated exam on campus; photo ID checked", "supervised_with_identity_verification"),
+        ("Supervised, passport shown at the door", "supervised_with_identity_verification"),
+        ("Proctored exam, no identity verification", "supervised_no_identity_verification"),
+        ("Supervised in class; identity is not checked", "supervised_no_identity_verification"),
+        ("Unsupervised online quiz", "unsupervised_no_identity_verification"),
+        ("No proctoring; anonymous submission", "unsupervised_no_identity_verification"),
+        ("not supervised", "unsupervised_no_identity_verification"),
+        ("supervised_no_identity_verification", "supervised_no_identity_verification"),
+        (
+            "  Supervised with identity verification, on-site or online ",
+            "supervised_with_identity_verification",
+        ),
+        # Not clear enough: kept as text, no option.
+        ("Proctored online", None),
+        ("Unsupervised, but we check the student's identity card", None),
+        ("Supervised or unsupervised depending on the cohort", None),
+        ("Identity verified; no identity verification for retakes", None),
+        ("Exam at the end", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_free_text_supervision_maps_to_an_option_only_when_it_clearly_says_one(text, option):
+    assert annex_options.supervision_option(text) == option
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_existing_supervision_texts_become_options_or_further_information_and_back():
+    """The real migration, forward and back, on courses written before it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("accreditation", "0011_document_kind_site_visit_minutes")]
+    after = [("accreditation", "0012_annex_i_and_screening_checklist")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(before)
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        provider = old.get_model("accreditation", "Provider").objects.create(
+            legal_name="Old University", country="NL", type="university"
+        )
+        Course = old.get_model("accreditation", "Course")
+        texts = {
+            "mapped": ("Online proctoring with identity check", ""),
+            "kept": ("Proctored online", "See https://example.org"),
+            "kept-alone": ("Webcam on during the exam", ""),
+            "none": ("", "Nothing to add"),
+        }
+        ids = {
+            key: Course.objects.create(
+                provider=provider,
+                title=key,
+                supervision_identity_verification=text,
+                further_information=further,
+            ).pk
+            for key, (text, further) in texts.items()
+        }
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = MigrationExecutor(connection).loader.project_state(after).apps
+        rows = {
+            c.title: (c.supervision_identity_verification, c.further_information)
+            for c in new.get_model("accreditation", "Course").objects.filter(pk__in=ids.values())
+        }
+        prefix = annex_options.KEPT_PREFIX
+        assert rows == {
+            "mapped": ("supervised_with_identity_verification", ""),
+            "kept": (None, f"See https://example.org\n\n{prefix}Proctored online"),
+            "kept-alone": (None, f"{prefix}Webcam on during the exam"),
+            "none": (None, "Nothing to add"),
+        }
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        rows = {
+            c.title: (c.supervision_identity_verification, c.further_information)
+            for c in Course.objects.filter(pk__in=ids.values())
+        }
+        assert rows == {
+            "mapped": ("Supervised with identity verification, on-site or online", ""),
+            "kept": ("Proctored online", "See https://example.org"),
+            "kept-alone": ("Webcam on during the exam", ""),
+            "none": ("", "Nothing to add"),
+        }
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)

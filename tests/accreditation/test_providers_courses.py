@@ -132,7 +132,7 @@ COURSE = {
     "quality_assurance": "Faculty exam board",
     "languages": ["en", "nl"],
     "prerequisites": "",
-    "supervision_identity_verification": "Proctored online",
+    "supervision_identity_verification": "supervised_with_identity_verification",
     "grading": "Pass/fail",
     "stackability": "Counts towards the MSc",
     "further_information": "https://example.org/ds",

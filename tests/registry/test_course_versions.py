@@ -226,9 +226,15 @@ def test_the_public_course_record_shows_the_approved_version_and_its_history(api
     assert body["uri"].endswith(f"/registry/courses/{course.uid}/")
     assert body["title"] == "<b>Data</b>"
     assert body["approved_version"]["number"] == 1
+    spec = body["approved_version"]["learning_specification"]
+    assert spec["id"] == body["uri"] and spec["eqfLevel"]["notation"] == "6"
     elements = {e["code"]: e["value"] for e in body["approved_version"]["annex_i"]}
     assert elements["title"] == "<b>Data</b>"
-    assert elements["level"] == {"eqf_level": 6, "qf_ehea_cycle": None}
+    assert elements["level"] == {
+        "eqf_level": 6,
+        "qf_ehea_cycle": None,
+        "level_not_applicable": False,
+    }
     assert body["provider"]["id"] == course.provider_id
     assert {"scheme": "schac", "value": "course-owner.example.org"} in body["provider"][
         "identifiers"

@@ -13,6 +13,7 @@ from accreditation.models import Accreditation, Application, ProviderMembership
 from accreditation.services import application_transition
 from demo.scenario import accreditation_record as accreditation_row
 from demo.scenario import decision_record, ready_report
+from registry import elm
 from registry.accreditations import accreditation_record
 from registry.elm import accreditation_elm
 from reviews.models import Report
@@ -294,3 +295,36 @@ def test_expansion_keeps_every_property_it_is_given(demo):
     (expanded,) = expand(document)
     keys = {k for k in document if not k.startswith("@") and k not in ("id", "type")}
     assert len(keys) == len([k for k in expanded if not k.startswith("@")])
+
+
+# --------------------------------------------------------------------------- workload, level
+
+
+def test_a_course_in_ects_with_a_level_has_credit_points_and_an_eqf_level():
+    node = elm.learning_specification(
+        {"workload_ects": "5.00", "eqf_level": 6, "level_not_applicable": False},
+        url="https://qa.example.org/registry/courses/u/",
+        title="Data",
+    )
+    assert node["creditPoint"][0]["point"] == "5"
+    assert node["creditPoint"][0]["framework"]["id"] == elm.ECTS
+    assert node["eqfLevel"]["id"] == "http://data.europa.eu/snb/eqf/6"
+    assert "volumeOfLearning" not in node
+
+
+def test_a_course_in_hours_with_no_level_has_a_volume_of_learning_and_no_eqf_level():
+    node = elm.learning_specification(
+        {"workload_ects": None, "workload_hours": "37.50", "level_not_applicable": True},
+        url="https://qa.example.org/registry/courses/u/",
+        title="First Aid",
+    )
+    assert node["volumeOfLearning"] == "PT37H30M"
+    assert "creditPoint" not in node and "eqfLevel" not in node
+
+
+@pytest.mark.parametrize(
+    ("hours", "duration"),
+    [("30", "PT30H"), ("0.25", "PT15M"), ("1.01", "PT1H36S"), ("0.001", "PT3.6S")],
+)
+def test_hours_are_an_iso_8601_duration(hours, duration):
+    assert elm.hours_duration(hours) == duration

@@ -123,7 +123,9 @@ def test_provider_creates_a_course_with_every_annex_i_element(as_user, provider_
     form = client.get(reverse("course-create")).content.decode()
     for label in (
         "Learning outcomes",
-        "Notional workload (ECTS)",
+        "Notional workload in ECTS",
+        "Notional workload in hours",
+        "No EQF level or QF-EHEA cycle applies",
         "EQF level",
         "QF-EHEA cycle",
         "Type of assessment",
@@ -161,6 +163,42 @@ def test_invalid_course_values_are_shown_next_to_their_field(as_user, provider_u
     assert 'aria-invalid="true"' in html
     course.refresh_from_db()
     assert course.title == "Kept"
+
+
+def test_provider_describes_a_course_with_no_level_and_a_workload_in_hours(as_user, provider_user):
+    client = as_user(provider_user)
+    post = course_post(
+        provider=provider_user.providers.get().pk,
+        workload_ects="",
+        workload_hours="30",
+        eqf_level="",
+        qf_ehea_cycle="",
+        level_not_applicable="on",
+        supervision_identity_verification="unsupervised_no_identity_verification",
+    )
+    response = client.post(reverse("course-create"), post)
+    assert response.status_code == 302
+    course = Course.objects.get(title="Data Stewardship")
+    assert course.level_not_applicable and str(course.workload_hours) == "30.00"
+    assert course.supervision_identity_verification == "unsupervised_no_identity_verification"
+    page = client.get(course.get_absolute_url()).content.decode()
+    assert "30 hours" in page and "Not applicable" in page
+    assert "Unsupervised, no identity verification" in page
+
+
+def test_a_level_said_not_to_apply_and_two_workloads_are_shown_at_their_fields(
+    as_user, provider_user
+):
+    course = provider_user.providers.get().courses.create(title="Kept")
+    response = as_user(provider_user).post(
+        reverse("course-edit", args=[course.pk]),
+        course_post(workload_hours="10", level_not_applicable="on"),
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="id_workload_hours_errors"' in html and 'id="id_eqf_level_errors"' in html
+    course.refresh_from_db()
+    assert course.workload_hours is None and not course.level_not_applicable
 
 
 def test_service_validation_error_lands_on_the_field(as_user, provider_user):

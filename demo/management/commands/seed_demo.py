@@ -77,7 +77,7 @@ def _course(title, **extra):
         "quality_assurance": "Internal quality assurance of the provider, reviewed yearly",
         "languages": ["en"],
         "prerequisites": "None",
-        "supervision_identity_verification": "Online proctoring with identity check",
+        "supervision_identity_verification": "supervised_with_identity_verification",
         "grading": "Pass / fail with a percentage score",
         "stackability": "Counts towards the provider's 30 ECTS certificate",
         "further_information": "",
