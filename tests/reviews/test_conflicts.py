@@ -166,7 +166,8 @@ def test_override_without_justification_is_refused(
     with pytest.raises(GuardFailed) as caught:
         _assign(screening_application, reviewer, coordinator, override_justification=justification)
     assert caught.value.unmet[0].code == "conflict_of_interest"
-    assert "override_justification" in caught.value.detail
+    # In words, not the field name (issue 18): the page shows this message as it is.
+    assert "written justification" in caught.value.detail
     assert not PanelAssignment.objects.exists()
     assert not AuditEvent.objects.filter(action="review.conflict_overridden").exists()
 
