@@ -91,7 +91,8 @@ def home(request):
         )
     if Role.APPEALS_COMMITTEE in roles:
         context["appeal_queue"] = mark_overdue(
-            list(visible.filter(state=ApplicationState.APPEALED).order_by("due_at", "id")), now
+            list(selectors.appeals_to_handle(user=user, visible=visible).order_by("due_at", "id")),
+            now,
         )
     context["may_register"] = not provider_ids and not roles - {Role.PROVIDER}
     context["sections"] = sections_for("home", request)
@@ -718,7 +719,12 @@ def transition(request, pk, name):
         "checklist": rules.dossier_unmet(application) if name == "submit" else None,
         "available": name
         in services.available_transitions(application=application, actor=request.user),
+        "waiting_on": services.waiting_on(application=application, names=[name]),
     }
+    if not context["available"]:
+        context["refusal"] = services.transition_refusal(
+            application=application, name=name, actor=request.user
+        )
     if request.method == "GET":
         return render(request, "web/transition_confirm.html", context)
     if conditions is not None and "add_condition" in request.POST:

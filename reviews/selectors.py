@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 
 from accreditation.models import ApplicationState, Standard
 from accreditation.selectors import is_provider_member, sees_everything
+from core.errors import Unmet
 from core.roles import Role, has_role
 
 from .models import Finding, PanelAssignment, ReviewerJudgement
@@ -163,3 +164,21 @@ def standards_of(application):
 def standard_of(application, code):
     """The standard `code` of the application's frozen framework, or None."""
     return standards_of(application).filter(code=code).first()
+
+
+def findings_unmet(application):
+    """One `missing_finding:<code>` item per standard the chair has not yet recorded the
+    panel's consolidated finding on: a report (draft or final) shows the findings, so
+    none may be rendered without all of them, nor the draft sent."""
+    found = set(
+        Finding.objects.filter(application=application).values_list("standard_id", flat=True)
+    )
+    return [
+        Unmet(
+            f"missing_finding:{standard.code}",
+            f"The chair has not recorded the panel's finding on standard "
+            f"{standard.code} {standard.title}.",
+        )
+        for standard in standards_of(application)
+        if standard.pk not in found
+    ]

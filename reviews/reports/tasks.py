@@ -26,6 +26,7 @@ from .services import (
     report_give_up_lost,
     report_publish,
     report_render,
+    report_request_after_step,
 )
 
 RENDER_SOFT_TIME_LIMIT = 45
@@ -67,6 +68,21 @@ def publish_report(application_id, trigger=""):
     application = Application.objects.get(pk=application_id)
     report = report_publish(application=application, trigger=trigger)
     return {"id": report.pk, "status": report.status}
+
+
+@shared_task(
+    name="reviews.request_report_after_step",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def request_report_after_step(application_id, stage, trigger):
+    """Create (once per trigger) the report a step asks the system for, and render it."""
+    application = Application.objects.get(pk=application_id)
+    report = report_request_after_step(application=application, stage=stage, trigger=trigger)
+    return {"id": report.pk, "status": report.status} if report else None
 
 
 @shared_task(name="reviews.sweep_reports")
