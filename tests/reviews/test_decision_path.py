@@ -225,3 +225,18 @@ def test_help_mentions_the_final_report_step(client):
     html = client.get(reverse("help")).content.decode()
     assert "final report" in html
     assert "factual-accuracy check closes" in html
+
+
+def test_the_sweep_makes_the_final_report_whose_request_the_broker_lost(case, monkeypatch):
+    case.run(*PATHS["factual_check"])
+    monkeypatch.setattr(report_tasks.request_report_after_step, "delay", lambda *a: None)
+    case.run("confirm_factual_accuracy")
+    assert not Report.objects.filter(application=case.application, stage="final").exists()
+
+    with committed():
+        queued = report_tasks.sweep_reports()
+    final = Report.objects.get(application=case.application, stage="final")
+    assert queued == [final.pk]
+    assert final.status == "ready"
+    with committed():
+        assert report_tasks.sweep_reports() == []

@@ -10,13 +10,12 @@ from demo.scenario import PATHS, Cast, Scenario, ready_report
 from reviews.models import Report
 from reviews.reports import tasks as report_tasks
 from tests.factories import UserFactory
-from tests.web.test_browser import (  # noqa: F401  (chromium, people: fixtures)
-    Session,
-    assert_accessible,
-    chromium,
-    people,
-    state_of,
-)
+from tests.web import test_browser
+from tests.web.test_browser import Session, assert_accessible, state_of
+
+# The browser and the people of the end-to-end test, as fixtures of this module too.
+chromium = test_browser.chromium
+people = test_browser.people
 
 pytestmark = [
     pytest.mark.browser,
