@@ -135,6 +135,49 @@ def available(obj, actor):
     ]
 
 
+def _possible(obj):
+    """Names of the transitions the state of `obj` allows and the catalogue offers now,
+    whoever takes them, in catalogue order."""
+    machine = machine_of(obj)
+    method = getattr(obj, f"get_available_{machine.state_field}_transitions")
+    possible = {t.name for t in method()}
+    return [
+        name
+        for name in machine.transitions()
+        if name in possible and all(rule(obj) for rule in workflow.rules_for(name).offered)
+    ]
+
+
+def withheld(obj, actor):
+    """`[(name, reason)]`: the transitions of the current state that `actor`'s seat would
+    let them take but a deny rule refuses (the decider of the appealed decision, a
+    panel member asked to decide), so a page can say why instead of offering nothing."""
+    if actor is None:
+        return []
+    found = []
+    for name in _possible(obj):
+        rules = workflow.rules_for(name)
+        if not workflow.step(name).actors or not any(rule(obj, actor) for rule in rules.allow):
+            continue
+        reason = right(obj, name, actor)
+        if reason:
+            found.append((name, reason))
+    return found
+
+
+def waiting_on(obj, names=None):
+    """The unmet prerequisites of the steps the current state allows (or of `names`),
+    once each: what must still be provided, and by whom, before the next step can be
+    taken (e.g. the final report the system is rendering before the decision body
+    decides)."""
+    seen = {}
+    for name in _possible(obj) if names is None else names:
+        for check in workflow.rules_for(name).prerequisites:
+            for item in check(obj):
+                seen.setdefault(item.code, item)
+    return list(seen.values())
+
+
 def fire(obj, name, actor, data=None, *, at=None):
     """Fire transition `name` on `obj` (an application or an accreditation) as `actor`
     (None: the system), and return the locked, changed object. `at` is for a transition
@@ -171,7 +214,8 @@ def fire(obj, name, actor, data=None, *, at=None):
                 )
             if actor is not None:
                 data = clean_transition_data(data)
-            unmet = [item for check in rules.guards for item in check(locked, actor, data)]
+            unmet = [item for check in rules.prerequisites for item in check(locked)]
+            unmet += [item for check in rules.guards for item in check(locked, actor, data)]
             if unmet:
                 raise GuardFailed(
                     unmet, detail=f"{workflow.step(name).label}: not yet, requirements are unmet."

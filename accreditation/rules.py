@@ -63,7 +63,10 @@ def not_the_person_who_decided(application, actor):
     not decide the appeal against it, whatever other seats they hold."""
     appeal = pending_appeal(application)
     if appeal is not None and appeal.decision.decided_by_id == actor.pk:
-        return "You took the decision under appeal, so you may not decide the appeal."
+        return (
+            "Conflict of interest: You took the decision under appeal, so you may not "
+            "decide the appeal against it; another member of the appeals committee must."
+        )
     return None
 
 

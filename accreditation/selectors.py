@@ -7,8 +7,10 @@ from core.roles import Role, has_role, is_staff_role
 from .models import (
     RENEWABLE_STATES,
     Accreditation,
+    Appeal,
     Application,
     ApplicationObjectPermission,
+    ApplicationState,
     Condition,
     Course,
     Provider,
@@ -43,6 +45,22 @@ def applications_visible_to(*, user):
         return Application.objects.all()
     return Application.objects.filter(
         Q(provider_id__in=_member_provider_ids(user)) | Q(pk__in=_reviewed_application_ids(user))
+    )
+
+
+def appeals_to_handle(*, user, visible=None):
+    """The appealed cases `user` may decide the appeal of: those whose pending appeal is
+    against a decision they took no part in. Whoever took the appealed decision, or
+    reviewed the case on its panel, may not judge the appeal (ESG 2.7; the engine's deny
+    rules refuse it), so the list does not offer it to them. One query."""
+    visible = applications_visible_to(user=user) if visible is None else visible
+    own_decisions = Appeal.objects.filter(
+        outcome=Appeal.Outcome.PENDING, decision__decided_by=user
+    ).values("application_id")
+    return (
+        visible.filter(state=ApplicationState.APPEALED)
+        .exclude(pk__in=own_decisions)
+        .exclude(pk__in=_reviewed_application_ids(user))
     )
 
 

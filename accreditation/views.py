@@ -104,7 +104,11 @@ def home(request):
     if Role.DECISION_BODY in roles:
         context["decision_queue"] = queue(_waiting_for(visible, "decision_body"))
     if Role.APPEALS_COMMITTEE in roles:
-        context["appeal_queue"] = queue(_waiting_for(visible, "appeals_committee"))
+        context["appeal_queue"] = queue(
+            selectors.appeals_to_handle(user=user, visible=visible)
+            .filter(due_at__isnull=False)
+            .order_by(*BY_DUE)
+        )
     context["may_register"] = not provider_ids and not roles - {Role.PROVIDER}
     context["sections"] = sections_for("home", request)
     return render(request, "web/home.html", context)
@@ -866,7 +870,12 @@ def transition(request, pk, name):
         "checklist": rules.dossier_unmet(application) if name == "submit" else None,
         "available": name
         in services.available_transitions(application=application, actor=request.user),
+        "waiting_on": services.waiting_on(application=application, names=[name]),
     }
+    if not context["available"]:
+        context["refusal"] = services.transition_refusal(
+            application=application, name=name, actor=request.user
+        )
     if request.method == "GET":
         if name == "return_for_completion":
             # The comment the screening checklist's ticked items say, to edit before sending.

@@ -23,6 +23,16 @@ from core.roles import Role, has_role
 from . import forms as f
 from . import rules, selectors, services, workflow
 from .models import RENEWABLE_STATES, ApplicationState, ApplicationTransition, SelfAssessment
+from .notifications import WAITING_FOR
+
+# Whose turn it is, in words, by the audiences of `notifications.WAITING_FOR`.
+AUDIENCE_WORDS = {
+    "provider": "the provider",
+    "coordinators": "the coordinator",
+    "panel": "the review panel",
+    "decision_body": "the decision body",
+    "appeals_committee": "the appeals committee",
+}
 
 # --------------------------------------------------------------------------- page sections
 
@@ -220,6 +230,7 @@ def application_context(request, application):
             )
         ]
     transitions = services.available_transitions(application=application, actor=user)
+    accreditation_actions = [(acc, step) for acc in accreditations for step in acc.actions]
     application.overdue = bool(application.due_at and application.due_at < timezone.now())
     # The provider may add documents while drafting and when answering the panel.
     accepts_uploads = application.state in (*services.DOSSIER_STATES, *services.RESPONSE_STATES)
@@ -237,6 +248,16 @@ def application_context(request, application):
         "appeals": list(application.appeals.all()),
         "accreditations": accreditations,
         "transitions": [workflow.step(name) for name in transitions],
+        # "What you can do now" lists these: the same buttons the page offers below.
+        "accreditation_actions": accreditation_actions,
+        "withheld": [
+            (workflow.step(name), reason)
+            for name, reason in services.withheld_transitions(application=application, actor=user)
+        ],
+        "waiting_on": services.waiting_on(application=application),
+        "waiting_for": " or ".join(
+            AUDIENCE_WORDS[a] for a in WAITING_FOR.get(application.state, ())
+        ),
         "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
         "renewable": is_member and application.state in RENEWABLE_STATES,
         "complaint_form": f.ComplaintForm() if is_member else None,

@@ -20,6 +20,10 @@ registers roles, dossier guards, decision records and the accreditation lifecycl
 - offered: `fn(obj) -> bool`; the transition is offered (listed as available) only when
   every such rule is true; firing it still reports its guards.
 - guards: `fn(obj, actor, data) -> iterable[Unmet]`; every unmet item is reported.
+- prerequisites: `fn(obj) -> iterable[Unmet]`; what must exist before the step and is
+  provided by someone other than the person taking it (a report the system renders).
+  The engine checks them with the guards, and pages show them before anyone presses
+  the button, each item naming what is missing and who provides it.
 - payload: `fn(obj, data) -> dict`; merged into the log row's payload (what the
   transition is about to touch, recorded before it does).
 - args: `fn(obj) -> dict`: keyword arguments for the transition method.
@@ -72,6 +76,8 @@ class Step:
       decision follows.
     - `dangerous`: the page asks for it in red (it ends or undoes something).
     - `reasoned`: it is published with a reason code and a public comment.
+    - `renders_report`: the system renders a report of this stage once the step
+      commits (the final report when the factual-accuracy check closes).
     """
 
     name: str
@@ -87,6 +93,7 @@ class Step:
     publishes: bool = False
     dangerous: bool = False
     reasoned: bool = False
+    renders_report: str = ""
 
     @property
     def taken_by(self):
@@ -155,7 +162,12 @@ CATALOGUE = {
             "confirm_factual_accuracy",
             "Confirm factual accuracy",
             "Factual accuracy confirmed",
-            {"actors": (PROVIDER,), "system": True, "next": (TO_DECISION_BODY,)},
+            {
+                "actors": (PROVIDER,),
+                "system": True,
+                "next": (TO_DECISION_BODY,),
+                "renders_report": "final",
+            },
         ),
         (
             "accredit",
@@ -313,6 +325,7 @@ class TransitionRules:
     deny: list = field(default_factory=list)
     offered: list = field(default_factory=list)
     guards: list = field(default_factory=list)
+    prerequisites: list = field(default_factory=list)
     payload: list = field(default_factory=list)
     args: list = field(default_factory=list)
     effects: list = field(default_factory=list)
@@ -353,6 +366,10 @@ def offered(names):
 
 def guard(names):
     return _register("guards", names)
+
+
+def prerequisite(names):
+    return _register("prerequisites", names)
 
 
 def payload(names):

@@ -14,7 +14,7 @@ from accreditation.services.documents import register_uploader
 from core.errors import Unmet
 
 from . import selectors, tasks  # noqa: F401  (tasks: registers the reminders with beat)
-from .models import Finding, PanelAssignment, Report, ReviewerJudgement, SiteVisit
+from .models import PanelAssignment, Report, ReviewerJudgement, SiteVisit
 from .reports.selectors import latest_ready_report
 from .services import unresolved_conflicts
 
@@ -106,18 +106,7 @@ def review_complete(application, actor, data):
                         f"{name} has not judged standard {standard.code} {standard.title}.",
                     )
                 )
-    found = set(
-        Finding.objects.filter(application=application).values_list("standard_id", flat=True)
-    )
-    for standard in standards:
-        if standard.pk not in found:
-            unmet.append(
-                Unmet(
-                    f"missing_finding:{standard.code}",
-                    f"The chair has not recorded the panel's finding on standard "
-                    f"{standard.code} {standard.title}.",
-                )
-            )
+    unmet.extend(selectors.findings_unmet(application))
     unmet.extend(_report_unmet(application, Report.Stage.DRAFT))
     return unmet
 
@@ -151,10 +140,39 @@ def site_visit_held(application, actor, data):
     return unmet
 
 
-@workflow.guard(workflow.DECISION_TRANSITIONS)
-def final_report_ready(application, actor, data):
-    """A decision rests on the panel's final report: a ready final report PDF must exist."""
-    return _report_unmet(application, Report.Stage.FINAL)
+@workflow.prerequisite(workflow.DECISION_TRANSITIONS)
+def final_report_ready(application):
+    """A decision rests on the panel's final report: a ready final report PDF must exist.
+    The system renders it when the factual-accuracy check closes; the item says where it
+    is (being rendered, failed, never asked for) and who provides it."""
+    if latest_ready_report(application, Report.Stage.FINAL) is not None:
+        return []
+    return [Unmet("missing_report:final", final_report_missing(application))]
+
+
+def final_report_missing(application):
+    """What keeps the final report from the decision body, and who provides it."""
+    newest = (
+        Report.objects.filter(application=application, stage=Report.Stage.FINAL)
+        .order_by("-version")
+        .first()
+    )
+    if newest is None:
+        return (
+            "A ready final report PDF is required: none has been made yet. The system "
+            "renders it when the factual-accuracy check closes; the coordinator or the "
+            "panel chair can request it in the Reports section."
+        )
+    if newest.status == Report.Status.FAILED:
+        return (
+            "A ready final report PDF is required: rendering it failed. The coordinator "
+            "or the panel chair must request it again (Reports section: Request the final "
+            "report)."
+        )
+    return (
+        "A ready final report PDF is required: the final report is being rendered; it "
+        "will be ready in a minute."
+    )
 
 
 def _report_unmet(application, stage):

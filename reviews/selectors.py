@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q
 
 from accreditation.models import ApplicationState, Standard
 from accreditation.selectors import is_provider_member, sees_everything
+from core.errors import Unmet
 from core.roles import Role, has_role
 
 from .models import Finding, PanelAssignment, ReviewerJudgement, SiteVisit
@@ -188,3 +189,21 @@ def site_visits_of(application):
 def site_visit_of(application, pk):
     """Visit `pk` of `application`, or None (a visit of another case is not found)."""
     return site_visits_of(application).filter(pk=pk).first()
+
+
+def findings_unmet(application):
+    """One `missing_finding:<code>` item per standard the chair has not yet recorded the
+    panel's consolidated finding on: a report (draft or final) shows the findings, so
+    none may be rendered without all of them, nor the draft sent."""
+    found = set(
+        Finding.objects.filter(application=application).values_list("standard_id", flat=True)
+    )
+    return [
+        Unmet(
+            f"missing_finding:{standard.code}",
+            f"The chair has not recorded the panel's finding on standard "
+            f"{standard.code} {standard.title}.",
+        )
+        for standard in standards_of(application)
+        if standard.pk not in found
+    ]

@@ -79,6 +79,9 @@ def application_review_part(request, application):
         .filter(application=application)
         .order_by("stage", "-version")
     )
+    replaced = report_selectors.superseded_by(reports)
+    for report in reports:
+        report.superseded_by = replaced.get(report.pk)
     is_coordinator = has_role(user, Role.COORDINATOR)
     is_chair = selectors.is_panel_chair(user, application)
     return {
@@ -86,6 +89,7 @@ def application_review_part(request, application):
         "panel": [a for a in panel if a.state in selectors.LIVE_STATES],
         "mine": mine,
         "reports": reports,
+        "rendering": any(r.status == Report.Status.PENDING for r in reports),
         "is_coordinator": is_coordinator,
         "is_chair": is_chair,
         "may_request_reports": is_coordinator or is_chair,

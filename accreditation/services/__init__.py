@@ -18,7 +18,10 @@ from .applications import (
     available_transitions,
     newest_framework,
     self_assessment_put,
+    transition_refusal,
     transition_right,
+    waiting_on,
+    withheld_transitions,
 )
 from .complaints import complaint_lodge
 from .conditions import (
@@ -91,5 +94,8 @@ __all__ = [
     "provider_create",
     "provider_update",
     "self_assessment_put",
+    "transition_refusal",
     "transition_right",
+    "waiting_on",
+    "withheld_transitions",
 ]

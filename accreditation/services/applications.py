@@ -42,6 +42,31 @@ def available_transitions(*, application, actor):
     return engine.available(application, actor)
 
 
+def withheld_transitions(*, application, actor):
+    """`[(name, reason)]`: steps of the current state `actor`'s seat would allow but a
+    conflict rule refuses, with the reason (their own decision under appeal ...)."""
+    return engine.withheld(application, actor)
+
+
+def waiting_on(*, application, names=None):
+    """What must still be provided, and by whom, before the next step (or one of `names`)
+    can be taken: the unmet prerequisites, each naming who provides it."""
+    return engine.waiting_on(application, names)
+
+
+def transition_refusal(*, application, name, actor):
+    """Why `actor` cannot take `name` on `application` now, in words (None: they can, or
+    only its guards can tell): a missing right or a conflict first, else the state."""
+    reason = engine.right(application, name, actor)
+    if reason:
+        return reason
+    if name not in engine.available(application, actor):
+        state = application.get_state_display().lower()
+        words = name.replace("_", " ").capitalize()
+        return f"“{words}” is not possible while the application is {state}."
+    return None
+
+
 NO_SUCH_COURSE = "There is no such course for this provider."
 NO_SUCH_PREVIOUS = "There is no such application for this provider."
 

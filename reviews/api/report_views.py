@@ -45,6 +45,12 @@ class ReportSerializer(serializers.ModelSerializer):
     application = serializers.IntegerField(source="application_id", read_only=True)
     pdf_url = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
+    superseded = serializers.SerializerMethodField(
+        help_text="True when a newer ready version of the same stage replaces this one."
+    )
+    superseded_by = serializers.SerializerMethodField(
+        help_text="The version that replaces this one (the newest ready one), or null."
+    )
     data = serializers.JSONField(read_only=True, help_text="The embedded report.json.")
 
     class Meta:
@@ -59,6 +65,8 @@ class ReportSerializer(serializers.ModelSerializer):
             "size",
             "pdf_url",
             "error",
+            "superseded",
+            "superseded_by",
             "attempts",
             "created_at",
             "rendered_at",
@@ -73,6 +81,14 @@ class ReportSerializer(serializers.ModelSerializer):
 
     def get_error(self, report) -> str | None:
         return report.error if report.status == Report.Status.FAILED else None
+
+    def get_superseded_by(self, report) -> int | None:
+        if not hasattr(report, "_superseded_by"):
+            report._superseded_by = selectors.report_superseded_by(report)
+        return report._superseded_by
+
+    def get_superseded(self, report) -> bool:
+        return self.get_superseded_by(report) is not None
 
 
 def _errors(*codes):

@@ -19,6 +19,32 @@ def latest_ready_report(application, stage):
     )
 
 
+def superseded_by(reports):
+    """`{report id: newer version}` for each report in `reports` (all of one application,
+    or several) that a newer ready version of the same stage replaces: the newest ready
+    version is the one that counts (for the factual-accuracy check, the decision and the
+    registry); older ones stay downloadable, marked superseded. A pending or failed newer
+    version supersedes nothing yet. No query: it reads the list it is given."""
+    newest = {}
+    for r in reports:
+        key = (r.application_id, r.stage)
+        if r.status == Report.Status.READY and r.version > newest.get(key, 0):
+            newest[key] = r.version
+    return {
+        r.pk: newest[(r.application_id, r.stage)]
+        for r in reports
+        if newest.get((r.application_id, r.stage), 0) > r.version
+    }
+
+
+def report_superseded_by(report):
+    """The version that supersedes `report` (the newest ready one of its stage), or None."""
+    newer = latest_ready_report(report.application_id, report.stage)
+    if newer is not None and newer.version > report.version:
+        return newer.version
+    return None
+
+
 def report_public_url(report):
     """The absolute download URL of the report's PDF (public once published and ready)."""
     path = reverse("report-pdf", kwargs={"pk": report.pk})

@@ -28,11 +28,11 @@ from accreditation.rules import current_decision
 from accreditation.selectors import applications_visible_to
 from core.audit import audit
 from core.effects import after_commit
-from core.errors import ConflictError, NotAllowed, NotVisible
+from core.errors import ConflictError, GuardFailed, NotAllowed, NotVisible
 from core.roles import Role, has_role
 
 from ..models import Report
-from ..selectors import is_panel_chair
+from ..selectors import findings_unmet, is_panel_chair
 from .data import report_data
 from .render import render_report_pdf
 from .selectors import reports_visible_to
@@ -76,8 +76,11 @@ def report_request(*, application, stage, actor):
     see the case get 403, those who may not see it 404. When: a draft while the panel
     reviews (in review or waiting for a clarification), a final report once the draft
     went to the factual-accuracy check (factual check or decision pending); otherwise
-    409. Each request is a new version of that stage with the data frozen now, so the
-    PDF shows the case as it was when the report was asked for.
+    409. A report shows the panel's findings, so one is refused (400, one
+    `missing_finding:<code>` item per standard) until the chair has recorded a finding on
+    every standard: a draft rendered before that would be an empty report the provider
+    might take for the real one. Each request is a new version of that stage with the
+    data frozen now, so the PDF shows the case as it was when the report was asked for.
     """
     if stage not in REQUESTABLE_STAGES:
         raise ValidationError({"stage": ["Choose 'draft' or 'final'."]})
@@ -93,6 +96,14 @@ def report_request(*, application, stage, actor):
                 f"A {stage} report can be requested only while the application is "
                 f"{allowed}; it is {locked.state}."
             )
+        unmet = findings_unmet(locked)
+        if unmet:
+            raise GuardFailed(
+                unmet,
+                detail=f"The {stage} report cannot be rendered yet: the panel's findings are "
+                f"incomplete. The panel chair must record a finding on every standard "
+                f"(Panel consolidation) first.",
+            )
         report = Report.objects.create(
             application=locked,
             stage=stage,
@@ -102,6 +113,37 @@ def report_request(*, application, stage, actor):
         report.data = report_data(locked, stage, report=report)
         report.save(update_fields=["data", "updated_at"])
         audit("report_requested", actor=actor, obj=report, stage=stage, version=report.version)
+        _schedule_render(report.pk)
+    return report
+
+
+def report_request_after_step(*, application, stage, trigger):
+    """The system's own request of a `stage` report after a step whose catalogue entry
+    names it (`renders_report`: the final report once the factual-accuracy check closes),
+    so that the decision body never waits on a step nobody knew about.
+
+    Once per `trigger` (the log row of the step): a task delivered twice makes one
+    report. Only while the stage is requestable: a late delivery after the case moved
+    on (withdrawn, decided) makes nothing and returns None. The coordinator's or chair's
+    own request (`report_request`) stays available as a retry after a failed render.
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        existing = Report.objects.filter(
+            application=locked, stage=stage, data__report__trigger=trigger
+        ).first()
+        if existing is not None:
+            return existing
+        if locked.state not in REQUESTABLE_STAGES[stage]:
+            return None
+        report = Report.objects.create(
+            application=locked, stage=stage, version=_next_version(locked.pk, stage)
+        )
+        data = report_data(locked, stage, report=report)
+        data["report"]["trigger"] = trigger
+        report.data = data
+        report.save(update_fields=["data", "updated_at"])
+        audit("report_requested", obj=report, stage=stage, version=report.version, trigger=trigger)
         _schedule_render(report.pk)
     return report
 

@@ -23,9 +23,11 @@ from ..models import Report
 from .services import (
     MAX_RENDER_ATTEMPTS,
     RENDER_TASK,
+    REQUESTABLE_STAGES,
     report_give_up_lost,
     report_publish,
     report_render,
+    report_request_after_step,
 )
 
 RENDER_SOFT_TIME_LIMIT = 45
@@ -35,6 +37,7 @@ MAX_ATTEMPTS = MAX_RENDER_ATTEMPTS
 LOST_PUBLICATION_WINDOW = timedelta(days=7)
 PUBLISHING = workflow.names(workflow.APPLICATION, publishes=True)
 ANNULLING = workflow.names(workflow.APPLICATION, annuls=True)
+RENDERING = tuple(s.name for s in workflow.CATALOGUE.values() if s.renders_report)
 
 
 @shared_task(
@@ -67,6 +70,21 @@ def publish_report(application_id, trigger=""):
     application = Application.objects.get(pk=application_id)
     report = report_publish(application=application, trigger=trigger)
     return {"id": report.pk, "status": report.status}
+
+
+@shared_task(
+    name="reviews.request_report_after_step",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+    acks_late=True,
+)
+def request_report_after_step(application_id, stage, trigger):
+    """Create (once per trigger) the report a step asks the system for, and render it."""
+    application = Application.objects.get(pk=application_id)
+    report = report_request_after_step(application=application, stage=stage, trigger=trigger)
+    return {"id": report.pk, "status": report.status} if report else None
 
 
 @shared_task(name="reviews.sweep_reports")
@@ -107,7 +125,36 @@ def sweep_reports(now=None):
     for application_id, trigger in lost_publications(now):
         report = report_publish(application=Application(pk=application_id), trigger=trigger)
         queued.append(report.pk)
+    for application_id, stage, trigger in lost_report_requests(now):
+        report = report_request_after_step(
+            application=Application(pk=application_id), stage=stage, trigger=trigger
+        )
+        if report is not None:
+            queued.append(report.pk)
     return queued
+
+
+def lost_report_requests(now):
+    """(application id, stage, trigger) of recent steps that ask the system for a report
+    (the catalogue's `renders_report`: the final report when the factual-accuracy check
+    closes) where no report of that stage was made since: the broker lost the task, and
+    the decision body would wait for ever. Only while the case still waits for that
+    report (the stage is requestable in its state); a report the coordinator or the
+    chair asked for meanwhile counts as made."""
+    since = now - LOST_PUBLICATION_WINDOW
+    lost = []
+    for name in RENDERING:
+        stage = workflow.step(name).renders_report
+        rows = ApplicationTransition.objects.filter(
+            transition=name, at__gte=since, application__state__in=REQUESTABLE_STAGES[stage]
+        ).values_list("pk", "application_id", "at")
+        for pk, application_id, at in rows:
+            made = Report.objects.filter(
+                application_id=application_id, stage=stage, created_at__gte=at
+            ).exists()
+            if not made:
+                lost.append((application_id, stage, f"application-log:{pk}"))
+    return lost
 
 
 def lost_publications(now):

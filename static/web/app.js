@@ -5,6 +5,9 @@
  * - unsaved changes: leaving a page with a changed form that was not saved asks first.
  * - upload: forms marked data-upload show a progress bar while the file is sent, and a
  *   refusal as an error at the file field.
+ * - report status: an element marked data-report-pending (a report being rendered) asks
+ *   the report API every few seconds and reloads the page once the render is ready or
+ *   failed; without the script its "Check again" link does the same by hand.
  */
 (function () {
   "use strict";
@@ -133,7 +136,27 @@
     }
   });
 
+  function reportStatus(item) {
+    var url = item.getAttribute("data-status-url");
+    var tries = 0;
+    function check() {
+      tries += 1;
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (body) {
+          if (body && body.status && body.status !== "pending") {
+            window.location.reload();
+          } else if (tries < 200) {
+            setTimeout(check, 3000);
+          }
+        })
+        .catch(function () { if (tries < 200) { setTimeout(check, 3000); } });
+    }
+    setTimeout(check, 2000);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-report-pending]"), reportStatus);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), autosave);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-upload]"), upload);
     Array.prototype.forEach.call(

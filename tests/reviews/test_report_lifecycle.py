@@ -12,7 +12,7 @@ from reviews.models import Report
 from reviews.reports import selectors as report_selectors
 from reviews.reports import services as report_services
 from reviews.reports import tasks as report_tasks
-from reviews.services import assignment_accept, panel_member_assign
+from reviews.services import assignment_accept, finding_put, panel_member_assign
 from tests.conftest import client_for
 from tests.factories import UserFactory, complete_dossier
 
@@ -39,7 +39,21 @@ def in_review(course_application, provider_user, coordinator):
     course_application.refresh_from_db()
     assert course_application.state == "in_review"
     course_application.panel = seats
+    record_findings(course_application, seats["chair"])
     return course_application
+
+
+def record_findings(application, chair):
+    """The chair's finding on every standard: what a report shows, so none renders
+    without them."""
+    for standard in application.framework.standards.all():
+        finding_put(
+            application=application,
+            standard_code=standard.code,
+            actor=chair,
+            judgement="compliant",
+            rationale=f"The panel finds {standard.code} met.",
+        )
 
 
 def post_report(user, application, stage):
@@ -295,7 +309,9 @@ def test_application_detail_lists_its_reports(in_review, coordinator, monkeypatc
     monkeypatch.setattr(report_tasks.render_report, "delay", lambda pk: None)
     draft = post_report(coordinator, in_review, "draft").json()["id"]
     body = client_for(coordinator).get(f"/api/v1/applications/{in_review.pk}/").json()
-    assert body["reports"] == [{"id": draft, "stage": "draft", "version": 1, "status": "pending"}]
+    assert body["reports"] == [
+        {"id": draft, "stage": "draft", "version": 1, "status": "pending", "superseded": False}
+    ]
 
 
 def test_report_public_url_is_absolute(in_review, settings):

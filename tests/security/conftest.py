@@ -29,7 +29,7 @@ from accreditation.models import (
 )
 from core.tokens import token_issue
 from demo.scenario import accreditation_record, decision_record, ready_report, skip_to_state
-from reviews.models import PanelAssignment, Report, SiteVisit, SiteVisitSession
+from reviews.models import Finding, PanelAssignment, Report, SiteVisit, SiteVisitSession
 from tests.factories import (
     ApplicationFactory,
     CourseFactory,
@@ -105,6 +105,19 @@ class World:
     def _prepare_in_review(self):
         complete_dossier(self.application, self.user("provider_own"))
         self.set_state("in_review")
+
+    def _prepare_findings_recorded(self):
+        """In review, the chair's finding recorded on every standard: a report may render."""
+        self._prepare_in_review()
+        chair = self.user("panel_chair")
+        for standard in self.application.framework.standards.all():
+            Finding.objects.create(
+                application=self.application,
+                standard=standard,
+                judgement="compliant",
+                rationale=f"The panel finds {standard.code} met.",
+                recorded_by=chair,
+            )
 
     def _prepare_clarification_requested(self):
         self._prepare_in_review()

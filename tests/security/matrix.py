@@ -484,7 +484,7 @@ ROWS = [
         "POST",
         "/api/v1/applications/{app}/reports/",
         case_write(202, ("chair", "coord")),
-        setup="in_review",
+        setup="findings_recorded",
         body={"stage": "draft"},
     ),
     Row(

@@ -174,7 +174,13 @@ BROKER_DOWN_CALLS = [
         {"reviewer": "reviewer-off", "role": "member"},
         201,
     ),
-    ("in_review", "coordinator", "/api/v1/applications/{app}/reports/", {"stage": "draft"}, 202),
+    (
+        "findings_recorded",
+        "coordinator",
+        "/api/v1/applications/{app}/reports/",
+        {"stage": "draft"},
+        202,
+    ),
     (
         "in_review",
         "reviewer_on",

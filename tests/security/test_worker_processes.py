@@ -278,7 +278,7 @@ def test_redis_stopped_and_started_again_loses_no_render(world, redis_server, st
     """The broker goes down: a report requested meanwhile is accepted (202; the request
     committed, its render could not be queued). Redis comes back: the worker reconnects
     and the sweep queues the render nobody could, which then finishes."""
-    world.prepare("in_review")
+    world.prepare("findings_recorded")
     worker = start_worker(lease=30)
     with project_broker(redis_server.url):
         redis_server.stop()
