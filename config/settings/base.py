@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
         "ConditionStatusEnum": "accreditation.models.Condition.Status",
         "ComplaintStatusEnum": "accreditation.models.Complaint.Status",
         "PanelAssignmentStateEnum": "reviews.models.PanelAssignment.State",
+        "PanelRoleEnum": "reviews.models.PanelAssignment.Role",
         "ChangeRequestStatusEnum": "accreditation.models.ProviderChangeRequest.Status",
         # The registry's public documents spell statuses and outcomes as plain codes.
         "RegistryAccreditationStatusEnum": [
