@@ -8,14 +8,12 @@ refuse exactly as the API does (404, 403, 409, 400 next to the field, 413/415 fo
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .forms import DescribedForm
-from .models import ConditionAssessment, ConditionResponse
-from .selectors import conditions_visible_to
+from .selectors import conditions_with_history
 from .web import run_service
 
 
@@ -63,27 +61,7 @@ class ConditionAssessForm(DescribedForm):
 
 
 def _condition(request, pk):
-    return get_object_or_404(
-        conditions_visible_to(user=request.user)
-        .select_related(
-            "accreditation__provider", "accreditation__course", "accreditation__application"
-        )
-        .prefetch_related(
-            Prefetch(
-                "responses",
-                queryset=ConditionResponse.objects.select_related("submitted_by")
-                .prefetch_related("documents")
-                .order_by("submitted_at", "id"),
-            ),
-            Prefetch(
-                "assessments",
-                queryset=ConditionAssessment.objects.select_related("assessed_by").order_by(
-                    "assessed_at", "id"
-                ),
-            ),
-        ),
-        pk=pk,
-    )
+    return get_object_or_404(conditions_with_history(user=request.user), pk=pk)
 
 
 def _page(request, condition, *, response_form=None, assess_form=None, status=200):

@@ -32,8 +32,6 @@ from core.inputs import as_id
 from .. import services
 from ..models import (
     AccreditationTransition,
-    ConditionAssessment,
-    ConditionResponse,
     Document,
     Provider,
     SelfAssessment,
@@ -43,6 +41,7 @@ from ..selectors import (
     applications_visible_to,
     change_requests_visible_to,
     conditions_visible_to,
+    conditions_with_history,
     courses_visible_to,
     decides_change_requests,
     is_provider_member,
@@ -606,25 +605,7 @@ def _visible_condition(request, pk):
 
 def _condition_response(request, pk, status_code=200):
     """The condition with its answers and assessments: a constant number of queries."""
-    condition = get_object_or_404(
-        conditions_visible_to(user=request.user)
-        .select_related("accreditation")
-        .prefetch_related(
-            Prefetch(
-                "responses",
-                queryset=ConditionResponse.objects.select_related("submitted_by")
-                .prefetch_related("documents")
-                .order_by("submitted_at", "id"),
-            ),
-            Prefetch(
-                "assessments",
-                queryset=ConditionAssessment.objects.select_related("assessed_by").order_by(
-                    "assessed_at", "id"
-                ),
-            ),
-        ),
-        pk=pk,
-    )
+    condition = get_object_or_404(conditions_with_history(user=request.user), pk=pk)
     actions = services.condition_actions(condition, request.user)
     data = s.ConditionDetailSerializer(condition, context={"actions": actions}).data
     return Response(data, status=status_code)

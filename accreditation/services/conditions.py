@@ -15,7 +15,6 @@ from contextlib import ExitStack
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import transaction
 
 from core import uploads
@@ -36,6 +35,7 @@ from ..models import (
 )
 from ..selectors import conditions_visible_to, is_provider_member
 from ..tasks import send_condition_assessment_notification, send_condition_response_notification
+from .documents import document_from_pdf
 
 # The accreditation statuses in which conditions are still followed up: a revoked,
 # expired or annulled accreditation has no conditions left to meet.
@@ -134,17 +134,12 @@ def condition_respond(*, condition, actor, text, files=()):
                 )
                 documents = []
                 for pdf in pdfs:
-                    document = Document(
+                    document = document_from_pdf(
+                        pdf,
                         application_id=accreditation.application_id,
                         kind=Document.Kind.RESPONSE,
-                        original_name=pdf.name,
-                        sha256=pdf.sha256,
-                        size=pdf.size,
-                        content_type="application/pdf",
-                        uploaded_by=actor,
+                        actor=actor,
                     )
-                    with open(pdf.path, "rb") as handle:
-                        document.file.save("upload.pdf", File(handle), save=False)
                     stored.append(document.file)
                     document.save()
                     documents.append(document)

@@ -73,17 +73,7 @@ def document_upload(*, application, actor, kind, uploaded_file):
             with transaction.atomic():
                 locked = Application.objects.select_for_update().get(pk=application.pk)
                 _check_upload_state(locked.state, kind)
-                document = Document(
-                    application=locked,
-                    kind=kind,
-                    original_name=pdf.name,
-                    sha256=pdf.sha256,
-                    size=pdf.size,
-                    content_type="application/pdf",
-                    uploaded_by=actor,
-                )
-                with open(pdf.path, "rb") as handle:
-                    document.file.save("upload.pdf", File(handle), save=False)
+                document = document_from_pdf(pdf, application_id=locked.pk, kind=kind, actor=actor)
                 stored = document.file.name
                 document.save()
                 audit(
@@ -93,6 +83,24 @@ def document_upload(*, application, actor, kind, uploaded_file):
             if stored:
                 document.file.storage.delete(stored)
             raise
+    return document
+
+
+def document_from_pdf(pdf, *, application_id, kind, actor):
+    """An unsaved Document of application `application_id` for a received PDF
+    (`core.uploads.received_pdf`), its file already written to storage: the caller saves
+    the row in its transaction and deletes `document.file` if that fails."""
+    document = Document(
+        application_id=application_id,
+        kind=kind,
+        original_name=pdf.name,
+        sha256=pdf.sha256,
+        size=pdf.size,
+        content_type="application/pdf",
+        uploaded_by=actor,
+    )
+    with open(pdf.path, "rb") as handle:
+        document.file.save("upload.pdf", File(handle), save=False)
     return document
 
 
