@@ -18,7 +18,7 @@ PYTEST_MARKERS ?= not postgres and not redis
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv install system-deps system-deps-pdf demo demo-prepare test lint format bench clean
+.PHONY: help venv install system-deps system-deps-pdf demo demo-prepare test lint format bench clean messages
 
 help:
 	@echo "make demo         install, migrate, seed demo data, run web + Celery worker + beat"
@@ -27,6 +27,7 @@ help:
 	@echo "make format       ruff check --fix and ruff format"
 	@echo "make bench        run the benchmarks (python -m bench.run)"
 	@echo "make system-deps  apt-get install what is missing: chromium, poppler-utils, qpdf, Pango"
+	@echo "make messages     update the German catalogues from the code and compile them (GNU gettext)"
 	@echo "make clean        remove var/, caches and test artifacts (keeps .venv)"
 
 # Debian's own python3 needs python3-venv for this; it is installed when missing (as root).
@@ -94,6 +95,19 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP)
 	@bash scripts/system-deps.sh bench || echo "==> wrk missing: bench.registry uses its Python client"
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m bench.run
+
+# The catalogues under locale/ (django.po for pages, e-mails and reports, djangojs.po for
+# the page script) are updated from the marked strings; the compiled .mo files are
+# committed, so running the system needs no gettext tools. tests/i18n checks both are
+# complete and current.
+MAKEMESSAGES := makemessages -l de --no-obsolete --add-location file \
+	--ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'bench-results/*' \
+	--ignore 'test-artifacts/*' --ignore 'site-export/*' --ignore 'scripts/*'
+messages: export DJANGO_SETTINGS_MODULE = config.settings.test
+messages: $(STAMP)
+	$(BIN)/python manage.py $(MAKEMESSAGES)
+	$(BIN)/python manage.py $(MAKEMESSAGES) -d djangojs --ignore 'var/*' --ignore 'static/vendor/*'
+	$(BIN)/python manage.py compilemessages -l de --ignore '.venv'
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .hypothesis bench-results test-artifacts site-export

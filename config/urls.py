@@ -9,6 +9,7 @@ urlpatterns = [
     # patterns in order (its paths overlap no other app's).
     path("", include("registry.urls")),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accreditation.api.urls")),

@@ -3,6 +3,8 @@ query strings."""
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 DEFAULT_CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -48,3 +50,26 @@ class RejectNulQueryMiddleware:
                     return JsonResponse({name.replace("\x00", ""): [message]}, status=400)
                 return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+class PageLocaleMiddleware(LocaleMiddleware):
+    """Django's language choice (cookie, then Accept-Language) for the pages only.
+
+    The API under /api/ stays in English whatever the caller's Accept-Language: its
+    messages are matched on by integrators, and its responses are not varied (nor their
+    caches split) by language. Each language is served under the same URLs; the choice
+    lives in the language cookie set by the switcher (django.views.i18n.set_language).
+    """
+
+    def process_request(self, request):
+        if request.path_info.startswith("/api/"):
+            # A thread keeps the language of the last request it served: go back to
+            # the default, so an API answer never comes out in a page reader's German.
+            translation.deactivate()
+            return None
+        return super().process_request(request)
+
+    def process_response(self, request, response):
+        if request.path_info.startswith("/api/"):
+            return response
+        return super().process_response(request, response)

@@ -3,7 +3,8 @@
 #
 #   scripts/system-deps.sh pdf      what WeasyPrint needs to render reports (Pango, fonts)
 #   scripts/system-deps.sh test     the above plus chromium (browser tests), poppler-utils
-#                                   and qpdf (checks on generated PDFs)
+#                                   and qpdf (checks on generated PDFs), gettext (the
+#                                   check that the German catalogues are complete)
 #   scripts/system-deps.sh ci       the above plus the PostgreSQL and Redis servers
 #   scripts/system-deps.sh bench    the pdf set plus wrk, the load generator of
 #                                   `make bench` (without it the benchmark falls back to
@@ -28,6 +29,7 @@ if [ "$level" = test ] || [ "$level" = ci ]; then
     have_cmd chromium || missing+=(chromium)
     have_cmd pdftotext || missing+=(poppler-utils)
     have_cmd qpdf || missing+=(qpdf)
+    have_cmd xgettext || missing+=(gettext)
 fi
 if [ "$level" = bench ]; then
     have_cmd wrk || missing+=(wrk)
