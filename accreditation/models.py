@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import UserObjectPermissionBase
 
@@ -527,6 +528,17 @@ class CourseVersion(models.Model):
 # --------------------------------------------------------------------------- standards
 
 
+def translated(instance, field):
+    """`instance.<field>` in the active language, from its `translations`; the
+    English text when the language is English or has no entry for the field."""
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if language != "en":
+        text = (instance.translations or {}).get(language, {}).get(field)
+        if text:
+            return text
+    return getattr(instance, field)
+
+
 class Framework(models.Model):
     """One version of a standards framework. Versions are immutable once a review uses them;
     a change is a new version, so a review under way keeps the standards it started with."""
@@ -536,6 +548,9 @@ class Framework(models.Model):
     version = models.CharField(max_length=20)
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)
+    # {"de": {"title": ...}}: the framework's wording in the other languages of the
+    # pages and reports (the English columns are the version's own text).
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["code", "-effective_from"]
@@ -546,6 +561,11 @@ class Framework(models.Model):
     def __str__(self):
         return f"{self.code} v{self.version}"
 
+    @property
+    def display_title(self):
+        """The title in the reader's language, the English one where none is given."""
+        return translated(self, "title")
+
 
 class Standard(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="standards")
@@ -553,6 +573,8 @@ class Standard(models.Model):
     title = models.CharField(max_length=300)
     guidance = models.TextField(blank=True)
     order = models.PositiveSmallIntegerField()
+    # {"de": {"title": ..., "guidance": ...}}, as for Framework.translations.
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["framework_id", "order"]
@@ -565,13 +587,23 @@ class Standard(models.Model):
         return f"{self.code} {self.title}"
 
     @property
+    def display_title(self):
+        """The title in the reader's language, the English one where none is given."""
+        return translated(self, "title")
+
+    @property
+    def display_guidance(self):
+        return translated(self, "guidance")
+
+    @property
     def heading(self):
-        """How pages and messages name the standard: a numbered one with its number
-        ("1.1 Policy for quality assurance"), a named one by its title alone ("Quality",
-        not "quality Quality": its code only repeats the title as a slug)."""
+        """How pages and messages name the standard, in the reader's language: a
+        numbered one with its number ("1.1 Policy for quality assurance"), a named one
+        by its title alone ("Quality", not "quality Quality": its code only repeats the
+        title as a slug)."""
         if any(c.isdigit() for c in self.code):
-            return f"{self.code} {self.title}"
-        return self.title
+            return f"{self.code} {self.display_title}"
+        return self.display_title
 
 
 # --------------------------------------------------------------------------- applications
