@@ -81,3 +81,16 @@ def test_signing_in_without_a_stored_choice_keeps_the_browsers_language(client):
     assert response.status_code == 302
     assert COOKIE not in response.cookies
     assert not UserLanguage.objects.exists()
+
+
+def test_staff_correct_a_persons_language_in_the_admin(client):
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    person = UserFactory(username="lost")
+    client.force_login(root)
+    assert client.get("/admin/core/userlanguage/").status_code == 200
+    added = client.post("/admin/core/userlanguage/add/", {"user": person.pk, "language": "de"})
+    assert added.status_code == 302, added.content[:500]
+    assert language_of(person.__class__.objects.get(pk=person.pk)) == "de"
+    refused = client.post("/admin/core/userlanguage/add/", {"user": root.pk, "language": "fr"})
+    assert refused.status_code == 200  # not a language of the site
+    assert not UserLanguage.objects.filter(user=root).exists()
