@@ -13,6 +13,8 @@ import csv
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from . import charts, pipeline, selectors
 from .models import Decision
@@ -27,39 +29,56 @@ def _overseen_applications(request):
 
 
 def _month_label(month, first):
-    """A month under its bars: "Mar", with the year under the first month and January."""
+    """A month under its bars: "Mar" ("Mär" in German), with the year under the first
+    month and January."""
     return {
-        "label": month.strftime("%b"),
+        "label": formats.date_format(month, "M"),
         "year": month.strftime("%Y") if first or month.month == 1 else "",
     }
 
 
+def _days(median_days):
+    """A median as its bar's text, in the reader's language: "2.5 days", "2,5 Tage"."""
+    return _("%(days)s days") % {"days": formats.number_format(median_days, 1)}
+
+
 def dashboard_context(figures):
-    """The charts and tables of the page, drawn from `figures`."""
+    """The charts and tables of the page, drawn from `figures`, in the active language
+    (the charts' geometry stays plain numbers; the templates draw it unlocalized)."""
     since, now = figures.since, figures.now
-    period = f"from {since.day} {since:%B %Y} to {now.day} {now:%B %Y} (UTC)"
+    period = _("from %(start)s to %(end)s (UTC)") % {
+        "start": formats.date_format(since, "DATE_FORMAT"),
+        "end": formats.date_format(now, "DATE_FORMAT"),
+    }
     states = charts.bar_chart(
         [charts.Bar(f.label, f.value, str(f.value)) for f in figures.states],
-        title="Applications per state",
-        desc="One bar per state with the number of applications in it now; "
-        "its table gives the same numbers.",
+        title=_("Applications per state"),
+        desc=_(
+            "One bar per state with the number of applications in it now; "
+            "its table gives the same numbers."
+        ),
     )
     overdue = charts.bar_chart(
         [charts.Bar(f.label, f.value, str(f.value)) for f in figures.overdue],
-        title="Overdue applications per state",
-        desc="Applications whose current step is past its due date, per state; "
-        "its table gives the same numbers.",
+        title=_("Overdue applications per state"),
+        desc=_(
+            "Applications whose current step is past its due date, per state; "
+            "its table gives the same numbers."
+        ),
         colour=charts.OVERDUE_COLOUR,
     )
     durations = charts.bar_chart(
         [
-            charts.Bar(d.label, d.median_days, f"{d.shown} days" if d.stays else "–")
+            charts.Bar(d.label, d.median_days, _days(d.median_days) if d.stays else "–")
             for d in figures.durations
         ],
-        title="Median days per step",
-        desc=f"The median number of days a case spent in each state, over stays that "
-        f"ended {period}; a dash where none ended. Its table gives the same "
-        "numbers with how many stays each median is taken over.",
+        title=_("Median days per step"),
+        desc=_(
+            "The median number of days a case spent in each state, over stays that "
+            "ended %(period)s; a dash where none ended. Its table gives the same "
+            "numbers with how many stays each median is taken over."
+        )
+        % {"period": period},
     )
     outcomes = [
         (value, label, charts.OUTCOME_COLOURS[value]) for value, label in Decision.Outcome.choices
@@ -67,10 +86,13 @@ def dashboard_context(figures):
     decisions = charts.column_chart(
         [(m.month, m.counts) for m in figures.decisions],
         outcomes,
-        title="Decisions by outcome per month",
-        desc=f"For each month {period}, three bars: positive, positive with conditions "
-        "and negative decisions taken, each with its number; its table gives the "
-        "same numbers.",
+        title=_("Decisions by outcome per month"),
+        desc=_(
+            "For each month %(period)s, three bars: positive, positive with conditions "
+            "and negative decisions taken, each with its number; its table gives the "
+            "same numbers."
+        )
+        % {"period": period},
     )
     for i, group in enumerate(decisions["groups"]):
         group.update(_month_label(group["label"], i == 0))

@@ -5,6 +5,10 @@ people whose turn it is. The service schedules a Celery task after commit with i
 only; the task (`accreditation.tasks`) loads the rows and calls `deliver`, which records
 every (event, recipient) pair in `Notification` first, so a task that runs twice never
 mails anyone twice.
+
+Each e-mail is written in its recipient's language (`core.language.language_of`: their
+choice made with the language switcher, else settings.LANGUAGE_CODE): the messages are
+composed under `translation.override`, once per language, for every run of recipients.
 """
 
 import logging
@@ -14,12 +18,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from core.language import language_of
 from core.roles import Role
 
 from . import workflow
 from .models import (
+    AccreditationStatus,
     AccreditationTransition,
     ApplicationObjectPermission,
     ApplicationState,
@@ -34,6 +42,13 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 S = ApplicationState
+
+# The identity fields a provider's change request may change, as the e-mails name them.
+CHANGED_FIELDS = {
+    "legal_name": gettext_lazy("legal name"),
+    "country": gettext_lazy("country"),
+    "identifiers": gettext_lazy("identifiers"),
+}
 
 # Who a waiting state waits for (reminders before and after its due date).
 WAITING_FOR = {
@@ -71,7 +86,8 @@ def recipients(application, audiences):
             )
         else:
             raise ValueError(f"Unknown audience {audience!r}")
-        for user in found.filter(is_active=True).exclude(email="").order_by("pk"):
+        found = found.filter(is_active=True).exclude(email="").select_related("language_preference")
+        for user in found.order_by("pk"):
             users.setdefault(user.pk, user)
     return list(users.values())
 
@@ -80,24 +96,80 @@ def _link(path):
     return settings.MCQA_SITE_URL.rstrip("/") + path
 
 
+def _subject(text):
+    """An e-mail's subject: the agency's name in brackets, then `text`."""
+    return f"[{settings.MCQA_AGENCY_NAME}] {text}"
+
+
+def _day(value):
+    """A date (or the day of a datetime) as the e-mails write it: ISO 8601, which reads
+    the same in every language and sorts."""
+    return f"{value:%Y-%m-%d}"
+
+
+def _label(choices, value):
+    """The label of `value` among `choices` (a TextChoices), or the value itself."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 def _application_line(application):
-    scope = f"course “{application.course}”" if application.course_id else "institutional review"
-    return f"Application #{application.pk} of {application.provider} ({scope})"
+    if application.course_id:
+        return _("Application #%(number)s of %(provider)s (course “%(course)s”)") % {
+            "number": application.pk,
+            "provider": application.provider,
+            "course": application.course,
+        }
+    return _("Application #%(number)s of %(provider)s (institutional review)") % {
+        "number": application.pk,
+        "provider": application.provider,
+    }
 
 
-def deliver(*, key, users, subject, body):
-    """Send `subject`/`body` to each user once per `key`.
+def _accreditation_line(accreditation):
+    if accreditation.course_id:
+        return _("Accreditation #%(number)s of %(provider)s (course “%(course)s”)") % {
+            "number": accreditation.pk,
+            "provider": accreditation.provider,
+            "course": accreditation.course,
+        }
+    return _("Accreditation #%(number)s of %(provider)s (institutional)") % {
+        "number": accreditation.pk,
+        "provider": accreditation.provider,
+    }
+
+
+def deliver(*, key, users, subject=None, body=None, compose=None):
+    """Send an e-mail to each user once per `key`, in the user's language.
+
+    `compose()` returns (subject, body); it is called under `translation.override` of
+    each recipient's language (once per language), so its gettext calls write each
+    person's e-mail in their language. Without it, `subject` and `body` are sent to
+    everyone (a lazy translation among them is resolved in the recipient's language).
 
     The row is written first; the mail is sent while that row is locked and marked sent in
     the same transaction. A failed send leaves it unsent (a retry sends it), and of two
     workers delivering the same event the second waits for the lock and then skips.
     """
+    if compose is None:
+
+        def compose():
+            return subject, body
+
+    written = {}
     sent = 0
     for user in users:
+        language = language_of(user)
+        if language not in written:
+            with translation.override(language):
+                written[language] = tuple(str(text) for text in compose())
+        subject_text, body_text = written[language]
         try:
             with transaction.atomic():
                 Notification.objects.get_or_create(
-                    key=key, recipient=user, defaults={"subject": subject[:300]}
+                    key=key, recipient=user, defaults={"subject": subject_text[:300]}
                 )
         except IntegrityError:
             pass  # created meanwhile by another worker
@@ -105,7 +177,7 @@ def deliver(*, key, users, subject, body):
             note = Notification.objects.select_for_update().get(key=key, recipient=user)
             if note.sent_at is not None:
                 continue
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
+            send_mail(subject_text, body_text, settings.DEFAULT_FROM_EMAIL, [user.email])
             note.sent_at = timezone.now()
             note.save(update_fields=["sent_at"])
         sent += 1
@@ -129,19 +201,34 @@ def notify_application_transition(log_id):
     application = log.application
     users = recipients(application, workflow.step(log.transition).next)
     users = [u for u in users if u.pk != log.actor_id]
-    subject = f"[{settings.MCQA_AGENCY_NAME}] #{application.pk}: {log.to_state.replace('_', ' ')}"
-    lines = [
-        f"{_application_line(application)} moved from {log.from_state} to {log.to_state} "
-        f"({log.transition.replace('_', ' ')} by {log.actor_name}).",
-    ]
-    if log.comment:
-        lines += ["", log.comment]
-    if application.due_at and application.state == log.to_state:
-        lines += ["", f"The next step is due by {application.due_at:%Y-%m-%d %H:%M} UTC."]
-    lines += ["", _link(f"/applications/{application.pk}/")]
-    return deliver(
-        key=f"application-log:{log.pk}", users=users, subject=subject, body="\n".join(lines)
-    )
+    step = workflow.step(log.transition)
+
+    def compose():
+        subject = _subject(
+            _("#%(number)s: %(step)s") % {"number": application.pk, "step": step.record}
+        )
+        lines = [
+            _("%(application)s moved from “%(source)s” to “%(target)s”: %(step)s (by %(actor)s).")
+            % {
+                "application": _application_line(application),
+                "source": _label(ApplicationState, log.from_state),
+                "target": _label(ApplicationState, log.to_state),
+                "step": step.record,
+                "actor": log.actor_name,
+            },
+        ]
+        if log.comment:
+            lines += ["", log.comment]
+        if application.due_at and application.state == log.to_state:
+            lines += [
+                "",
+                _("The next step is due by %(due)s UTC.")
+                % {"due": f"{application.due_at:%Y-%m-%d %H:%M}"},
+            ]
+        lines += ["", _link(f"/applications/{application.pk}/")]
+        return subject, "\n".join(lines)
+
+    return deliver(key=f"application-log:{log.pk}", users=users, compose=compose)
 
 
 # --------------------------------------------------------------------------- accreditations
@@ -162,17 +249,28 @@ def notify_accreditation_change(log_id):
     accreditation = log.accreditation
     users = recipients(accreditation.application, workflow.step(log.transition).next)
     users = [u for u in users if u.pk != log.actor_id]
-    scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Accreditation #{accreditation.pk}: "
-        f"{log.transition.replace('_', ' ')}"
-    )
-    body = (
-        f"The accreditation #{accreditation.pk} of {accreditation.provider} ({scope}) "
-        f"changed: {log.transition.replace('_', ' ')} ({log.from_state} → {log.to_state}) "
-        f"by {log.actor_name}.\n" + (f"\n{log.comment}\n" if log.comment else "")
-    )
-    return deliver(key=f"accreditation-log:{log.pk}", users=users, subject=subject, body=body)
+    step = workflow.step(log.transition)
+
+    def compose():
+        subject = _subject(
+            _("Accreditation #%(number)s: %(step)s")
+            % {"number": accreditation.pk, "step": step.record}
+        )
+        body = (
+            _("%(accreditation)s changed: %(step)s (“%(source)s” → “%(target)s”, by %(actor)s).")
+            % {
+                "accreditation": _accreditation_line(accreditation),
+                "step": step.record,
+                "source": _label(AccreditationStatus, log.from_state),
+                "target": _label(AccreditationStatus, log.to_state),
+                "actor": log.actor_name,
+            }
+            + "\n"
+            + (f"\n{log.comment}\n" if log.comment else "")
+        )
+        return subject, body
+
+    return deliver(key=f"accreditation-log:{log.pk}", users=users, compose=compose)
 
 
 def notify_condition_overdue(condition):
@@ -180,15 +278,29 @@ def notify_condition_overdue(condition):
     coordinators are told."""
     accreditation = condition.accreditation
     users = recipients(accreditation.application, ("decision_body", "coordinators"))
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Condition overdue on accreditation #{accreditation.pk}"
-    )
-    body = (
-        f"The condition “{condition.text}” of accreditation #{accreditation.pk} "
-        f"({accreditation.provider}) was due on {condition.due_date:%Y-%m-%d} and is not met.\n"
-        "The case for suspension is open: the decision body may suspend the accreditation.\n"
-    )
-    return deliver(key=f"condition-overdue:{condition.pk}", users=users, subject=subject, body=body)
+
+    def compose():
+        subject = _subject(
+            _("Condition overdue on accreditation #%(number)s") % {"number": accreditation.pk}
+        )
+        body = (
+            _(
+                "The condition “%(condition)s” of accreditation #%(number)s (%(provider)s) "
+                "was due on %(due)s and is not met."
+            )
+            % {
+                "condition": condition.text,
+                "number": accreditation.pk,
+                "provider": accreditation.provider,
+                "due": _day(condition.due_date),
+            }
+            + "\n"
+            + _("The case for suspension is open: the decision body may suspend the accreditation.")
+            + "\n"
+        )
+        return subject, body
+
+    return deliver(key=f"condition-overdue:{condition.pk}", users=users, compose=compose)
 
 
 def notify_condition_response(response_id):
@@ -205,15 +317,27 @@ def notify_condition_response(response_id):
     condition = response.condition
     accreditation = condition.accreditation
     users = recipients(accreditation.application, ("decision_body",))
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Condition answered on accreditation #{accreditation.pk}"
-    )
-    body = (
-        f"{accreditation.provider} answered the condition “{condition.text}” of accreditation "
-        f"#{accreditation.pk} (due {condition.due_date:%Y-%m-%d}). Assess it:\n\n"
-        f"{_link(condition.get_absolute_url())}\n"
-    )
-    return deliver(key=f"condition-response:{response.pk}", users=users, subject=subject, body=body)
+
+    def compose():
+        subject = _subject(
+            _("Condition answered on accreditation #%(number)s") % {"number": accreditation.pk}
+        )
+        body = (
+            _(
+                "%(provider)s answered the condition “%(condition)s” of accreditation "
+                "#%(number)s (due %(due)s). Assess it:"
+            )
+            % {
+                "provider": accreditation.provider,
+                "condition": condition.text,
+                "number": accreditation.pk,
+                "due": _day(condition.due_date),
+            }
+            + f"\n\n{_link(condition.get_absolute_url())}\n"
+        )
+        return subject, body
+
+    return deliver(key=f"condition-response:{response.pk}", users=users, compose=compose)
 
 
 def notify_condition_assessment(assessment_id):
@@ -231,25 +355,33 @@ def notify_condition_assessment(assessment_id):
     condition = assessment.condition
     accreditation = condition.accreditation
     users = recipients(accreditation.application, ("provider",))
-    verdict = "met" if assessment.met else "not met yet"
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Condition {verdict} (accreditation #{accreditation.pk})"
-    )
-    lines = [
-        f"The decision body found the condition “{condition.text}” of accreditation "
-        f"#{accreditation.pk} {verdict}."
-    ]
-    if assessment.comment:
-        lines += ["", assessment.comment]
-    if not assessment.met:
-        lines += ["", f"Please answer again by {condition.due_date:%Y-%m-%d}."]
-    lines += ["", _link(condition.get_absolute_url())]
-    return deliver(
-        key=f"condition-assessment:{assessment.pk}",
-        users=users,
-        subject=subject,
-        body="\n".join(lines),
-    )
+
+    def compose():
+        values = {"condition": condition.text, "number": accreditation.pk}
+        if assessment.met:
+            subject = _("Condition met (accreditation #%(number)s)") % values
+            first = _(
+                "The decision body found the condition “%(condition)s” of accreditation "
+                "#%(number)s met."
+            )
+        else:
+            subject = _("Condition not met yet (accreditation #%(number)s)") % values
+            first = _(
+                "The decision body found the condition “%(condition)s” of accreditation "
+                "#%(number)s not met yet."
+            )
+        lines = [first % values]
+        if assessment.comment:
+            lines += ["", assessment.comment]
+        if not assessment.met:
+            lines += [
+                "",
+                _("Please answer again by %(due)s.") % {"due": _day(condition.due_date)},
+            ]
+        lines += ["", _link(condition.get_absolute_url())]
+        return _subject(subject), "\n".join(lines)
+
+    return deliver(key=f"condition-assessment:{assessment.pk}", users=users, compose=compose)
 
 
 def notify_condition_due(condition, *, lead, today):
@@ -258,40 +390,63 @@ def notify_condition_due(condition, *, lead, today):
     days = (condition.due_date - today).days
     accreditation = condition.accreditation
     users = recipients(accreditation.application, ("provider",))
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Condition due on {condition.due_date:%Y-%m-%d} "
-        f"(accreditation #{accreditation.pk})"
-    )
-    body = (
-        f"The condition “{condition.text}” of accreditation #{accreditation.pk} "
-        f"({accreditation.provider}) is due on {condition.due_date:%Y-%m-%d}, in {days} days, "
-        "and is not met yet. Answer it, with documents, here:\n\n"
-        f"{_link(condition.get_absolute_url())}\n"
-    )
-    return deliver(
-        key=f"condition-due:{condition.pk}:{lead}d", users=users, subject=subject, body=body
-    )
+
+    def compose():
+        values = {
+            "condition": condition.text,
+            "number": accreditation.pk,
+            "provider": accreditation.provider,
+            "due": _day(condition.due_date),
+            "days": days,
+        }
+        subject = _("Condition due on %(due)s (accreditation #%(number)s)") % values
+        body = (
+            ngettext(
+                "The condition “%(condition)s” of accreditation #%(number)s (%(provider)s) is "
+                "due on %(due)s, in %(days)s day, and is not met yet. Answer it, with "
+                "documents, here:",
+                "The condition “%(condition)s” of accreditation #%(number)s (%(provider)s) is "
+                "due on %(due)s, in %(days)s days, and is not met yet. Answer it, with "
+                "documents, here:",
+                days,
+            )
+            % values
+            + f"\n\n{_link(condition.get_absolute_url())}\n"
+        )
+        return _subject(subject), body
+
+    return deliver(key=f"condition-due:{condition.pk}:{lead}d", users=users, compose=compose)
 
 
 def notify_expiry(accreditation, *, months, renew_path):
     """Remind the provider that an accreditation's validity ends in about `months`
     months, with the link that opens its renewal."""
     users = recipients(accreditation.application, ("provider",))
-    scope = f"course “{accreditation.course}”" if accreditation.course_id else "institutional"
-    subject = (
-        f"[{settings.MCQA_AGENCY_NAME}] Accreditation #{accreditation.pk} valid until "
-        f"{accreditation.valid_until:%Y-%m-%d}: time to renew"
-    )
-    body = (
-        f"The accreditation #{accreditation.pk} of {accreditation.provider} ({scope}) is "
-        f"valid until {accreditation.valid_until:%Y-%m-%d}, about {months} months from now. "
-        "Open its renewal (the next cycle, with this cycle's self-assessments copied as a "
-        "starting point) here:\n\n"
-        f"{_link(renew_path)}\n"
-    )
-    return deliver(
-        key=f"expiry:{accreditation.pk}:{months}m", users=users, subject=subject, body=body
-    )
+
+    def compose():
+        values = {
+            "accreditation": _accreditation_line(accreditation),
+            "number": accreditation.pk,
+            "until": _day(accreditation.valid_until),
+            "months": months,
+        }
+        subject = _("Accreditation #%(number)s valid until %(until)s: time to renew") % values
+        body = (
+            ngettext(
+                "%(accreditation)s is valid until %(until)s, about %(months)s month from now. "
+                "Open its renewal (the next cycle, with this cycle's self-assessments copied "
+                "as a starting point) here:",
+                "%(accreditation)s is valid until %(until)s, about %(months)s months from now. "
+                "Open its renewal (the next cycle, with this cycle's self-assessments copied "
+                "as a starting point) here:",
+                months,
+            )
+            % values
+            + f"\n\n{_link(renew_path)}\n"
+        )
+        return _subject(subject), body
+
+    return deliver(key=f"expiry:{accreditation.pk}:{months}m", users=users, compose=compose)
 
 
 # --------------------------------------------------------------------------- complaints
@@ -307,17 +462,21 @@ def notify_complaint(complaint_id):
     users = list(
         User.objects.filter(groups__name=Role.COORDINATOR, is_active=True)
         .exclude(email="")
+        .select_related("language_preference")
         .order_by("pk")
     )
-    about = (
-        _application_line(complaint.application) if complaint.application_id else "the procedure"
-    )
-    return deliver(
-        key=f"complaint:{complaint.pk}",
-        users=users,
-        subject=f"[{settings.MCQA_AGENCY_NAME}] Complaint #{complaint.pk}",
-        body=f"A complaint was lodged about {about}:\n\n{complaint.text}\n",
-    )
+
+    def compose():
+        if complaint.application_id:
+            first = _("A complaint was lodged about %(application)s:") % {
+                "application": _application_line(complaint.application)
+            }
+        else:
+            first = _("A complaint was lodged about the procedure:")
+        subject = _subject(_("Complaint #%(number)s") % {"number": complaint.pk})
+        return subject, f"{first}\n\n{complaint.text}\n"
+
+    return deliver(key=f"complaint:{complaint.pk}", users=users, compose=compose)
 
 
 # --------------------------------------------------------------------------- identity changes
@@ -336,30 +495,44 @@ def notify_change_request(change_request_id):
         return 0
     User = get_user_model()
     provider = request.provider
-    if request.status == ProviderChangeRequest.Status.PENDING:
+    Status = ProviderChangeRequest.Status
+    if request.status == Status.PENDING:
         users = User.objects.filter(groups__name=Role.COORDINATOR)
-        subject = f"[{settings.MCQA_AGENCY_NAME}] Identity change request #{request.pk}"
-        body = (
-            f"{provider} asks to change its {', '.join(sorted(request.changes()))}.\n\n"
-            f"{_link('/change-requests/')}\n"
-        )
     else:
         admins = ProviderMembership.objects.filter(
             provider=provider, role=ProviderMembership.Role.ADMIN
         ).values("user_id")
         users = User.objects.filter(pk__in=admins)
-        subject = f"[{settings.MCQA_AGENCY_NAME}] Change request #{request.pk} {request.status}"
-        comment = f"\n\nThe agency's comment: {request.comment}" if request.comment else ""
-        body = (
-            f"Your request to change the {', '.join(sorted(request.changes()))} of {provider} "
-            f"was {request.status}.{comment}\n\n{_link(provider.get_absolute_url())}\n"
-        )
-    users = list(users.filter(is_active=True).exclude(email="").distinct().order_by("pk"))
+    users = list(
+        users.filter(is_active=True)
+        .exclude(email="")
+        .distinct()
+        .select_related("language_preference")
+        .order_by("pk")
+    )
+
+    def compose():
+        values = {
+            "number": request.pk,
+            "provider": provider,
+            "fields": ", ".join(sorted(str(CHANGED_FIELDS.get(f, f)) for f in request.changes())),
+        }
+        if request.status == Status.PENDING:
+            subject = _("Identity change request #%(number)s") % values
+            body = _("%(provider)s asks to change: %(fields)s.") % values
+            return _subject(subject), f"{body}\n\n{_link('/change-requests/')}\n"
+        if request.status == Status.APPROVED:
+            subject = _("Change request #%(number)s approved") % values
+            body = _("Your request to change %(fields)s of %(provider)s was approved.") % values
+        else:
+            subject = _("Change request #%(number)s rejected") % values
+            body = _("Your request to change %(fields)s of %(provider)s was rejected.") % values
+        if request.comment:
+            body += "\n\n" + _("The agency's comment: %(comment)s") % {"comment": request.comment}
+        return _subject(subject), f"{body}\n\n{_link(provider.get_absolute_url())}\n"
+
     return deliver(
-        key=f"change-request:{request.pk}:{request.status}",
-        users=users,
-        subject=subject,
-        body=body,
+        key=f"change-request:{request.pk}:{request.status}", users=users, compose=compose
     )
 
 
@@ -374,15 +547,29 @@ def notify_deadline(application, *, overdue):
     users = recipients(application, audiences)
     which = "overdue" if overdue else "reminder"
     key = f"{which}:application:{application.pk}:{application.state}:{due:%Y%m%dT%H%M%S}"
-    state = application.state.replace("_", " ")
-    if overdue:
-        subject = f"[{settings.MCQA_AGENCY_NAME}] Overdue: #{application.pk} ({state})"
-        first = f"{_application_line(application)} has waited in {state} past its due date"
-    else:
-        subject = f"[{settings.MCQA_AGENCY_NAME}] Reminder: #{application.pk} ({state})"
-        first = f"{_application_line(application)} waits in {state}; the next step is due"
-    body = f"{first} ({due:%Y-%m-%d %H:%M} UTC).\n\n{_link(f'/applications/{application.pk}/')}\n"
-    return deliver(key=key, users=users, subject=subject, body=body)
+
+    def compose():
+        values = {
+            "number": application.pk,
+            "application": _application_line(application),
+            "state": _label(ApplicationState, application.state),
+            "due": f"{due:%Y-%m-%d %H:%M}",
+        }
+        if overdue:
+            subject = _("Overdue: #%(number)s (%(state)s)") % values
+            first = (
+                _("%(application)s has waited in “%(state)s” past its due date (%(due)s UTC).")
+                % values
+            )
+        else:
+            subject = _("Reminder: #%(number)s (%(state)s)") % values
+            first = (
+                _("%(application)s waits in “%(state)s”; the next step is due (%(due)s UTC).")
+                % values
+            )
+        return _subject(subject), f"{first}\n\n{_link(f'/applications/{application.pk}/')}\n"
+
+    return deliver(key=key, users=users, compose=compose)
 
 
 # --------------------------------------------------------------------------- recovery

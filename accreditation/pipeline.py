@@ -51,7 +51,8 @@ class StepDuration:
 
     @property
     def shown(self):
-        """The median as the page and the CSV show it: days to one decimal, or ''."""
+        """The median as the CSV gives it: days to one decimal with a point, or ''
+        (the page shows the same figure in the reader's language: "2,5" in German)."""
         return "" if self.median_days is None else f"{self.median_days:.1f}"
 
 

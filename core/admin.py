@@ -1,5 +1,6 @@
-"""The back office's shared pages: the audit log (searchable, never editable) and the
-accounts, whose agency roles change only through `core.roles.roles_set`."""
+"""The back office's shared pages: the audit log (searchable, never editable), the
+accounts, whose agency roles change only through `core.roles.roles_set`, and each
+person's language."""
 
 from django import forms
 from django.contrib import admin
@@ -9,7 +10,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 
 from .audit import audit
-from .models import AuditEvent
+from .models import AuditEvent, UserLanguage
 from .roles import Role, roles_set, user_roles
 
 
@@ -103,6 +104,19 @@ class UserAdmin(DjangoUserAdmin):
 
 admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), UserAdmin)
+
+
+@admin.register(UserLanguage)
+class UserLanguageAdmin(admin.ModelAdmin):
+    """The language each person reads the site and their e-mails in. Staff may correct
+    it (a person who cannot find the switcher); the person changes it with the switcher."""
+
+    list_display = ["user", "language", "updated_at"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["updated_at"]
 
 
 # --------------------------------------------------------------------------- groups

@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        from . import tokens
+        from . import language, tokens
 
         tokens.connect_signals()
+        language.connect_signals()

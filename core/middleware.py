@@ -58,7 +58,8 @@ class PageLocaleMiddleware(LocaleMiddleware):
     The API under /api/ stays in English whatever the caller's Accept-Language: its
     messages are matched on by integrators, and its responses are not varied (nor their
     caches split) by language. Each language is served under the same URLs; the choice
-    lives in the language cookie set by the switcher (django.views.i18n.set_language).
+    lives in the language cookie set by the switcher (core.views.set_language), and at
+    sign-in from the person's stored choice (core.language).
     """
 
     def process_request(self, request):
@@ -72,4 +73,17 @@ class PageLocaleMiddleware(LocaleMiddleware):
     def process_response(self, request, response):
         if request.path_info.startswith("/api/"):
             return response
+        language = getattr(request, "login_language", None)
+        if language:
+            # Set at sign-in by core.language.on_login: the person's stored choice.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
         return super().process_response(request, response)

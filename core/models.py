@@ -1,6 +1,7 @@
 """Abstract models that every app shares."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
@@ -40,3 +41,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+
+def language_choices():
+    """The languages of the site (settings.LANGUAGES), read when asked, not at import."""
+    from django.conf import settings
+
+    return settings.LANGUAGES
+
+
+class UserLanguage(models.Model):
+    """The language a person reads the site and its e-mails in.
+
+    Stored when a signed-in person picks a language with the switcher, and set again as
+    the language cookie when they sign in (on another browser too). E-mails have no
+    browser to ask, so they are written in this language, or in the site's default when
+    the person never chose one.
+    """
+
+    user = models.OneToOneField(
+        "auth.User",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=10, choices=language_choices)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("language preference")
+        verbose_name_plural = _("language preferences")
+
+    def __str__(self):
+        return f"{self.user} → {self.language}"

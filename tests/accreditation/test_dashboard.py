@@ -413,3 +413,29 @@ def test_medians_match_a_plain_reading_of_every_history(db, cases):
     assert {d.state: (d.stays, d.median_days) for d in found if d.stays} == {
         state: (len(days), statistics.median(days)) for state, days in expected.items()
     }
+
+
+# Attributes whose value a browser reads as numbers: a German decimal comma there
+# ("12,5") would break the drawing.
+GEOMETRY = re.compile(r'\s(x|y|x1|y1|x2|y2|width|height|viewBox)="([^"]*)"')
+
+
+def test_the_german_dashboard_draws_german_labels_on_unlocalized_coordinates(coordinator):
+    shifted_history(coordinator)
+    client = Client()
+    client.force_login(coordinator)
+    client.cookies["mcqa_language"] = "de"
+    html = client.get("/dashboard/").content.decode()
+    drawings = re.findall(r'<svg [^>]*class="chart".*?</svg>', html, re.S)
+    assert len(drawings) == 4
+    geometry = [value for svg in drawings for _, value in GEOMETRY.findall(svg)]
+    assert any("." in value for value in geometry)  # fractional bar lengths are drawn
+    assert [v for v in geometry if "," in v] == []
+    assert '<title id="chart-states-title">Anträge nach Status</title>' in html
+    assert '<title id="chart-durations-title">Median der Tage je Schritt</title>' in html
+    assert 'class="chart-value">3,0 Tage</text>' in html  # the label is German
+    assert 'data-state="draft">3,0</td>' in html  # so is the table
+    csv_content = b"".join(client.get("/dashboard/pipeline.csv").streaming_content).decode()
+    from_csv, _ = csv_figures(csv_content)
+    assert from_csv[("median_days_per_state", "draft", "", "")] == "3.0"  # the CSV is not
+    assert "figure,state,month,outcome,value,stays" in csv_content

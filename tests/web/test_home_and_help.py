@@ -80,6 +80,17 @@ def test_help_page_draws_every_transition_from_the_code(client):
         assert f'class="sm-state sm-{state}"' in html
 
 
+def test_the_german_help_page_explains_the_procedure_on_unlocalized_geometry(client):
+    client.cookies["mcqa_language"] = "de"
+    html = client.get(reverse("help")).content.decode()
+    assert "<h1>So funktioniert das Verfahren</h1>" in html
+    assert "Prüfung auf sachliche Richtigkeit" in html
+    assert '<title id="sm-title">Zustandsautomat eines Antrags</title>' in html
+    svg = html.split('class="sm">', 1)[1].split("</svg>", 1)[0]
+    numbers = re.findall(r'\s(?:x|y|width|height|viewBox)="([^"]*)"', svg)
+    assert numbers and [n for n in numbers if "," in n] == []
+
+
 def test_pages_send_a_strict_script_policy(as_user, provider_user):
     response = as_user(provider_user).get("/")
     assert "script-src 'self'" in response["Content-Security-Policy"]
