@@ -9,20 +9,21 @@ the W3C status lists; `registry_rebuild` never touches it.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class EventType(models.TextChoices):
-    DECISION = "decision", "Decision taken"
-    CREATE = "create", "Accreditation created"
-    SUSPEND = "suspend", "Suspended"
-    REINSTATE = "reinstate", "Reinstated"
-    REVOKE = "revoke", "Revoked"
-    EXPIRE = "expire", "Expired"
-    ANNUL = "annul", "Annulled on appeal"
-    CONDITIONS_MET = "conditions_met", "Conditions met"
-    ANNULLED = "annulled", "Decision annulled on appeal"
-    REPORT = "report", "Report published"
-    IDENTITY = "identity", "Identity changed (name, country or identifiers)"
+    DECISION = "decision", _("Decision taken")
+    CREATE = "create", _("Accreditation created")
+    SUSPEND = "suspend", _("Suspended")
+    REINSTATE = "reinstate", _("Reinstated")
+    REVOKE = "revoke", _("Revoked")
+    EXPIRE = "expire", _("Expired")
+    ANNUL = "annul", _("Annulled on appeal")
+    CONDITIONS_MET = "conditions_met", _("Conditions met")
+    ANNULLED = "annulled", _("Decision annulled on appeal")
+    REPORT = "report", _("Report published")
+    IDENTITY = "identity", _("Identity changed (name, country or identifiers)")
 
 
 class RegistryEvent(models.Model):

@@ -15,9 +15,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import formats
 from django.utils.dateparse import parse_datetime
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import APIException, Throttled, ValidationError
 
@@ -177,18 +179,37 @@ def export_view(request):
     return response
 
 
+# The feed's and the verify answer's words for a decision and a status, as they stand in
+# a sentence ("Decision: positive with conditions", "... was suspended"): lower case in
+# English, the words' own case in German.
+FEED_DECISIONS = {
+    "positive": gettext_lazy("Decision: positive"),
+    "positive_with_conditions": gettext_lazy("Decision: positive with conditions"),
+    "negative": gettext_lazy("Decision: negative"),
+}
+STATUS_WORDS = {
+    "active": pgettext_lazy("accreditation was ...", "active"),
+    "suspended": pgettext_lazy("accreditation was ...", "suspended"),
+    "revoked": pgettext_lazy("accreditation was ...", "revoked"),
+    "expired": pgettext_lazy("accreditation was ...", "expired"),
+    "annulled": pgettext_lazy("accreditation was ...", "annulled on appeal"),
+}
+
+
 class ChangesFeed(Feed):
     """The change feed for people (Atom): the newest 50 events, throttled like the API."""
 
     feed_type = Atom1Feed
     link = "/registry/"
-    subtitle = "Decisions and status changes of accredited micro-credential providers."
 
     def __call__(self, request, *args, **kwargs):
         return throttled(super().__call__)(request, *args, **kwargs)
 
     def title(self):
-        return f"{settings.MCQA_AGENCY_NAME}: registry changes"
+        return _("%(agency)s: registry changes") % {"agency": settings.MCQA_AGENCY_NAME}
+
+    def subtitle(self):
+        return _("Decisions and status changes of accredited micro-credential providers.")
 
     def items(self):
         return RegistryEvent.objects.select_related("provider__registry_entry").order_by("-seq")[
@@ -200,34 +221,55 @@ class ChangesFeed(Feed):
         name = entry.legal_name if entry else item.provider.legal_name
         what = item.get_type_display()
         if item.type == "decision":
-            outcomes = dict(Decision.Outcome.choices)
-            what = f"Decision: {outcomes.get(item.outcome, item.outcome).lower()}"
+            what = FEED_DECISIONS.get(item.outcome) or dict(Decision.Outcome.choices).get(
+                item.outcome, item.outcome
+            )
         if item.type == EventType.IDENTITY:
             name = item.data.get("legal_name") or name
-        return f"{name}: {what}"
+        return _("%(name)s: %(what)s") % {"name": name, "what": what}
 
     def item_description(self, item):
         if item.type == EventType.IDENTITY:
             identifiers = ", ".join(
                 f"{i['scheme']}:{i['value']}" for i in item.data.get("identifiers") or []
             )
-            return (
-                f"Event {item.seq}: now {item.data.get('legal_name')} "
-                f"({item.data.get('country')}); identifiers: {identifiers or 'none'}."
-            )
-        scope = "institutional"
+            if identifiers:
+                message = _("Event %(seq)s: now %(name)s (%(country)s); identifiers: %(ids)s.")
+            else:
+                message = _("Event %(seq)s: now %(name)s (%(country)s); identifiers: none.")
+            return message % {
+                "seq": item.seq,
+                "name": item.data.get("legal_name"),
+                "country": item.data.get("country"),
+                "ids": identifiers,
+            }
+        scope = _("institutional")
         if item.course_id is not None:
             uid, number = item.data.get("course_uid"), item.data.get("course_version")
-            scope = f"course {uid or item.course_id}" + (f" version {number}" if number else "")
-        statuses = dict(AccreditationStatus.choices)
-        status = f", {statuses.get(item.status, item.status).lower()}" if item.status else ""
-        text = f"Event {item.seq} ({scope}{status})."
+            course = uid or item.course_id
+            if number:
+                scope = _("course %(course)s version %(number)s") % {
+                    "course": course,
+                    "number": number,
+                }
+            else:
+                scope = _("course %(course)s") % {"course": course}
+        if item.status:
+            status = STATUS_WORDS.get(item.status) or item.status
+            text = _("Event %(seq)s (%(scope)s, %(status)s).") % {
+                "seq": item.seq,
+                "scope": scope,
+                "status": status,
+            }
+        else:
+            text = _("Event %(seq)s (%(scope)s).") % {"seq": item.seq, "scope": scope}
         data = item.data or {}
         if data.get("reason"):
             reasons = dict(SuspensionReason.choices)
-            text += f" Reason: {reasons.get(data['reason'], data['reason'])}."
+            reason = reasons.get(data["reason"], data["reason"])
+            text += " " + _("Reason: %(reason)s.") % {"reason": reason}
         if item.type in (EventType.ANNUL, EventType.ANNULLED):
-            text += " Reason: the decision was annulled on appeal."
+            text += " " + _("Reason: the decision was annulled on appeal.")
         if data.get("comment"):
             text += f" {data['comment']}"
         return text
@@ -247,6 +289,19 @@ class ChangesFeed(Feed):
 
 PAGE_SIZE = 25
 
+# What the search page says of a filter the API refuses (its own message is for
+# integrators, in English): the filter's label and what to enter instead.
+SEARCH_ERRORS = {
+    "q": (gettext_lazy("Name or identifier"), gettext_lazy("Enter at most 200 characters.")),
+    "country": (gettext_lazy("Country"), gettext_lazy("Choose a country from the list.")),
+    "status": (gettext_lazy("Status"), gettext_lazy("Choose a status from the list.")),
+    "eqf_level": (gettext_lazy("EQF level"), gettext_lazy("Choose a level from 1 to 8.")),
+    "isced_f": (
+        gettext_lazy("ISCED-F field"),
+        gettext_lazy("Enter an ISCED-F 2013 field code of 2 to 4 digits, e.g. 0613."),
+    ),
+}
+
 
 @require_GET
 @throttled
@@ -257,8 +312,9 @@ def search_page(request):
     try:
         condition = search_filter(request.GET)
     except ValidationError as exc:
-        field, messages = next(iter(exc.detail.items()))
-        error = {"field": field, "message": str(messages[0])}
+        field = next(iter(exc.detail))
+        label, message = SEARCH_ERRORS.get(field, (field, exc.detail[field][0]))
+        error = {"field": field, "label": label, "message": message}
         condition = None
     page = None
     if condition is not None:
@@ -359,6 +415,21 @@ def _landing(request):
 VERIFY_FIELDS = ("identifier", "course", "at")
 
 
+def _verify_error(field, message):
+    """What the verify box says of a field the API refuses, in the reader's language
+    (the API's own message is for integrators and stays English)."""
+    if field == "identifier":
+        return _(
+            "Write the identifier as scheme:value, e.g. schac:uni.example.org; the schemes "
+            "are %(schemes)s."
+        ) % {"schemes": ", ".join(reference.IDENTIFIER_SCHEMES)}
+    if field == "course":
+        return _("Enter the course's public identifier (a UUID) or its number.")
+    if field == "at":
+        return _("Enter the date as YYYY-MM-DD (an ISO 8601 date-time is accepted too).")
+    return message
+
+
 def _verify_params(params):
     """The verify box's fields as the verify API takes them. A DID is written as people
     write it (`did:web:uni.example`); the API's identifier is `<scheme>:<value>`, so it is
@@ -382,7 +453,7 @@ def verify_page(request):
         if request.GET:
             context["error"] = {
                 "field": "identifier",
-                "message": "Enter the provider's identifier, e.g. schac:uni.example.org.",
+                "message": _("Enter the provider's identifier, e.g. schac:uni.example.org."),
             }
         return render(request, "registry/verify.html", context, status=400 if request.GET else 200)
     params = _verify_params(request.GET)
@@ -390,15 +461,17 @@ def verify_page(request):
         answer = verify_answer(params)
     except ValidationError as exc:
         field, messages = next(iter(exc.detail.items()))
-        context["error"] = {"field": field, "message": str(messages[0])}
+        context["error"] = {"field": field, "message": _verify_error(field, str(messages[0]))}
         return render(request, "registry/verify.html", context, status=400)
     query = QueryDict(mutable=True)
     query.update(params)
+    checked = parse_datetime(answer["checked_at"])
     context.update(
         {
             "answer": answer,
             "words": answer_in_words(answer, identifier=asked["identifier"]),
-            "checked": dateformat.format(parse_datetime(answer["checked_at"]), "j F Y, H:i"),
+            "checked": formats.date_format(checked, "DATETIME_FORMAT"),
+            "checked_iso": answer["checked_at"],
             "query": query.urlencode(),
         }
     )
@@ -422,8 +495,9 @@ def verify_signed(request):
 
 
 def _day(stamp):
+    """An ISO stamp's day as the reader's language writes it ("3 March 2026")."""
     moment = parse_datetime(stamp) if stamp else None
-    return dateformat.format(moment, "j F Y") if moment else stamp
+    return formats.date_format(moment, "DATE_FORMAT") if moment else stamp
 
 
 def _course_title(answer):
@@ -436,50 +510,100 @@ def _course_title(answer):
     return lookup.values_list("title", flat=True).first()
 
 
+# The verify answer's sentences, whole, so each language orders its own words. Keyed by
+# what decided (`provider`: the institutional accreditation; `covers`: the same, asked
+# about a course it covers; `course`: the course's own approval) and, for a yes, whether
+# the accreditation states an end.
+_YES = {
+    ("provider", False): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s: its institutional "
+        "accreditation was in force."
+    ),
+    ("provider", True): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s: its institutional "
+        "accreditation was in force (valid until %(until)s)."
+    ),
+    ("covers", False): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s for the course "
+        "“%(course)s”: its institutional accreditation, which covers the course, was in "
+        "force."
+    ),
+    ("covers", True): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s for the course "
+        "“%(course)s”: its institutional accreditation, which covers the course, was in "
+        "force (valid until %(until)s)."
+    ),
+    ("course", False): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s for the course "
+        "“%(course)s”: the course's own approval was in force."
+    ),
+    ("course", True): gettext_lazy(
+        "Yes. On %(day)s, %(name)s was quality-assured by %(agency)s for the course "
+        "“%(course)s”: the course's own approval was in force (valid until %(until)s)."
+    ),
+}
+_NOT_TRUSTED = {
+    "provider": gettext_lazy(
+        "No. On %(day)s, %(name)s was not quality-assured: its institutional accreditation "
+        "was %(status)s."
+    ),
+    "covers": gettext_lazy(
+        "No. On %(day)s, %(name)s was not quality-assured for the course “%(course)s”: its "
+        "institutional accreditation, which covers the course, was %(status)s."
+    ),
+    "course": gettext_lazy(
+        "No. On %(day)s, %(name)s was not quality-assured for the course “%(course)s”: the "
+        "course's own approval was %(status)s."
+    ),
+}
+
+
 def answer_in_words(answer, *, identifier):
-    """The verify answer as one plain sentence, and whether it is a yes. Names the
-    provider as it was called at the moment asked about, the course (when one was asked
-    about) and what decided: the course's own approval or the institutional
-    accreditation."""
-    day = _day(answer["as_of"])
-    agency = answer["issuer"]["name"]
+    """The verify answer as one plain sentence in the reader's language, and whether it
+    is a yes. Names the provider as it was called at the moment asked about, the course
+    (when one was asked about) and what decided: the course's own approval or the
+    institutional accreditation."""
+    words = {
+        "day": _day(answer["as_of"]),
+        "agency": answer["issuer"]["name"],
+        "identifier": identifier,
+    }
     provider = answer["provider"]
     if provider is None:
         return {
             "yes": False,
-            "sentence": f"No. On {day}, the registry knew no provider with the identifier "
-            f"{identifier}: {agency} had not quality-assured it.",
+            "sentence": _(
+                "No. On %(day)s, the registry knew no provider with the identifier "
+                "%(identifier)s: %(agency)s had not quality-assured it."
+            )
+            % words,
         }
-    name = provider["legal_name"]
+    words["name"] = provider["legal_name"]
     course = _course_title(answer)
+    words["course"] = course or answer["query"].get("course")
     accreditation = answer["accreditation"]
     if accreditation is None:
-        covering = f" covering the course “{course}”" if course else ""
-        return {
-            "yes": False,
-            "sentence": f"No. On {day}, {name} held no accreditation from {agency}{covering}.",
-        }
-    for_course = f" for the course “{course}”" if course else ""
-    if accreditation["scope"] == "provider":
-        what = "its institutional accreditation"
         if course:
-            what += ", which covers the course,"
+            sentence = _(
+                "No. On %(day)s, %(name)s held no accreditation from %(agency)s covering the "
+                "course “%(course)s”."
+            )
+        else:
+            sentence = _("No. On %(day)s, %(name)s held no accreditation from %(agency)s.")
+        return {"yes": False, "sentence": sentence % words}
+    if accreditation["scope"] != "provider":
+        decided = "course"
     else:
-        what = "the course's own approval"
+        decided = "covers" if course else "provider"
     if answer["trusted"]:
         until = accreditation.get("valid_until")
-        validity = f" (valid until {_day(until + 'T00:00:00Z')})" if until else ""
-        return {
-            "yes": True,
-            "sentence": f"Yes. On {day}, {name} was quality-assured by {agency}{for_course}: "
-            f"{what} was in force{validity}.",
-        }
-    status = dict(AccreditationStatus.choices).get(answer["status"], answer["status"])
-    return {
-        "yes": False,
-        "sentence": f"No. On {day}, {name} was not quality-assured{for_course}: {what} "
-        f"was {status.lower()}.",
-    }
+        words["until"] = _day(until + "T00:00:00Z") if until else None
+        return {"yes": True, "sentence": _YES[(decided, bool(until))] % words}
+    status = answer["status"]
+    words["status"] = STATUS_WORDS.get(status) or dict(AccreditationStatus.choices).get(
+        status, status
+    )
+    return {"yes": False, "sentence": _NOT_TRUSTED[decided] % words}
 
 
 def bench_constant(request):

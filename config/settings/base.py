@@ -159,6 +159,7 @@ LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "mcqa_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+FORMAT_MODULE_PATH = ["config.formats"]  # English dates "3 December 2026"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

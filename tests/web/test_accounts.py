@@ -74,3 +74,14 @@ def test_password_reset_for_unknown_address_sends_nothing_and_says_the_same(clie
     response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
     assert "Check your e-mail" in response.content.decode()
     assert mail.outbox == []
+
+
+def test_password_reset_in_german_mails_in_german(client):
+    UserFactory(username="grete", email="grete@example.org")
+    client.cookies["mcqa_language"] = "de"
+    response = client.post(reverse("password_reset"), {"email": "grete@example.org"}, follow=True)
+    assert "Sehen Sie in Ihr E-Mail-Postfach" in response.content.decode()
+    message = mail.outbox[0]
+    assert message.subject == "Passwort zurücksetzen"
+    assert "Jemand hat angefordert, das Passwort des Kontos grete" in message.body
+    assert re.search(r"https?://[^/\s]+/accounts/reset/\S+", message.body)

@@ -268,7 +268,7 @@ def test_verify_box_names_a_bad_field_and_answers_400(client):
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Date: at must be an ISO 8601 date" in html
+    assert "Date: Enter the date as YYYY-MM-DD" in html
     assert 'id="v-at"' in html and 'aria-invalid="true"' in html
 
 
