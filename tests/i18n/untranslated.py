@@ -129,7 +129,7 @@ def template_files():
 
 
 def main(argv):
-    paths = [Path(a) for a in argv] or template_files()
+    paths = [Path(a).resolve() for a in argv] or template_files()
     left = 0
     for path in paths:
         for text in untranslated(path.read_text()):
