@@ -96,7 +96,7 @@ class Session:
         page.goto("/accounts/login/")
         page.fill("#id_username", self.username)
         page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         page.wait_for_url("**/")
 
     def go(self, path):

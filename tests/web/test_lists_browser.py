@@ -71,7 +71,7 @@ def page(many_cases, live_server):
         tab.goto("/accounts/login/")
         tab.fill("#id_username", many_cases.username)
         tab.fill("#id_password", PASSWORD)
-        tab.click("button[type=submit]")
+        tab.click("main button[type=submit]")
         tab.wait_for_url("**/")
         yield tab
         browser.close()
