@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from core.effects import after_commit
@@ -26,6 +27,26 @@ from .selectors import accreditations_visible_to, applications_visible_to
 from .signals import accreditation_changed, application_transitioned, transition_recorded
 
 logger = logging.getLogger(__name__)
+
+# The refusals that name the machine's object, one sentence per object (German declines
+# "Antrag" and "Akkreditierung" differently, so the noun is never a placeholder). They are
+# read in the active language: German on a page, English in the API.
+NO_RIGHT = {
+    "application": gettext_lazy("You do not have the right to %(step)s this application."),
+    "accreditation": gettext_lazy("You do not have the right to %(step)s this accreditation."),
+}
+SYSTEM_ONLY = {
+    "application": gettext_lazy("Only the system may %(step)s an application."),
+    "accreditation": gettext_lazy("Only the system may %(step)s an accreditation."),
+}
+WRONG_STATE = {
+    "application": gettext_lazy("%(step)s: not possible while the application is %(state)s."),
+    "accreditation": gettext_lazy("%(step)s: not possible while the accreditation is %(state)s."),
+}
+CHANGED_MEANWHILE = {
+    "application": gettext_lazy("The application changed meanwhile; reload and try again."),
+    "accreditation": gettext_lazy("The accreditation changed meanwhile; reload and try again."),
+}
 
 # The keys of a transition's data that carry its comment, in order of preference.
 COMMENT_KEYS = ("comment", "answer", "rationale", "grounds")
@@ -101,17 +122,17 @@ def right(obj, name, actor):
     catalogue gives to no person.
     """
     step = workflow.step(name)
-    words = name.replace("_", " ")
+    words = {"step": workflow.doing(step)}
     noun = machine_of(obj).noun
     if actor is None:
         if step.system:
             return None
-        return f"The system does not {words}; a person with the right must."
+        return gettext("The system does not %(step)s; a person with the right must.") % words
     if not step.actors:
-        return f"Only the system may {words} an {noun}."
+        return SYSTEM_ONLY[noun] % words
     rules = workflow.rules_for(name)
     if not any(rule(obj, actor) for rule in rules.allow):
-        return f"You do not have the right to {words} this {noun}."
+        return NO_RIGHT[noun] % words
     for rule in rules.deny:
         reason = rule(obj, actor)
         if reason:
@@ -196,7 +217,7 @@ def fire(obj, name, actor, data=None, *, at=None):
     machine = machine_of(obj)
     data = dict(data or {})
     if workflow.CATALOGUE.get(name) is None or workflow.step(name).machine != machine.name:
-        raise NotVisible(f"There is no transition named {name!r}.")
+        raise NotVisible(gettext("There is no transition named %(name)s.") % {"name": repr(name)})
     if actor is not None and not machine.visible_to(user=actor).filter(pk=obj.pk).exists():
         raise NotVisible()
     rules = workflow.rules_for(name)
@@ -209,8 +230,11 @@ def fire(obj, name, actor, data=None, *, at=None):
             method = getattr(locked, name)
             if not can_proceed(method):
                 raise InvalidTransition(
-                    f"{workflow.step(name).label}: not possible while the {machine.noun} "
-                    f"is {machine.state_label(locked).lower()}."
+                    WRONG_STATE[machine.noun]
+                    % {
+                        "step": workflow.step(name).label,
+                        "state": workflow.in_sentence(machine.state_label(locked)),
+                    }
                 )
             if actor is not None:
                 data = clean_transition_data(data)
@@ -218,7 +242,9 @@ def fire(obj, name, actor, data=None, *, at=None):
             unmet += [item for check in rules.guards for item in check(locked, actor, data)]
             if unmet:
                 raise GuardFailed(
-                    unmet, detail=f"{workflow.step(name).label}: not yet, requirements are unmet."
+                    unmet,
+                    detail=gettext("%(step)s: not yet, requirements are unmet.")
+                    % {"step": workflow.step(name).label},
                 )
             kwargs = {}
             for fn in rules.args:
@@ -249,7 +275,7 @@ def fire(obj, name, actor, data=None, *, at=None):
             transition_recorded.send(sender=machine.model, obj=locked, transition=name, log=log)
             announce(locked, name, log)
     except ConcurrentTransition as exc:
-        raise ConflictError(f"The {machine.noun} changed meanwhile; reload and try again.") from exc
+        raise ConflictError(str(CHANGED_MEANWHILE[machine.noun])) from exc
     return locked
 
 

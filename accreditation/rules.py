@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, ngettext
 
 from core.errors import Unmet
 from core.roles import Role, has_role
@@ -63,7 +64,7 @@ def not_the_person_who_decided(application, actor):
     not decide the appeal against it, whatever other seats they hold."""
     appeal = pending_appeal(application)
     if appeal is not None and appeal.decision.decided_by_id == actor.pk:
-        return (
+        return gettext(
             "Conflict of interest: You took the decision under appeal, so you may not "
             "decide the appeal against it; another member of the appeals committee must."
         )
@@ -73,8 +74,10 @@ def not_the_person_who_decided(application, actor):
 # --------------------------------------------------------------------------- guards
 
 
-def _missing(field, what):
-    return Unmet(f"missing_field:{field}", f"A {what} is required (field '{field}').")
+def _missing(field, message):
+    """A required field left empty: `message` is the whole sentence (in the active
+    language), naming the field as `%(field)s`."""
+    return Unmet(f"missing_field:{field}", message % {"field": field})
 
 
 def _text(data, field):
@@ -97,7 +100,8 @@ def dossier_unmet(application):
             unmet.append(
                 Unmet(
                     element.unmet_code,
-                    f"The course lacks the Annex I element: {element.label.lower()}.",
+                    gettext("The course lacks the Annex I element: %(element)s.")
+                    % {"element": workflow.in_sentence(element.label)},
                 )
             )
     kinds = set(application.documents.values_list("kind", flat=True))
@@ -105,14 +109,17 @@ def dossier_unmet(application):
         unmet.append(
             Unmet(
                 "missing_document:credential_sample",
-                "A sample credential is required (it shows the learner "
-                "identification and the date of issuing).",
+                gettext(
+                    "A sample credential is required (it shows the learner "
+                    "identification and the date of issuing)."
+                ),
             )
         )
     if Document.Kind.SELF_EVALUATION not in kinds:
         unmet.append(
             Unmet(
-                "missing_document:self_evaluation", "At least one self-evaluation PDF is required."
+                "missing_document:self_evaluation",
+                gettext("At least one self-evaluation PDF is required."),
             )
         )
     assessed = set(
@@ -125,7 +132,8 @@ def dossier_unmet(application):
             unmet.append(
                 Unmet(
                     f"missing_self_assessment:{standard.code}",
-                    f"No self-assessment for standard {standard.heading}.",
+                    gettext("No self-assessment for standard %(standard)s.")
+                    % {"standard": standard.heading},
                 )
             )
     return unmet
@@ -139,21 +147,35 @@ def dossier_complete(application, actor, data):
 @workflow.guard(("return_for_completion", "request_clarification"))
 def comment_given(application, actor, data):
     if not _text(data, "comment"):
-        return [_missing("comment", "comment saying what is needed")]
+        return [
+            _missing(
+                "comment",
+                gettext("A comment saying what is needed is required (field '%(field)s')."),
+            )
+        ]
     return []
 
 
 @workflow.guard("answer_clarification")
 def answer_given(application, actor, data):
     if not _text(data, "answer"):
-        return [_missing("answer", "answer to the question")]
+        return [
+            _missing(
+                "answer", gettext("An answer to the question is required (field '%(field)s').")
+            )
+        ]
     return []
 
 
 @workflow.guard("reject")
 def rationale_given(application, actor, data):
     if not _text(data, "rationale"):
-        return [_missing("rationale", "rationale for the negative decision")]
+        return [
+            _missing(
+                "rationale",
+                gettext("A rationale for the negative decision is required (field '%(field)s')."),
+            )
+        ]
     return []
 
 
@@ -175,9 +197,11 @@ def validity_in_future(application, actor, data):
         return []
     date = _as_date(value)
     if date is None:
-        return [Unmet("invalid_field:valid_until", "valid_until must be a date (YYYY-MM-DD).")]
+        return [
+            Unmet("invalid_field:valid_until", gettext("valid_until must be a date (YYYY-MM-DD).")),
+        ]
     if date <= timezone.now().date():
-        return [Unmet("invalid_field:valid_until", "valid_until must be after today.")]
+        return [Unmet("invalid_field:valid_until", gettext("valid_until must be after today."))]
     return []
 
 
@@ -188,7 +212,7 @@ def conditions_given(application, actor, data):
         return [
             Unmet(
                 "missing_field:conditions",
-                "At least one condition with a text and a due date is required.",
+                gettext("At least one condition with a text and a due date is required."),
             )
         ]
     unmet = []
@@ -198,7 +222,7 @@ def conditions_given(application, actor, data):
             unmet.append(
                 Unmet(
                     f"invalid_field:conditions[{index}]",
-                    "Each condition is an object with text and due_date.",
+                    gettext("Each condition is an object with text and due_date."),
                 )
             )
             continue
@@ -206,7 +230,7 @@ def conditions_given(application, actor, data):
             unmet.append(
                 Unmet(
                     f"missing_field:conditions[{index}].text",
-                    f"Condition {index + 1} needs a text.",
+                    gettext("Condition %(number)s needs a text.") % {"number": index + 1},
                 )
             )
         due = _as_date(condition.get("due_date"))
@@ -214,14 +238,16 @@ def conditions_given(application, actor, data):
             unmet.append(
                 Unmet(
                     f"missing_field:conditions[{index}].due_date",
-                    f"Condition {index + 1} needs a due date (YYYY-MM-DD).",
+                    gettext("Condition %(number)s needs a due date (YYYY-MM-DD).")
+                    % {"number": index + 1},
                 )
             )
         elif due <= today:
             unmet.append(
                 Unmet(
                     f"invalid_field:conditions[{index}].due_date",
-                    f"Condition {index + 1}'s due date must be after today.",
+                    gettext("Condition %(number)s's due date must be after today.")
+                    % {"number": index + 1},
                 )
             )
     return unmet
@@ -231,14 +257,24 @@ def conditions_given(application, actor, data):
 def appeal_in_time_with_grounds(application, actor, data):
     unmet = []
     if not _text(data, "grounds"):
-        unmet.append(_missing("grounds", "statement of the grounds of appeal"))
+        unmet.append(
+            _missing(
+                "grounds",
+                gettext("A statement of the grounds of appeal is required (field '%(field)s')."),
+            )
+        )
     decision = current_decision(application)
     window = timedelta(days=settings.MCQA_APPEAL_WINDOW_DAYS)
     if decision is None or timezone.now() > decision.decided_at + window:
         unmet.append(
             Unmet(
                 "appeal_window_closed",
-                f"Appeals must be lodged within {window.days} days of the decision.",
+                ngettext(
+                    "Appeals must be lodged within %(days)s day of the decision.",
+                    "Appeals must be lodged within %(days)s days of the decision.",
+                    window.days,
+                )
+                % {"days": window.days},
             )
         )
     return unmet
@@ -448,17 +484,26 @@ def reason_given(accreditation, actor, data):
         unmet.append(
             Unmet(
                 "missing_field:comment",
-                "A public comment giving the reason is required (field 'comment').",
+                gettext("A public comment giving the reason is required (field 'comment')."),
             )
         )
     reason = data.get("reason")
     codes = ", ".join(SuspensionReason.values)
     if reason in (None, ""):
         unmet.append(
-            Unmet("missing_field:reason", f"A reason is required (field 'reason'): one of {codes}.")
+            Unmet(
+                "missing_field:reason",
+                gettext("A reason is required (field 'reason'): one of %(codes)s.")
+                % {"codes": codes},
+            )
         )
     elif reason not in SuspensionReason.values:
-        unmet.append(Unmet("invalid_field:reason", f"reason must be one of {codes}."))
+        unmet.append(
+            Unmet(
+                "invalid_field:reason",
+                gettext("reason must be one of %(codes)s.") % {"codes": codes},
+            )
+        )
     return unmet
 
 
@@ -477,7 +522,7 @@ def granted_with_conditions(accreditation):
 @workflow.guard("confirm_conditions_met")
 def conditions_open(accreditation, actor, data):
     if not _open_conditions(accreditation).exists():
-        return [Unmet("no_open_conditions", "There are no open conditions to confirm.")]
+        return [Unmet("no_open_conditions", gettext("There are no open conditions to confirm."))]
     return []
 
 

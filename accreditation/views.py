@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import GuardFailed, NotAllowed
@@ -275,8 +276,11 @@ def change_request_create(request, pk):
         if outcome.ok:
             messages.success(
                 request,
-                f"Change request #{outcome.result.pk} was filed; it takes effect when the "
-                "agency approves it.",
+                gettext(
+                    "Change request #%(number)s was filed; it takes effect when the "
+                    "agency approves it."
+                )
+                % {"number": outcome.result.pk},
             )
             return redirect(provider)
     return _provider_page(request, provider, request_form=form, formset=formset, status=400)
@@ -305,8 +309,13 @@ def change_request_queue(request):
 
 
 CHANGE_REQUEST_DECISIONS = {
-    "approve": ("Approve the change", services.change_request_approve),
-    "reject": ("Reject the change", services.change_request_reject),
+    "approve": (gettext_lazy("Approve the change"), services.change_request_approve),
+    "reject": (gettext_lazy("Reject the change"), services.change_request_reject),
+}
+# What the coordinator is told once a change request is decided, by its new status.
+CHANGE_REQUEST_DECIDED = {
+    "approved": gettext_lazy("Change request #%(number)s was approved."),
+    "rejected": gettext_lazy("Change request #%(number)s was rejected."),
 }
 
 
@@ -337,7 +346,9 @@ def change_request_decide(request, pk, action):
             if outcome.refusal:
                 return outcome.refusal
             if outcome.ok:
-                messages.success(request, f"Change request #{pk} was {outcome.result.status}.")
+                messages.success(
+                    request, CHANGE_REQUEST_DECIDED[outcome.result.status] % {"number": pk}
+                )
                 return redirect(back)
         status = 400
     else:
@@ -357,7 +368,7 @@ def provider_edit(request, pk):
     if not services.may_manage_provider(request.user, provider):
         return render_domain_error(
             request,
-            NotAllowed("Only the provider's own people may edit its profile."),
+            NotAllowed(gettext("Only the provider's own people may edit its profile.")),
             back=provider.get_absolute_url(),
         )
     if request.method == "POST":
@@ -376,13 +387,16 @@ def provider_edit(request, pk):
             if outcome.ok:
                 _, change_request = outcome.result
                 if change_request is None:
-                    messages.success(request, "The organisation profile was saved.")
+                    messages.success(request, gettext("The organisation profile was saved."))
                 else:
                     messages.success(
                         request,
-                        f"The change of name, country or identifiers was filed as change "
-                        f"request #{change_request.pk}; it takes effect when the agency "
-                        "approves it. Other changes were saved.",
+                        gettext(
+                            "The change of name, country or identifiers was filed as change "
+                            "request #%(number)s; it takes effect when the agency approves it. "
+                            "Other changes were saved."
+                        )
+                        % {"number": change_request.pk},
                     )
                 return redirect(provider)
         status = 400
@@ -418,7 +432,9 @@ def provider_create(request):
                 return outcome.refusal
             if outcome.ok:
                 provider = outcome.result
-                messages.success(request, f"{provider.legal_name} was registered.")
+                messages.success(
+                    request, gettext("%(name)s was registered.") % {"name": provider.legal_name}
+                )
                 return redirect(provider)
         status = 400
     else:
@@ -489,7 +505,7 @@ def course_edit(request, pk=None):
         if not selectors.is_provider_member(request.user, course.provider_id):
             return render_domain_error(
                 request,
-                NotAllowed("Only the provider's own people may edit its courses."),
+                NotAllowed(gettext("Only the provider's own people may edit its courses.")),
                 back=course.get_absolute_url(),
             )
         provider_id = course.provider_id
@@ -497,7 +513,7 @@ def course_edit(request, pk=None):
         ids = member_provider_ids(request.user)
         if not ids:
             return render_domain_error(
-                request, NotAllowed("Only a provider's people may add courses.")
+                request, NotAllowed(gettext("Only a provider's people may add courses."))
             )
         provider_id = int(request.GET.get("provider") or request.POST.get("provider") or ids[0])
         if provider_id not in ids:
@@ -518,7 +534,7 @@ def course_edit(request, pk=None):
             if outcome.refusal:
                 return outcome.refusal
             if outcome.ok:
-                messages.success(request, "The course was saved.")
+                messages.success(request, gettext("The course was saved."))
                 return redirect(outcome.result)
         status = 400
     else:
@@ -540,7 +556,7 @@ def application_create(request):
     ids = member_provider_ids(request.user)
     if not ids:
         return render_domain_error(
-            request, NotAllowed("Only a provider's people may open an application.")
+            request, NotAllowed(gettext("Only a provider's people may open an application."))
         )
     courses = selectors.courses_visible_to(user=request.user).filter(provider_id__in=ids)
     form = f.ApplicationCreateForm(
@@ -571,10 +587,12 @@ def application_create(request):
         if outcome.ok:
             messages.success(
                 request,
-                "The renewal was opened as a draft, its self-assessments copied from the "
-                "last cycle."
+                gettext(
+                    "The renewal was opened as a draft, its self-assessments copied from the "
+                    "last cycle."
+                )
                 if kind == "renewal"
-                else "The application was opened as a draft.",
+                else gettext("The application was opened as a draft."),
             )
             return redirect(outcome.result)
     return render(
@@ -616,7 +634,9 @@ def document_upload(request, pk):
             return outcome.refusal
         if outcome.ok:
             document = outcome.result
-            messages.success(request, f"{document.display_name} was uploaded.")
+            messages.success(
+                request, gettext("%(name)s was uploaded.") % {"name": document.display_name}
+            )
             if as_json:
                 return JsonResponse(
                     {"id": document.pk, "redirect": application.get_absolute_url()}, status=201
@@ -642,7 +662,7 @@ def document_delete(request, pk, document_id):
     )
     if outcome.refusal:
         return outcome.refusal
-    messages.success(request, f"{name} was removed from the dossier.")
+    messages.success(request, gettext("%(name)s was removed from the dossier.") % {"name": name})
     return redirect(reverse("application-detail", args=[application.pk]) + "#documents")
 
 
@@ -664,7 +684,9 @@ def complaint_lodge(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, "Your complaint was recorded; the agency will answer it.")
+            messages.success(
+                request, gettext("Your complaint was recorded; the agency will answer it.")
+            )
             return redirect(reverse("application-detail", args=[application.pk]) + "#complaint")
     context = application_context(request, application)
     context["complaint_form"] = form
@@ -721,7 +743,11 @@ def self_assessment_edit(request, pk, code):
             if outcome.refusal:
                 return outcome.refusal
             if outcome.ok:
-                messages.success(request, f"The self-assessment for {standard.code} was saved.")
+                messages.success(
+                    request,
+                    gettext("The self-assessment for %(standard)s was saved.")
+                    % {"standard": standard.code},
+                )
                 return redirect(
                     reverse("application-detail", args=[application.pk]) + "#self-assessment"
                 )
@@ -762,7 +788,7 @@ def screening_checklist(request, pk):
     if not has_role(request.user, Role.COORDINATOR):
         return render_domain_error(
             request,
-            NotAllowed("Only a coordinator screens a dossier."),
+            NotAllowed(gettext("Only a coordinator screens a dossier.")),
             back=application.get_absolute_url(),
         )
     items = screening.items(application)
@@ -792,7 +818,7 @@ def screening_checklist(request, pk):
                         "application-transition", args=[application.pk, "return_for_completion"]
                     )
                     return redirect(f"{url}?from=screening")
-                messages.success(request, "The screening checklist was saved.")
+                messages.success(request, gettext("The screening checklist was saved."))
                 return redirect("application-screening", pk=application.pk)
         status = 400
     rows = []
@@ -908,7 +934,9 @@ def transition(request, pk, name):
     )
     if outcome.refusal:
         return outcome.refusal
-    messages.success(request, f"Done: {step.label.lower()}.")
+    messages.success(
+        request, gettext("Done: %(step)s.") % {"step": workflow.in_sentence(step.label)}
+    )
     return redirect(application)
 
 
@@ -956,7 +984,9 @@ def accreditation_transition(request, pk, name):
     )
     if outcome.refusal:
         return outcome.refusal
-    messages.success(request, f"Done: {step.label.lower()}.")
+    messages.success(
+        request, gettext("Done: %(step)s.") % {"step": workflow.in_sentence(step.label)}
+    )
     return redirect(reverse("application-detail", args=[application.pk]) + "#decision")
 
 

@@ -16,6 +16,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from core.errors import DomainError, GuardFailed, NotVisible, Unmet
 from core.roles import Role, has_role
@@ -25,14 +26,24 @@ from . import rules, selectors, services, workflow
 from .models import RENEWABLE_STATES, ApplicationState, ApplicationTransition, SelfAssessment
 from .notifications import WAITING_FOR
 
-# Whose turn it is, in words, by the audiences of `notifications.WAITING_FOR`.
+# Whose turn it is, in words, by the audiences of `notifications.WAITING_FOR`: the object
+# of "It waits for ..." (German: "Er wartet auf den Anbieter").
 AUDIENCE_WORDS = {
-    "provider": "the provider",
-    "coordinators": "the coordinator",
-    "panel": "the review panel",
-    "decision_body": "the decision body",
-    "appeals_committee": "the appeals committee",
+    "provider": gettext_lazy("the provider"),
+    "coordinators": gettext_lazy("the coordinator"),
+    "panel": gettext_lazy("the review panel"),
+    "decision_body": gettext_lazy("the decision body"),
+    "appeals_committee": gettext_lazy("the appeals committee"),
 }
+
+
+def either(words):
+    """Alternatives in words: "the provider", "the provider or the coordinator"."""
+    words = [str(w) for w in words]
+    if len(words) < 2:
+        return "".join(words)
+    return gettext("%(some)s or %(last)s") % {"some": ", ".join(words[:-1]), "last": words[-1]}
+
 
 # --------------------------------------------------------------------------- page sections
 
@@ -59,12 +70,12 @@ def sections_for(page, request, obj=None):
 
 
 ERROR_TITLES = {
-    400: "The request was refused",
-    403: "You may not do this",
-    404: "Not found",
-    409: "Not possible in the current state",
-    413: "The file is too large",
-    415: "The file was refused",
+    400: gettext_lazy("The request was refused"),
+    403: gettext_lazy("You may not do this"),
+    404: gettext_lazy("Not found"),
+    409: gettext_lazy("Not possible in the current state"),
+    413: gettext_lazy("The file is too large"),
+    415: gettext_lazy("The file was refused"),
 }
 
 
@@ -78,7 +89,7 @@ def render_domain_error(request, error, *, back=None, title=None):
         request,
         "web/refused.html",
         {
-            "title": title or ERROR_TITLES.get(status, "The request was refused"),
+            "title": title or ERROR_TITLES.get(status, ERROR_TITLES[400]),
             "detail": error.detail,
             "unmet": getattr(error, "unmet", []),
             "status": status,
@@ -255,9 +266,7 @@ def application_context(request, application):
             for name, reason in services.withheld_transitions(application=application, actor=user)
         ],
         "waiting_on": services.waiting_on(application=application),
-        "waiting_for": " or ".join(
-            AUDIENCE_WORDS[a] for a in WAITING_FOR.get(application.state, ())
-        ),
+        "waiting_for": either(AUDIENCE_WORDS[a] for a in WAITING_FOR.get(application.state, ())),
         "upload_form": f.DocumentUploadForm() if is_member and accepts_uploads else None,
         "renewable": is_member and application.state in RENEWABLE_STATES,
         "complaint_form": f.ComplaintForm() if is_member else None,
@@ -291,11 +300,11 @@ def paged(request, queryset, *, param="page", per_page=None):
             [
                 Unmet(
                     f"invalid:{param}",
-                    f"{param}: {raw!r} is not a page of this list (pages 1 to "
-                    f"{paginator.num_pages}).",
+                    gettext("%(param)s: %(raw)s is not a page of this list (pages 1 to %(last)s).")
+                    % {"param": param, "raw": repr(raw), "last": paginator.num_pages},
                 )
             ],
-            detail="The list has no such page.",
+            detail=gettext("The list has no such page."),
         ) from None
     query = request.GET.copy()
     query.pop(param, None)

@@ -35,6 +35,8 @@ registers roles, dossier guards, decision records and the accreditation lifecycl
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils.translation import get_language, gettext, gettext_lazy, gettext_noop
+
 APPLICATION = "application"
 ACCREDITATION = "accreditation"
 
@@ -45,11 +47,11 @@ PANEL_CHAIR = "panel_chair"
 DECISION_BODY = "decision_body"
 APPEALS_COMMITTEE = "appeals_committee"
 ACTOR_NAMES = {
-    PROVIDER: "Provider",
-    COORDINATOR: "Agency",
-    PANEL_CHAIR: "Panel chair",
-    DECISION_BODY: "Decision body",
-    APPEALS_COMMITTEE: "Appeals committee",
+    PROVIDER: gettext_lazy("Provider"),
+    COORDINATOR: gettext_lazy("Agency"),
+    PANEL_CHAIR: gettext_lazy("Panel chair"),
+    DECISION_BODY: gettext_lazy("Decision body"),
+    APPEALS_COMMITTEE: gettext_lazy("Appeals committee"),
 }
 
 # Whose turn it is after a step (the audiences of `accreditation.notifications`).
@@ -66,6 +68,10 @@ class Step:
 
     - `label`: the button and the confirmation page ("Submit the dossier").
     - `record`: what the procedure records, in the report's history ("Dossier submitted").
+      Both are stored in English (`label_en`, `record_en`) and read in the active
+      language as plain strings: a page in German shows German, the API (which
+      deactivates translation) and a report's JSON get English, and neither a template
+      nor `json.dumps` meets a lazy object.
     - `actors`: who may take it (the allow rules of `accreditation.rules` and
       `reviews.rules` are registered from these); `system`: the system may take it with
       no person (a lapsed deadline, the end of a validity); a step with no `actors` is
@@ -82,8 +88,8 @@ class Step:
 
     name: str
     machine: str
-    label: str
-    record: str
+    label_en: str
+    record_en: str
     actors: tuple = ()
     system: bool = False
     next: tuple = ()
@@ -96,9 +102,17 @@ class Step:
     renders_report: str = ""
 
     @property
+    def label(self):
+        return gettext(self.label_en)
+
+    @property
+    def record(self):
+        return gettext(self.record_en)
+
+    @property
     def taken_by(self):
         """Who takes the step, in words: "Provider", "Agency / Panel chair", "System"."""
-        return " / ".join(ACTOR_NAMES[a] for a in self.actors) or "System"
+        return " / ".join(str(ACTOR_NAMES[a]) for a in self.actors) or gettext("System")
 
     @property
     def changes_registry(self):
@@ -118,50 +132,50 @@ CATALOGUE = {
         APPLICATION,
         (
             "submit",
-            "Submit the dossier",
-            "Dossier submitted",
+            gettext_noop("Submit the dossier"),
+            gettext_noop("Dossier submitted"),
             {"actors": (PROVIDER,), "next": (TO_COORDINATORS,)},
         ),
         (
             "start_screening",
-            "Start screening",
-            "Screening for completeness started",
+            gettext_noop("Start screening"),
+            gettext_noop("Screening for completeness started"),
             {"actors": (COORDINATOR,), "next": (TO_PROVIDER,)},
         ),
         (
             "return_for_completion",
-            "Return for completion",
-            "Dossier returned for completion",
+            gettext_noop("Return for completion"),
+            gettext_noop("Dossier returned for completion"),
             {"actors": (COORDINATOR,), "next": (TO_PROVIDER,), "dangerous": True},
         ),
         (
             "request_clarification",
-            "Request clarification",
-            "Clarification requested",
+            gettext_noop("Request clarification"),
+            gettext_noop("Clarification requested"),
             {"actors": (COORDINATOR, PANEL_CHAIR), "next": (TO_PROVIDER,)},
         ),
         (
             "answer_clarification",
-            "Answer the clarification request",
-            "Clarification answered",
+            gettext_noop("Answer the clarification request"),
+            gettext_noop("Clarification answered"),
             {"actors": (PROVIDER,), "next": (TO_COORDINATORS, TO_PANEL)},
         ),
         (
             "start_review",
-            "Start the review",
-            "Panel appointed; external review started",
+            gettext_noop("Start the review"),
+            gettext_noop("Panel appointed; external review started"),
             {"actors": (COORDINATOR,), "next": (TO_PANEL, TO_PROVIDER)},
         ),
         (
             "submit_draft_report",
-            "Submit the draft report",
-            "Draft report sent for the factual-accuracy check",
+            gettext_noop("Submit the draft report"),
+            gettext_noop("Draft report sent for the factual-accuracy check"),
             {"actors": (PANEL_CHAIR,), "next": (TO_PROVIDER,)},
         ),
         (
             "confirm_factual_accuracy",
-            "Confirm factual accuracy",
-            "Factual accuracy confirmed",
+            gettext_noop("Confirm factual accuracy"),
+            gettext_noop("Factual accuracy confirmed"),
             {
                 "actors": (PROVIDER,),
                 "system": True,
@@ -171,8 +185,8 @@ CATALOGUE = {
         ),
         (
             "accredit",
-            "Accredit",
-            "Decision: accredited",
+            gettext_noop("Accredit"),
+            gettext_noop("Decision: accredited"),
             {
                 "actors": (DECISION_BODY,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -182,8 +196,8 @@ CATALOGUE = {
         ),
         (
             "accredit_with_conditions",
-            "Accredit with conditions",
-            "Decision: accredited with conditions",
+            gettext_noop("Accredit with conditions"),
+            gettext_noop("Decision: accredited with conditions"),
             {
                 "actors": (DECISION_BODY,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -193,8 +207,8 @@ CATALOGUE = {
         ),
         (
             "reject",
-            "Reject",
-            "Decision: not accredited",
+            gettext_noop("Reject"),
+            gettext_noop("Decision: not accredited"),
             {
                 "actors": (DECISION_BODY,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -205,14 +219,14 @@ CATALOGUE = {
         ),
         (
             "appeal",
-            "Appeal the decision",
-            "Appeal lodged",
+            gettext_noop("Appeal the decision"),
+            gettext_noop("Appeal lodged"),
             {"actors": (PROVIDER,), "next": (TO_APPEALS_COMMITTEE, TO_COORDINATORS)},
         ),
         (
             "uphold_appeal",
-            "Uphold the appeal",
-            "Appeal upheld; decision annulled",
+            gettext_noop("Uphold the appeal"),
+            gettext_noop("Appeal upheld; decision annulled"),
             {
                 "actors": (APPEALS_COMMITTEE,),
                 "next": (TO_DECISION_BODY, TO_PROVIDER),
@@ -222,8 +236,8 @@ CATALOGUE = {
         ),
         (
             "dismiss_appeal",
-            "Dismiss the appeal",
-            "Appeal dismissed; decision stands",
+            gettext_noop("Dismiss the appeal"),
+            gettext_noop("Appeal dismissed; decision stands"),
             {
                 "actors": (APPEALS_COMMITTEE,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -233,8 +247,8 @@ CATALOGUE = {
         ),
         (
             "withdraw",
-            "Withdraw the application",
-            "Application withdrawn",
+            gettext_noop("Withdraw the application"),
+            gettext_noop("Application withdrawn"),
             {"actors": (PROVIDER,), "next": (TO_COORDINATORS,), "dangerous": True},
         ),
     ),
@@ -242,8 +256,8 @@ CATALOGUE = {
         ACCREDITATION,
         (
             "suspend",
-            "Suspend the accreditation",
-            "Accreditation suspended",
+            gettext_noop("Suspend the accreditation"),
+            gettext_noop("Accreditation suspended"),
             {
                 "actors": (DECISION_BODY,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -253,14 +267,14 @@ CATALOGUE = {
         ),
         (
             "reinstate",
-            "Reinstate the accreditation",
-            "Accreditation reinstated",
+            gettext_noop("Reinstate the accreditation"),
+            gettext_noop("Accreditation reinstated"),
             {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS},
         ),
         (
             "revoke",
-            "Revoke the accreditation",
-            "Accreditation revoked",
+            gettext_noop("Revoke the accreditation"),
+            gettext_noop("Accreditation revoked"),
             {
                 "actors": (DECISION_BODY,),
                 "next": _PROVIDER_DECISION_NEWS,
@@ -270,24 +284,42 @@ CATALOGUE = {
         ),
         (
             "confirm_conditions_met",
-            "Confirm that the conditions are met",
-            "Conditions confirmed met; decision upgraded to positive",
+            gettext_noop("Confirm that the conditions are met"),
+            gettext_noop("Conditions confirmed met; decision upgraded to positive"),
             {"actors": (DECISION_BODY,), "next": _PROVIDER_DECISION_NEWS, "publishes": True},
         ),
         (
             "expire",
-            "Expire the accreditation",
-            "Accreditation expired at the end of its validity",
+            gettext_noop("Expire the accreditation"),
+            gettext_noop("Accreditation expired at the end of its validity"),
             {"system": True, "next": _PROVIDER_DECISION_NEWS},
         ),
         (
             "annul",
-            "Annul the accreditation",
-            "Accreditation annulled: its decision was annulled on appeal",
+            gettext_noop("Annul the accreditation"),
+            gettext_noop("Accreditation annulled: its decision was annulled on appeal"),
             {"system": True, "next": _PROVIDER_DECISION_NEWS},
         ),
     ),
 }
+
+
+def in_sentence(label):
+    """A label ("Submit the dossier", "Decision pending") as it reads inside a sentence:
+    lower case in English ("Do you want to submit the dossier now?"), unchanged in German,
+    whose nouns keep their capital ("Dossier einreichen")."""
+    label = str(label)
+    return label.lower() if (get_language() or "en").startswith("en") else label
+
+
+def doing(step):
+    """A step as the verb of a sentence about it: in English its name's words ("You do not
+    have the right to start screening this application"); in another language its label,
+    which the translated sentence quotes, since German word order cannot take an English
+    verb phrase ("... den Schritt „Vorprüfung beginnen“ auszuführen")."""
+    if (get_language() or "en").startswith("en"):
+        return step.name.replace("_", " ")
+    return step.label
 
 
 def step(name):

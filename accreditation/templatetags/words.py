@@ -7,6 +7,7 @@ Every label comes from where the code is defined: a transition's from the one
 """
 
 from django import template
+from django.utils.translation import gettext
 
 from core.roles import Role
 
@@ -36,6 +37,13 @@ def transition_label(name):
 
 
 @register.filter
+def in_sentence(label):
+    """A label as it reads inside a sentence (`workflow.in_sentence`): "submit the dossier"
+    in English, "Dossier einreichen" in German."""
+    return workflow.in_sentence(label)
+
+
+@register.filter
 def state_label(value):
     """An application state's or accreditation status's label ("Decision pending")."""
     if value in (None, ""):
@@ -48,7 +56,7 @@ def status_label(value):
     """A registry status: an accreditation status's label, or "Not accredited" for a
     provider or course with no accreditation in force (`none`)."""
     if value == "none":
-        return "Not accredited"
+        return gettext("Not accredited")
     return AccreditationStatus(value).label if value in AccreditationStatus.values else value
 
 
@@ -63,7 +71,7 @@ def role_labels(roles):
     """A person's roles in words, in the order of `Role` ("Decision body, Appeals
     committee")."""
     held = set(roles or ())
-    return ", ".join(label for value, label in Role.choices if value in held)
+    return ", ".join(str(label) for value, label in Role.choices if value in held)
 
 
 @register.filter

@@ -8,9 +8,17 @@
  * - report status: an element marked data-report-pending (a report being rendered) asks
  *   the report API every few seconds and reloads the page once the render is ready or
  *   failed; without the script its "Check again" link does the same by hand.
+ * Its words are in the page's language: Django's JavaScript catalogue (/i18n/js/, loaded
+ * before this script) defines gettext and interpolate; without it they stay English.
  */
 (function () {
   "use strict";
+
+  function gettext(text) { return window.gettext ? window.gettext(text) : text; }
+  function interpolate(format, values) {
+    if (window.interpolate) { return window.interpolate(format, values, true); }
+    return format.replace(/%\((\w+)\)s/g, function (all, name) { return String(values[name]); });
+  }
 
   var dirty = [];
 
@@ -35,7 +43,7 @@
       var data = new FormData(form);
       var sent = edits;
       clearTimeout(timer);
-      say("Saving…");
+      say(gettext("Saving…"));
       fetch(form.action, {
         method: "POST",
         body: data,
@@ -46,13 +54,15 @@
       }).then(function (result) {
         if (result.ok) {
           if (edits === sent) { markClean(form); }
-          say(byButton ? "Saved." : "Saved automatically.");
+          say(byButton ? gettext("Saved.") : gettext("Saved automatically."));
         } else if (result.body && result.body.errors) {
-          say("Not saved yet: complete the judgement and its rationale.", true);
+          say(gettext("Not saved yet: complete the judgement and its rationale."), true);
         } else {
-          say("Not saved: " + ((result.body && result.body.detail) || "refused"), true);
+          say(result.body && result.body.detail ?
+            interpolate(gettext("Not saved: %(reason)s"), { reason: result.body.detail }) :
+            gettext("Not saved: refused"), true);
         }
-      }).catch(function () { say("Not saved (no connection); try the Save button again.", true); });
+      }).catch(function () { say(gettext("Not saved (no connection); try the Save button again."), true); });
     }
     form.addEventListener("input", function () {
       edits += 1;
@@ -106,7 +116,7 @@
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
           bar.value = Math.round((e.loaded / e.total) * 100);
-          if (status) { status.textContent = "Uploading: " + bar.value + "%"; }
+          if (status) { status.textContent = interpolate(gettext("Uploading: %(percent)s"), { percent: bar.value + "%" }); }
         }
       });
       xhr.addEventListener("load", function () {
@@ -118,13 +128,15 @@
           window.location.reload();
         } else if (xhr.status >= 400 && xhr.getResponseHeader("Content-Type") &&
                    xhr.getResponseHeader("Content-Type").indexOf("json") >= 0) {
-          refuse("The file was not accepted: " + (body.detail || "it is not a plain PDF."));
+          refuse(body.detail ?
+            interpolate(gettext("The file was not accepted: %(reason)s"), { reason: body.detail }) :
+            gettext("The file was not accepted: it is not a plain PDF."));
         } else {
           markClean(form);
           form.submit(); /* let the server render the form with its errors */
         }
       });
-      xhr.addEventListener("error", function () { refuse("The upload failed; try again."); });
+      xhr.addEventListener("error", function () { refuse(gettext("The upload failed; try again.")); });
       xhr.send(new FormData(form));
     });
   }
