@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import uploads
 from core.audit import audit
@@ -59,13 +60,16 @@ def document_upload(*, application, actor, kind, uploaded_file):
     uploader = UPLOADERS.get(kind) if isinstance(kind, str) else None
     if uploader is not None:
         if not uploader.may(application, actor):
-            raise NotAllowed(f"Only {uploader.who} may add {Document.Kind(kind).label.lower()}.")
+            raise NotAllowed(
+                _("Only %(who)s may add %(kind)s.")
+                % {"who": uploader.who, "kind": Document.Kind(kind).label.lower()}
+            )
     elif not is_provider_member(actor, application.provider_id):
-        raise NotAllowed("Only people acting for the provider may add documents.")
+        raise NotAllowed(_("Only people acting for the provider may add documents."))
     if kind not in Document.Kind.values:
         raise ValidationError({"kind": [f"kind must be one of {', '.join(Document.Kind)}."]})
     if uploaded_file is None:
-        raise ValidationError({"file": ["A file is required."]})
+        raise ValidationError({"file": [_("A file is required.")]})
     _check_upload_state(application.state, kind)
     stored = None
     with uploads.received_pdf(uploaded_file, limit=settings.MCQA_UPLOAD_MAX_BYTES) as pdf:
@@ -112,19 +116,29 @@ def _check_upload_state(state, kind):
     if uploader is not None:
         if state not in uploader.states:
             raise ConflictError(
-                f"{Document.Kind(kind).label} are added while the application is "
-                f"{' or '.join(uploader.states)}; it is {state}."
+                _("%(kind)s are added while the application is %(states)s; it is %(state)s.")
+                % {
+                    "kind": Document.Kind(kind).label,
+                    "states": _(" or ").join(uploader.states),
+                    "state": state,
+                }
             )
     elif kind == Document.Kind.RESPONSE:
         if state not in RESPONSE_STATES:
             raise ConflictError(
-                "Responses are uploaded while a clarification or the factual-accuracy check "
-                f"waits for the provider; the application is {state}."
+                _(
+                    "Responses are uploaded while a clarification or the factual-accuracy "
+                    "check waits for the provider; the application is %(state)s."
+                )
+                % {"state": state}
             )
     elif state not in DOSSIER_STATES:
         raise ConflictError(
-            f"The dossier is closed while the application is {state}; "
-            "documents are added in draft or when it was returned."
+            _(
+                "The dossier is closed while the application is %(state)s; "
+                "documents are added in draft or when it was returned."
+            )
+            % {"state": state}
         )
 
 
@@ -142,14 +156,16 @@ def document_delete(*, document, actor):
     application = document.application
     _visible_application(application, actor)
     if not is_provider_member(actor, application.provider_id):
-        raise NotAllowed("Only people acting for the provider may remove its documents.")
+        raise NotAllowed(_("Only people acting for the provider may remove its documents."))
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in DOSSIER_STATES:
             raise ConflictError(
-                f"The dossier is closed while the application is "
-                f"{locked.get_state_display().lower()}; documents are removed in draft or "
-                "when it was returned for completion."
+                _(
+                    "The dossier is closed while the application is %(state)s; documents are "
+                    "removed in draft or when it was returned for completion."
+                )
+                % {"state": locked.get_state_display().lower()}
             )
         current = Document.objects.filter(pk=document.pk, application=locked).first()
         if current is None:
