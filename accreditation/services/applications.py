@@ -4,14 +4,14 @@ every change of an application's state goes."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 from core.errors import ConflictError, NotAllowed, NotVisible
 from core.inputs import NARRATIVE_MAX_LENGTH, as_id, as_ids, check_text
 
-from .. import engine
+from .. import engine, workflow
 from ..models import (
     OPEN_STATES,
     RENEWABLE_STATES,
@@ -23,7 +23,7 @@ from ..models import (
     Standard,
 )
 from ..selectors import is_provider_member
-from ._common import DOSSIER_STATES, _visible_application
+from ._common import DOSSIER_STATES, _visible_application, in_sentence
 from .providers import _resolve_provider
 
 
@@ -56,6 +56,15 @@ def waiting_on(*, application, names=None):
     return engine.waiting_on(application, names)
 
 
+def _step_words(name):
+    """A transition as a refusal quotes it: its name's words in English ("Start
+    screening"), its translated label in another language, whose word order an English
+    verb phrase would break."""
+    if (get_language() or "en").startswith("en") or name not in workflow.CATALOGUE:
+        return name.replace("_", " ").capitalize()
+    return _(str(workflow.step(name).label))
+
+
 def transition_refusal(*, application, name, actor):
     """Why `actor` cannot take `name` on `application` now, in words (None: they can, or
     only its guards can tell): a missing right or a conflict first, else the state."""
@@ -63,8 +72,8 @@ def transition_refusal(*, application, name, actor):
     if reason:
         return reason
     if name not in engine.available(application, actor):
-        state = application.get_state_display().lower()
-        words = name.replace("_", " ").capitalize()
+        state = in_sentence(application.get_state_display())
+        words = _step_words(name)
         return _("“%(action)s” is not possible while the application is %(state)s.") % {
             "action": words,
             "state": state,
@@ -217,7 +226,7 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
         if locked.state not in DOSSIER_STATES:
             raise ConflictError(
                 _("The dossier is closed while the application is %(state)s.")
-                % {"state": locked.get_state_display().lower()}
+                % {"state": in_sentence(locked.get_state_display())}
             )
         documents = list(Document.objects.filter(application=locked, pk__in=ids))
         missing = ids - {d.pk for d in documents}

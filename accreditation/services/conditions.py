@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..selectors import conditions_visible_to, is_provider_member
 from ..tasks import send_condition_assessment_notification, send_condition_response_notification
+from ._common import in_sentence
 from .documents import document_from_pdf
 
 # The accreditation statuses in which conditions are still followed up: a revoked,
@@ -59,11 +60,11 @@ def follow_up_refusal(condition, accreditation):
     its decision is already positive)."""
     if condition.status not in UNSETTLED:
         return _("The condition is already %(status)s.") % {
-            "status": condition.get_status_display().lower()
+            "status": in_sentence(condition.get_status_display())
         }
     if accreditation.status not in FOLLOW_UP_STATUSES:
         return _("The accreditation is %(status)s; its conditions are closed.") % {
-            "status": accreditation.get_status_display().lower()
+            "status": in_sentence(accreditation.get_status_display())
         }
     if accreditation.outcome != Decision.Outcome.POSITIVE_WITH_CONDITIONS:
         return _("The decision is no longer conditional.")

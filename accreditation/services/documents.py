@@ -18,7 +18,7 @@ from core.errors import ConflictError, NotAllowed, NotVisible
 
 from ..models import Application, ApplicationState, Document
 from ..selectors import is_provider_member
-from ._common import DOSSIER_STATES, _visible_application
+from ._common import DOSSIER_STATES, _visible_application, in_sentence
 
 RESPONSE_STATES = (ApplicationState.CLARIFICATION_REQUESTED, ApplicationState.FACTUAL_CHECK)
 
@@ -62,7 +62,7 @@ def document_upload(*, application, actor, kind, uploaded_file):
         if not uploader.may(application, actor):
             raise NotAllowed(
                 _("Only %(who)s may add %(kind)s.")
-                % {"who": uploader.who, "kind": Document.Kind(kind).label.lower()}
+                % {"who": uploader.who, "kind": in_sentence(Document.Kind(kind).label)}
             )
     elif not is_provider_member(actor, application.provider_id):
         raise NotAllowed(_("Only people acting for the provider may add documents."))
@@ -108,6 +108,11 @@ def document_from_pdf(pdf, *, application_id, kind, actor):
     return document
 
 
+def _state_words(state):
+    """An application state's code as a refusal says it ("in review")."""
+    return in_sentence(ApplicationState(state).label) if state in ApplicationState.values else state
+
+
 def _check_upload_state(state, kind):
     """When an upload is accepted (409 otherwise): dossier documents while the dossier is
     open (draft or returned), responses while a clarification or the factual-accuracy
@@ -119,8 +124,8 @@ def _check_upload_state(state, kind):
                 _("%(kind)s are added while the application is %(states)s; it is %(state)s.")
                 % {
                     "kind": Document.Kind(kind).label,
-                    "states": _(" or ").join(uploader.states),
-                    "state": state,
+                    "states": _(" or ").join(_state_words(s) for s in uploader.states),
+                    "state": _state_words(state),
                 }
             )
     elif kind == Document.Kind.RESPONSE:
@@ -130,7 +135,7 @@ def _check_upload_state(state, kind):
                     "Responses are uploaded while a clarification or the factual-accuracy "
                     "check waits for the provider; the application is %(state)s."
                 )
-                % {"state": state}
+                % {"state": _state_words(state)}
             )
     elif state not in DOSSIER_STATES:
         raise ConflictError(
@@ -138,7 +143,7 @@ def _check_upload_state(state, kind):
                 "The dossier is closed while the application is %(state)s; "
                 "documents are added in draft or when it was returned."
             )
-            % {"state": state}
+            % {"state": _state_words(state)}
         )
 
 
@@ -165,7 +170,7 @@ def document_delete(*, document, actor):
                     "The dossier is closed while the application is %(state)s; documents are "
                     "removed in draft or when it was returned for completion."
                 )
-                % {"state": locked.get_state_display().lower()}
+                % {"state": in_sentence(locked.get_state_display())}
             )
         current = Document.objects.filter(pk=document.pk, application=locked).first()
         if current is None:

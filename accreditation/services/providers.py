@@ -29,7 +29,7 @@ from ..selectors import (
 )
 from ..signals import identity_changed
 from ..tasks import send_change_request_notification
-from ._common import _assign, _full_clean, _reject_unknown
+from ._common import _assign, _full_clean, _reject_unknown, in_sentence
 
 PROVIDER_FIELDS = ("legal_name", "country", "type", "website")
 # What identifies a provider in the registry: after a decision, changed only by the agency.
@@ -352,7 +352,7 @@ def _decidable(change_request, actor):
     if request.status != ProviderChangeRequest.Status.PENDING:
         raise ConflictError(
             _("This change request was already %(status)s.")
-            % {"status": request.get_status_display().lower()}
+            % {"status": in_sentence(request.get_status_display())}
         )
     return request
 

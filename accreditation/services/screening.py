@@ -12,7 +12,7 @@ from core.roles import Role, has_role
 
 from .. import screening
 from ..models import Application, ApplicationState, ScreeningChecklist
-from ._common import _visible_application
+from ._common import _visible_application, in_sentence
 
 
 def screening_checklist_read(*, application, actor):
@@ -76,7 +76,7 @@ def screening_checklist_save(*, application, actor, items):
         if locked.state != ApplicationState.SCREENING:
             raise ConflictError(
                 _("The checklist is kept while the dossier is screened, not while it is %(state)s.")
-                % {"state": locked.get_state_display().lower()}
+                % {"state": in_sentence(locked.get_state_display())}
             )
         checklist, _created = ScreeningChecklist.objects.get_or_create(application=locked)
         checklist.items = {**checklist.items, **cleaned}
