@@ -521,8 +521,10 @@ class CourseVersion(models.Model):
         frozen.__dict__.update(values)
         cycles = dict(Course.QfEhea.choices)
         forms = dict(Course.ParticipationForm.choices)
-        frozen.get_qf_ehea_cycle_display = lambda: cycles.get(frozen.qf_ehea_cycle, "")
-        frozen.get_participation_form_display = lambda: forms.get(frozen.participation_form, "")
+        frozen.get_qf_ehea_cycle_display = lambda: str(cycles.get(frozen.qf_ehea_cycle, ""))
+        frozen.get_participation_form_display = lambda: str(
+            forms.get(frozen.participation_form, "")
+        )
         frozen.get_supervision_identity_verification_display = lambda: annex.supervision_label(
             frozen.supervision_identity_verification
         )
