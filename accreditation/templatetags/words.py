@@ -63,7 +63,7 @@ def role_labels(roles):
     """A person's roles in words, in the order of `Role` ("Decision body, Appeals
     committee")."""
     held = set(roles or ())
-    return ", ".join(label for value, label in Role.choices if value in held)
+    return ", ".join(str(label) for value, label in Role.choices if value in held)
 
 
 @register.filter
