@@ -17,22 +17,26 @@ assessment is one of three fixed options, or not stated.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
 # Supervision and identity verification during assessment: Annex I's fixed options.
 UNSUPERVISED_NO_ID = "unsupervised_no_identity_verification"
 SUPERVISED_NO_ID = "supervised_no_identity_verification"
 SUPERVISED_WITH_ID = "supervised_with_identity_verification"
 SUPERVISION_CHOICES = (
-    (UNSUPERVISED_NO_ID, "Unsupervised, no identity verification"),
-    (SUPERVISED_NO_ID, "Supervised, no identity verification"),
-    (SUPERVISED_WITH_ID, "Supervised with identity verification, on-site or online"),
+    (UNSUPERVISED_NO_ID, gettext_lazy("Unsupervised, no identity verification")),
+    (SUPERVISED_NO_ID, gettext_lazy("Supervised, no identity verification")),
+    (SUPERVISED_WITH_ID, gettext_lazy("Supervised with identity verification, on-site or online")),
 )
 SUPERVISION_OPTIONS = tuple(code for code, _ in SUPERVISION_CHOICES)
 
 
 def supervision_label(value):
     """The label of a supervision option; a frozen course version from before the options
-    existed holds free text, shown as it was written."""
-    return dict(SUPERVISION_CHOICES).get(value, value or "")
+    existed holds free text, shown as it was written. A plain string in the active
+    language, so that it can go into JSON (the report's data)."""
+    return str(dict(SUPERVISION_CHOICES).get(value, value or ""))
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,9 @@ class Element:
       `per_learner`: it is shown by the sample credential, not by the course.
     - `not_applicable`: the course attribute that, when true, states the element as not
       applicable ("level, if applicable"), so it is present without a value.
+
+    `label` is Annex I's English wording, kept as data (the registry's records and the
+    report's data hold it); a page shows `display_label`, the label in the page's language.
     """
 
     code: str
@@ -54,6 +61,11 @@ class Element:
     per_learner: bool = False
     fields: tuple = ()
     not_applicable: str = ""
+
+    @property
+    def display_label(self):
+        """The label in the active language (the labels are marked with `gettext_noop`)."""
+        return gettext(self.label)
 
     @property
     def unmet_code(self):
@@ -75,40 +87,67 @@ def _filled(value):
 
 
 ELEMENTS = (
-    Element("learner_identification", "Identification of the learner", True, True),
-    Element("title", "Title of the micro-credential", True, fields=("title",)),
-    Element("country", "Country/region of the issuer", True, fields=("country",)),
-    Element("awarding_body", "Awarding body", True, fields=("awarding_body",)),
-    Element("date_of_issuing", "Date of issuing", True, True),
-    Element("learning_outcomes", "Learning outcomes", True, fields=("learning_outcomes",)),
+    Element("learner_identification", gettext_noop("Identification of the learner"), True, True),
+    Element("title", gettext_noop("Title of the micro-credential"), True, fields=("title",)),
+    Element("country", gettext_noop("Country/region of the issuer"), True, fields=("country",)),
+    Element("awarding_body", gettext_noop("Awarding body"), True, fields=("awarding_body",)),
+    Element("date_of_issuing", gettext_noop("Date of issuing"), True, True),
+    Element(
+        "learning_outcomes", gettext_noop("Learning outcomes"), True, fields=("learning_outcomes",)
+    ),
     Element(
         "workload",
-        "Notional workload (ECTS wherever possible, else hours)",
+        gettext_noop("Notional workload (ECTS wherever possible, else hours)"),
         True,
         fields=("workload_ects", "workload_hours"),
     ),
     Element(
         "level",
-        "Level (EQF and/or QF-EHEA cycle), if applicable",
+        gettext_noop("Level (EQF and/or QF-EHEA cycle), if applicable"),
         True,
         fields=("eqf_level", "qf_ehea_cycle"),
         not_applicable="level_not_applicable",
     ),
-    Element("assessment_type", "Type of assessment", True, fields=("assessment_type",)),
-    Element("participation_form", "Form of participation", True, fields=("participation_form",)),
     Element(
-        "quality_assurance", "Type of quality assurance used", True, fields=("quality_assurance",)
+        "assessment_type", gettext_noop("Type of assessment"), True, fields=("assessment_type",)
     ),
-    Element("prerequisites", "Prerequisites needed to enrol", False, fields=("prerequisites",)),
+    Element(
+        "participation_form",
+        gettext_noop("Form of participation"),
+        True,
+        fields=("participation_form",),
+    ),
+    Element(
+        "quality_assurance",
+        gettext_noop("Type of quality assurance used"),
+        True,
+        fields=("quality_assurance",),
+    ),
+    Element(
+        "prerequisites",
+        gettext_noop("Prerequisites needed to enrol"),
+        False,
+        fields=("prerequisites",),
+    ),
     Element(
         "supervision_identity_verification",
-        "Supervision and identity verification during assessment",
+        gettext_noop("Supervision and identity verification during assessment"),
         False,
         fields=("supervision_identity_verification",),
     ),
-    Element("grade", "Grade achieved", False, True, fields=("grading",)),
-    Element("stackability", "Integration/stackability options", False, fields=("stackability",)),
-    Element("further_information", "Further information", False, fields=("further_information",)),
+    Element("grade", gettext_noop("Grade achieved"), False, True, fields=("grading",)),
+    Element(
+        "stackability",
+        gettext_noop("Integration/stackability options"),
+        False,
+        fields=("stackability",),
+    ),
+    Element(
+        "further_information",
+        gettext_noop("Further information"),
+        False,
+        fields=("further_information",),
+    ),
 )
 
 # The mandatory elements a course states itself (the dossier check asks for these).
@@ -129,21 +168,31 @@ def element(code):
 
 
 FIELD_LABELS = {
-    "workload_ects": "Notional workload in ECTS (wherever possible)",
-    "workload_hours": "Notional workload in hours (only when ECTS do not apply)",
-    "eqf_level": "EQF level",
-    "qf_ehea_cycle": "QF-EHEA cycle",
-    "level_not_applicable": "No EQF level or QF-EHEA cycle applies to this course",
+    "workload_ects": gettext_lazy("Notional workload in ECTS (wherever possible)"),
+    "workload_hours": gettext_lazy("Notional workload in hours (only when ECTS do not apply)"),
+    "eqf_level": gettext_lazy("EQF level"),
+    "qf_ehea_cycle": gettext_lazy("QF-EHEA cycle"),
+    "level_not_applicable": gettext_lazy("No EQF level or QF-EHEA cycle applies to this course"),
 }
 
 
+def _form_label(element):
+    if element.mandatory:
+        return gettext(element.label)
+    return gettext("%(label)s (optional)") % {"label": gettext(element.label)}
+
+
+# Form labels are made at import time, so they are translated when shown, not now.
+_form_label_lazy = lazy(_form_label, str)
+
+
 def label_of(field):
-    """The label of the element a course field states (for forms)."""
+    """The label of the element a course field states (for forms), translated when shown."""
     if field in FIELD_LABELS:
         return FIELD_LABELS[field]
     for element in ELEMENTS:
         if field in element.fields and len(element.fields) == 1:
-            return element.label if element.mandatory else f"{element.label} (optional)"
+            return _form_label_lazy(element)
     raise KeyError(field)
 
 
@@ -171,27 +220,28 @@ def value_problems(values):
     if values.get("level_not_applicable") is True:
         for name in ("eqf_level", "qf_ehea_cycle"):
             if values.get(name) not in (None, ""):
-                problems[name] = (
+                problems[name] = gettext(
                     "Leave this empty when no level applies (level_not_applicable is true)."
                 )
     if values.get("workload_hours") not in (None, "") and values.get("workload_ects") not in (
         None,
         "",
     ):
-        problems["workload_hours"] = (
+        problems["workload_hours"] = gettext(
             "Give the workload in ECTS or, where ECTS do not apply, in hours; not both."
         )
     return problems
 
 
 def workload_text(course):
-    """The workload as a reader sees it: `5 ECTS`, `30 hours`, or empty."""
+    """The workload as a reader sees it: `5 ECTS`, `30 hours`, or empty (in the active
+    language)."""
     ects = getattr(course, "workload_ects", None)
     if ects not in (None, ""):
         return f"{Decimal(str(ects)).normalize():f} ECTS"
     hours = getattr(course, "workload_hours", None)
     if hours not in (None, ""):
-        return f"{Decimal(str(hours)).normalize():f} hours"
+        return gettext("%(hours)s hours") % {"hours": f"{Decimal(str(hours)).normalize():f}"}
     return ""
 
 
@@ -199,10 +249,10 @@ def level_text(course, cycle_label=""):
     """The level as a reader sees it: `EQF level 6; QF-EHEA first cycle`, `Not applicable`,
     or empty."""
     if getattr(course, "level_not_applicable", False):
-        return "Not applicable"
+        return gettext("Not applicable")
     parts = []
     if getattr(course, "eqf_level", None):
-        parts.append(f"EQF level {course.eqf_level}")
+        parts.append(gettext("EQF level %(level)s") % {"level": course.eqf_level})
     if getattr(course, "qf_ehea_cycle", None):
         parts.append(f"QF-EHEA {(cycle_label or course.qf_ehea_cycle).lower()}")
     return "; ".join(parts)

@@ -7,6 +7,9 @@ next to the field they name (`apply_validation_error`).
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import reference
 
@@ -30,7 +33,7 @@ def apply_validation_error(form, error):
             target = field if field in form.fields else None
             for message in messages:
                 if target is None and field not in ("__all__", None):
-                    message = f"{field}: {message}"
+                    message = _("%(field)s: %(message)s") % {"field": field, "message": message}
                 form.add_error(target, message)
     else:
         for message in error.messages:
@@ -61,14 +64,16 @@ class DescribedForm(forms.Form):
 
 
 class ProviderForm(DescribedForm):
-    legal_name = forms.CharField(max_length=300, label="Legal name")
-    country = forms.ChoiceField(label="Country", choices=())
-    type = forms.ChoiceField(label="Type of organisation", choices=Provider.Type.choices)
-    website = forms.URLField(label="Website", required=False, assume_scheme="https")
+    legal_name = forms.CharField(max_length=300, label=gettext_lazy("Legal name"))
+    country = forms.ChoiceField(label=gettext_lazy("Country"), choices=())
+    type = forms.ChoiceField(
+        label=gettext_lazy("Type of organisation"), choices=Provider.Type.choices
+    )
+    website = forms.URLField(label=gettext_lazy("Website"), required=False, assume_scheme="https")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "— choose —"), *reference.country_choices()]
+        self.fields["country"].choices = [("", _("— choose —")), *reference.country_choices()]
 
     @classmethod
     def initial_for(cls, provider):
@@ -82,14 +87,16 @@ class ProviderForm(DescribedForm):
 
 class IdentifierForm(forms.Form):
     scheme = forms.ChoiceField(
-        label="Scheme", choices=[("", "—"), *ProviderIdentifier.Scheme.choices], required=False
+        label=gettext_lazy("Scheme"),
+        choices=[("", "—"), *ProviderIdentifier.Scheme.choices],
+        required=False,
     )
-    value = forms.CharField(label="Value", max_length=200, required=False)
+    value = forms.CharField(label=gettext_lazy("Value"), max_length=200, required=False)
 
     def clean(self):
         data = super().clean()
         if bool(data.get("scheme")) != bool((data.get("value") or "").strip()):
-            raise ValidationError("Give both the scheme and the value, or neither.")
+            raise ValidationError(_("Give both the scheme and the value, or neither."))
         return data
 
 
@@ -109,20 +116,20 @@ class ChangeRequestForm(DescribedForm):
     of `IdentifierFormSet`): once the agency has decided on a provider, these change only
     when a coordinator approves."""
 
-    legal_name = forms.CharField(max_length=300, label="Legal name")
-    country = forms.ChoiceField(label="Country", choices=())
+    legal_name = forms.CharField(max_length=300, label=gettext_lazy("Legal name"))
+    country = forms.ChoiceField(label=gettext_lazy("Country"), choices=())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", "— choose —"), *reference.country_choices()]
+        self.fields["country"].choices = [("", _("— choose —")), *reference.country_choices()]
 
 
 class ChangeRequestDecisionForm(DescribedForm):
     comment = forms.CharField(
-        label="Comment",
+        label=gettext_lazy("Comment"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to the provider. Required to reject: say why.",
+        help_text=gettext_lazy("Shown to the provider. Required to reject: say why."),
     )
 
 
@@ -142,7 +149,7 @@ class CourseForm(DescribedForm):
         label=annex.label_of("learning_outcomes"),
         widget=forms.Textarea(attrs={"rows": 5}),
         required=False,
-        help_text="One learning outcome per line.",
+        help_text=gettext_lazy("One learning outcome per line."),
     )
     workload_ects = forms.DecimalField(
         label=annex.label_of("workload_ects"),
@@ -150,7 +157,7 @@ class CourseForm(DescribedForm):
         min_value=0.01,
         max_digits=5,
         decimal_places=2,
-        help_text="In ECTS credits wherever possible, e.g. 5 or 2.5.",
+        help_text=gettext_lazy("In ECTS credits wherever possible, e.g. 5 or 2.5."),
     )
     workload_hours = forms.DecimalField(
         label=annex.label_of("workload_hours"),
@@ -158,35 +165,37 @@ class CourseForm(DescribedForm):
         min_value=0.01,
         max_digits=7,
         decimal_places=2,
-        help_text="Only when ECTS do not apply; leave the ECTS empty then.",
+        help_text=gettext_lazy("Only when ECTS do not apply; leave the ECTS empty then."),
     )
     level_not_applicable = forms.BooleanField(
         label=annex.label_of("level_not_applicable"),
         required=False,
-        help_text="Annex I asks for the level if applicable; tick this and leave both empty.",
+        help_text=gettext_lazy(
+            "Annex I asks for the level if applicable; tick this and leave both empty."
+        ),
     )
     eqf_level = forms.TypedChoiceField(
         label=annex.label_of("eqf_level"),
         required=False,
         coerce=int,
         empty_value=None,
-        choices=[("", "— none —"), *[(n, str(n)) for n in reference.EQF_LEVELS]],
+        choices=[("", gettext_lazy("— none —")), *[(n, str(n)) for n in reference.EQF_LEVELS]],
     )
     qf_ehea_cycle = forms.ChoiceField(
         label=annex.label_of("qf_ehea_cycle"),
         required=False,
-        choices=[("", "— none —"), *Course.QfEhea.choices],
+        choices=[("", gettext_lazy("— none —")), *Course.QfEhea.choices],
     )
     isced_f = forms.CharField(
-        label="Field of study (ISCED-F 2013 code)",
+        label=gettext_lazy("Field of study (ISCED-F 2013 code)"),
         required=False,
         max_length=4,
-        help_text='For example "0613" (software and applications development).',
+        help_text=gettext_lazy('For example "0613" (software and applications development).'),
     )
     languages = forms.CharField(
-        label="Languages",
+        label=gettext_lazy("Languages"),
         required=False,
-        help_text="ISO 639-1 codes separated by commas, e.g. en, de.",
+        help_text=gettext_lazy("ISO 639-1 codes separated by commas, e.g. en, de."),
     )
     assessment_type = forms.CharField(
         label=annex.label_of("assessment_type"),
@@ -196,7 +205,7 @@ class CourseForm(DescribedForm):
     participation_form = forms.ChoiceField(
         label=annex.label_of("participation_form"),
         required=False,
-        choices=[("", "— choose —"), *Course.ParticipationForm.choices],
+        choices=[("", gettext_lazy("— choose —")), *Course.ParticipationForm.choices],
     )
     quality_assurance = forms.CharField(
         label=annex.label_of("quality_assurance"),
@@ -211,7 +220,7 @@ class CourseForm(DescribedForm):
     supervision_identity_verification = forms.ChoiceField(
         label=annex.label_of("supervision_identity_verification"),
         required=False,
-        choices=[("", "— not stated —"), *annex.SUPERVISION_CHOICES],
+        choices=[("", gettext_lazy("— not stated —")), *annex.SUPERVISION_CHOICES],
     )
     grading = forms.CharField(
         label=annex.label_of("grading"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -233,14 +242,18 @@ class CourseForm(DescribedForm):
     def clean_isced_f(self):
         value = self.cleaned_data["isced_f"].strip()
         if value and not reference.is_isced_f(value):
-            raise ValidationError(f"{value} is not an ISCED-F 2013 field code.")
+            raise ValidationError(
+                _("%(value)s is not an ISCED-F 2013 field code.") % {"value": value}
+            )
         return value
 
     def clean_languages(self):
         codes = [c.strip().lower() for c in self.cleaned_data["languages"].split(",") if c.strip()]
         bad = [c for c in codes if not reference.is_language(c)]
         if bad:
-            raise ValidationError(f"Not ISO 639-1 language codes: {', '.join(bad)}.")
+            raise ValidationError(
+                _("Not ISO 639-1 language codes: %(codes)s.") % {"codes": ", ".join(bad)}
+            )
         return codes
 
     def clean_learning_outcomes(self):
@@ -278,23 +291,28 @@ class CourseForm(DescribedForm):
 
 class ApplicationCreateForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What should be reviewed?",
+        label=gettext_lazy("What should be reviewed?"),
         choices=[
-            ("course", "Approval of one course"),
-            ("provider", "Institutional review of the organisation"),
-            ("renewal", "Renewal: the next cycle of an accreditation or approval"),
+            ("course", gettext_lazy("Approval of one course")),
+            ("provider", gettext_lazy("Institutional review of the organisation")),
+            ("renewal", gettext_lazy("Renewal: the next cycle of an accreditation or approval")),
         ],
     )
     course = forms.ModelChoiceField(
-        label="Course", queryset=Course.objects.none(), required=False, empty_label="—"
+        label=gettext_lazy("Course"),
+        queryset=Course.objects.none(),
+        required=False,
+        empty_label="—",
     )
     previous = forms.ModelChoiceField(
-        label="Accreditation to renew",
+        label=gettext_lazy("Accreditation to renew"),
         queryset=Application.objects.none(),
         required=False,
         empty_label="—",
-        help_text="For a renewal: the decided application whose cycle continues. Its "
-        "self-assessments are copied into the new dossier as a starting point.",
+        help_text=gettext_lazy(
+            "For a renewal: the decided application whose cycle continues. Its "
+            "self-assessments are copied into the new dossier as a starting point."
+        ),
     )
 
     def __init__(self, *args, courses, renewable, **kwargs):
@@ -306,50 +324,60 @@ class ApplicationCreateForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("kind") == "course" and not data.get("course"):
-            self.add_error("course", "Choose the course to be approved.")
+            self.add_error("course", _("Choose the course to be approved."))
         if data.get("kind") == "renewal" and not data.get("previous"):
-            self.add_error("previous", "Choose the accreditation to renew.")
+            self.add_error("previous", _("Choose the accreditation to renew."))
         return data
 
 
 def _cycle_label(application):
-    scope = application.course.title if application.course_id else "institutional review"
-    decided = f", decided {application.decided_at:%d %b %Y}" if application.decided_at else ""
-    return f"#{application.pk} {application.provider.legal_name}: {scope}{decided}"
+    values = {
+        "number": application.pk,
+        "provider": application.provider.legal_name,
+        "scope": application.course.title if application.course_id else _("institutional review"),
+    }
+    if application.decided_at:
+        values["decided"] = formats.date_format(application.decided_at, "DATE_FORMAT")
+        return _("#%(number)s %(provider)s: %(scope)s, decided %(decided)s") % values
+    return _("#%(number)s %(provider)s: %(scope)s") % values
 
 
 class DocumentUploadForm(DescribedForm):
     # The provider's kinds; site visit minutes are the panel's (uploaded from the visit page).
     kind = forms.ChoiceField(
-        label="Kind of document",
+        label=gettext_lazy("Kind of document"),
         choices=[c for c in Document.Kind.choices if c[0] != Document.Kind.SITE_VISIT_MINUTES],
     )
     file = forms.FileField(
-        label="PDF file",
-        help_text="PDF only.",
+        label=gettext_lazy("PDF file"),
+        help_text=gettext_lazy("PDF only."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
 
 
 class SelfAssessmentForm(DescribedForm):
     narrative = forms.CharField(
-        label="Self-assessment",
+        label=gettext_lazy("Self-assessment"),
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="How the provider meets this standard, with references to the evidence.",
+        help_text=gettext_lazy(
+            "How the provider meets this standard, with references to the evidence."
+        ),
     )
     evidence = forms.MultipleChoiceField(
-        label="Evidence documents",
+        label=gettext_lazy("Evidence documents"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Upload the documents first (under Documents on the application page); "
-        "then tick the ones this self-assessment relies on.",
+        help_text=gettext_lazy(
+            "Upload the documents first (under Documents on the application page); "
+            "then tick the ones this self-assessment relies on."
+        ),
     )
 
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].choices = [(str(d.pk), d.display_name) for d in documents]
         # What the page says instead of an empty list of boxes.
-        self.fields["evidence"].empty_hint = "No document is uploaded yet."
+        self.fields["evidence"].empty_hint = _("No document is uploaded yet.")
 
     def evidence_ids(self):
         return [int(v) for v in self.cleaned_data.get("evidence") or []]
@@ -360,7 +388,9 @@ class SelfAssessmentForm(DescribedForm):
 
 class CommentForm(DescribedForm):
     comment = forms.CharField(
-        label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Comment (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -368,25 +398,31 @@ class ReasonForm(DescribedForm):
     """A suspension or a revocation: both its reason and its comment are published."""
 
     reason = forms.ChoiceField(
-        label="Reason",
+        label=gettext_lazy("Reason"),
         required=False,
-        choices=[("", "— choose —"), *SuspensionReason.choices],
+        choices=[("", gettext_lazy("— choose —")), *SuspensionReason.choices],
     )
     comment = forms.CharField(
-        label="Public comment (published in the registry)",
+        label=gettext_lazy("Public comment (published in the registry)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
 class RequiredCommentForm(DescribedForm):
-    comment = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}))
+    comment = forms.CharField(
+        label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class AnswerForm(DescribedForm):
-    answer = forms.CharField(label="Your answer", widget=forms.Textarea(attrs={"rows": 6}))
+    answer = forms.CharField(
+        label=gettext_lazy("Your answer"), widget=forms.Textarea(attrs={"rows": 6})
+    )
     documents = forms.MultipleChoiceField(
-        label="Documents supporting the answer", required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Documents supporting the answer"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, application=None, **kwargs):
@@ -403,19 +439,22 @@ class AnswerForm(DescribedForm):
 
 class RejectForm(DescribedForm):
     rationale = forms.CharField(
-        label="Rationale of the negative decision", widget=forms.Textarea(attrs={"rows": 6})
+        label=gettext_lazy("Rationale of the negative decision"),
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
 
 
 class AccreditForm(DescribedForm):
     valid_until = forms.DateField(
-        label="Valid until",
+        label=gettext_lazy("Valid until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Leave empty for the default validity (5 years).",
+        help_text=gettext_lazy("Leave empty for the default validity (5 years)."),
     )
     rationale = forms.CharField(
-        label="Rationale (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=gettext_lazy("Rationale (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def transition_data(self):
@@ -427,16 +466,18 @@ class AccreditForm(DescribedForm):
 
 class ConditionForm(forms.Form):
     text = forms.CharField(
-        label="Condition", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Condition"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     due_date = forms.DateField(
-        label="Due date", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Due date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self):
         data = super().clean()
         if bool((data.get("text") or "").strip()) != bool(data.get("due_date")):
-            raise ValidationError("A condition needs both a text and a due date.")
+            raise ValidationError(_("A condition needs both a text and a due date."))
         return data
 
 
@@ -452,51 +493,55 @@ def conditions_from(formset):
 
 
 class AppealForm(DescribedForm):
-    grounds = forms.CharField(label="Grounds of appeal", widget=forms.Textarea(attrs={"rows": 6}))
+    grounds = forms.CharField(
+        label=gettext_lazy("Grounds of appeal"), widget=forms.Textarea(attrs={"rows": 6})
+    )
 
 
 class AppealDecisionForm(DescribedForm):
     comment = forms.CharField(
-        label="Reasons", widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=gettext_lazy("Reasons"), widget=forms.Textarea(attrs={"rows": 4}), required=False
     )
 
 
 class ComplaintForm(DescribedForm):
     text = forms.CharField(
-        label="Your complaint about the procedure",
+        label=gettext_lazy("Your complaint about the procedure"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Complaints are handled by the agency independently of the decision (ESG 2.7).",
+        help_text=gettext_lazy(
+            "Complaints are handled by the agency independently of the decision (ESG 2.7)."
+        ),
     )
 
 
 class ApplicationFilterForm(forms.Form):
-    state = forms.ChoiceField(label="State", required=False, choices=())
+    state = forms.ChoiceField(label=gettext_lazy("State"), required=False, choices=())
     kind = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         required=False,
         choices=[
-            ("", "Any kind"),
-            ("course", "Course"),
-            ("provider", "Institutional"),
-            ("renewal", "Renewal"),
+            ("", gettext_lazy("Any kind")),
+            ("course", gettext_lazy("Course")),
+            ("provider", gettext_lazy("Institutional")),
+            ("renewal", gettext_lazy("Renewal")),
         ],
     )
     waiting_for = forms.ChoiceField(
-        label="Waiting for",
+        label=gettext_lazy("Waiting for"),
         required=False,
         choices=[
-            ("", "Anyone"),
-            ("coordinator", "The coordinator"),
-            ("decision_body", "The decision body"),
-            ("appeals_committee", "The appeals committee"),
+            ("", gettext_lazy("Anyone")),
+            ("coordinator", gettext_lazy("The coordinator")),
+            ("decision_body", gettext_lazy("The decision body")),
+            ("appeals_committee", gettext_lazy("The appeals committee")),
         ],
     )
-    q = forms.CharField(label="Provider or course", required=False, max_length=100)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
+    q = forms.CharField(label=gettext_lazy("Provider or course"), required=False, max_length=100)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
 
     def __init__(self, *args, states, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = [("", "Any state"), *states]
+        self.fields["state"].choices = [("", _("Any state")), *states]
 
 
 # --------------------------------------------------------------------------- screening
@@ -520,7 +565,7 @@ class ScreeningChecklistForm(forms.Form):
                 initial=state.get("status", ""),
             )
             self.fields[f"note-{index}"] = forms.CharField(
-                label=f"Note on: {item.label}",
+                label=_("Note on: %(item)s") % {"item": item.label},
                 required=False,
                 max_length=screening.NOTE_MAX_LENGTH,
                 initial=state.get("note", ""),

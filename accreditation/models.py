@@ -19,7 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import UserObjectPermissionBase
 
@@ -32,7 +33,7 @@ from . import annex
 def validate_country(value):
     if not reference.is_country(value):
         raise ValidationError(
-            "%(value)s is not an ISO 3166-1 alpha-2 country code.",
+            gettext("%(value)s is not an ISO 3166-1 alpha-2 country code."),
             params={"value": value},
             code="invalid_country",
         )
@@ -41,7 +42,7 @@ def validate_country(value):
 def validate_isced_f(value):
     if not reference.is_isced_f(value):
         raise ValidationError(
-            "%(value)s is not an ISCED-F 2013 field code.",
+            gettext("%(value)s is not an ISCED-F 2013 field code."),
             params={"value": value},
             code="invalid_isced_f",
         )
@@ -50,7 +51,7 @@ def validate_isced_f(value):
 def validate_eqf_levels(value):
     """An accreditation's EQF limit: a list of EQF levels (1..8); empty means no limit."""
     if not isinstance(value, list):
-        raise ValidationError("A list of EQF levels (1 to 8) is required.", code="invalid")
+        raise ValidationError(gettext("A list of EQF levels (1 to 8) is required."), code="invalid")
     bad = [
         v
         for v in value
@@ -58,7 +59,7 @@ def validate_eqf_levels(value):
     ]
     if bad:
         raise ValidationError(
-            "Not EQF levels (whole numbers from 1 to 8): %(levels)s",
+            gettext("Not EQF levels (whole numbers from 1 to 8): %(levels)s"),
             params={"levels": ", ".join(repr(v)[:20] for v in bad[:10])},
             code="invalid_eqf_level",
         )
@@ -68,11 +69,11 @@ def validate_isced_fields(value):
     """An accreditation's ISCED-F limit: codes of the ISCED-F 2013 reference data; empty
     means no limit."""
     if not isinstance(value, list):
-        raise ValidationError("A list of ISCED-F 2013 codes is required.", code="invalid")
+        raise ValidationError(gettext("A list of ISCED-F 2013 codes is required."), code="invalid")
     bad = [v for v in value if not reference.is_isced_f(v)]
     if bad:
         raise ValidationError(
-            "Not ISCED-F 2013 field codes: %(codes)s",
+            gettext("Not ISCED-F 2013 field codes: %(codes)s"),
             params={"codes": ", ".join(repr(v)[:20] for v in bad[:10])},
             code="invalid_isced_f",
         )
@@ -80,11 +81,13 @@ def validate_isced_fields(value):
 
 def validate_language_list(value):
     if not isinstance(value, list):
-        raise ValidationError("Languages must be a list of ISO 639-1 codes.", code="invalid")
+        raise ValidationError(
+            gettext("Languages must be a list of ISO 639-1 codes."), code="invalid"
+        )
     bad = [code for code in value if not reference.is_language(code)]
     if bad:
         raise ValidationError(
-            "Not ISO 639-1 language codes: %(codes)s",
+            gettext("Not ISO 639-1 language codes: %(codes)s"),
             params={"codes": ", ".join(map(str, bad))},
             code="invalid_language",
         )
@@ -93,7 +96,7 @@ def validate_language_list(value):
 def validate_learning_outcomes(value):
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValidationError(
-            "Learning outcomes must be a list of non-empty strings.", code="invalid"
+            gettext("Learning outcomes must be a list of non-empty strings."), code="invalid"
         )
 
 
@@ -102,12 +105,12 @@ def validate_learning_outcomes(value):
 
 class Provider(TimeStampedModel):
     class Type(models.TextChoices):
-        UNIVERSITY = "university", "Higher education institution"
-        VET = "vet", "VET school"
-        COMPANY = "company", "Company"
-        NGO = "ngo", "NGO"
-        PUBLIC_BODY = "public_body", "Public body"
-        OTHER = "other", "Other"
+        UNIVERSITY = "university", _("Higher education institution")
+        VET = "vet", _("VET school")
+        COMPANY = "company", _("Company")
+        NGO = "ngo", _("NGO")
+        PUBLIC_BODY = "public_body", _("Public body")
+        OTHER = "other", _("Other")
 
     legal_name = models.CharField(max_length=300)
     country = models.CharField(max_length=2, validators=[validate_country])
@@ -141,16 +144,16 @@ class CurrentIdentifiers(models.Manager):
 
 class ProviderIdentifier(models.Model):
     class Scheme(models.TextChoices):
-        SCHAC = "schac", "SCHAC home organisation"
-        ETER = "eter", "ETER"
-        DEQAR = "deqar", "DEQAR"
-        ERASMUS = "erasmus", "Erasmus code"
-        EU_PIC = "eu-pic", "EU Participant Identification Code"
-        EU_VAT = "eu-vat", "EU VAT number"
-        EUID = "euid", "European Unique Identifier"
-        LEI = "lei", "Legal Entity Identifier"
-        DID = "did", "Decentralised identifier"
-        NATIONAL = "national", "National register"
+        SCHAC = "schac", _("SCHAC home organisation")
+        ETER = "eter", _("ETER")
+        DEQAR = "deqar", _("DEQAR")
+        ERASMUS = "erasmus", _("Erasmus code")
+        EU_PIC = "eu-pic", _("EU Participant Identification Code")
+        EU_VAT = "eu-vat", _("EU VAT number")
+        EUID = "euid", _("European Unique Identifier")
+        LEI = "lei", _("Legal Entity Identifier")
+        DID = "did", _("Decentralised identifier")
+        NATIONAL = "national", _("National register")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="identifiers")
     scheme = models.CharField(max_length=20, choices=Scheme.choices)
@@ -159,7 +162,7 @@ class ProviderIdentifier(models.Model):
     valid_until = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When it stopped identifying the provider; empty while it does.",
+        help_text=_("When it stopped identifying the provider; empty while it does."),
     )
 
     # `objects` (and so `provider.identifiers`) are the identifiers in force; `history`
@@ -219,7 +222,7 @@ class ProviderIdentity(models.Model):
         null=True,
         blank=True,
         related_name="identity",
-        help_text="The approved change request that started this period, if any.",
+        help_text=_("The approved change request that started this period, if any."),
     )
 
     class Meta:
@@ -249,16 +252,16 @@ class ProviderChangeRequest(models.Model):
     not part of the change."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="change_requests")
     legal_name = models.CharField(max_length=300, null=True, blank=True)
     country = models.CharField(max_length=2, null=True, blank=True)
     identifiers = models.JSONField(null=True, blank=True)
     previous = models.JSONField(
-        default=dict, blank=True, help_text="Name, country and identifiers when filed."
+        default=dict, blank=True, help_text=_("Name, country and identifiers when filed.")
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
@@ -302,8 +305,8 @@ class ProviderMembership(TimeStampedModel):
     """Who acts for which provider; an `admin` may also manage the provider's profile."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Administrator"
-        MEMBER = "member", "Member"
+        ADMIN = "admin", _("Administrator")
+        MEMBER = "member", _("Member")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_memberships"
@@ -331,22 +334,22 @@ class Course(TimeStampedModel):
     """
 
     class ParticipationForm(models.TextChoices):
-        ONLINE = "online", "Online"
-        ONSITE = "onsite", "On-site"
-        BLENDED = "blended", "Blended"
+        ONLINE = "online", _("Online")
+        ONSITE = "onsite", _("On-site")
+        BLENDED = "blended", _("Blended")
 
     class QfEhea(models.TextChoices):
-        SHORT = "short", "Short cycle"
-        FIRST = "first", "First cycle"
-        SECOND = "second", "Second cycle"
-        THIRD = "third", "Third cycle"
+        SHORT = "short", _("Short cycle")
+        FIRST = "first", _("First cycle")
+        SECOND = "second", _("Second cycle")
+        THIRD = "third", _("Third cycle")
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="courses")
     uid = models.UUIDField(
         default=uuid.uuid4,
         unique=True,
         editable=False,
-        help_text="The course's public identifier, stable across its versions.",
+        help_text=_("The course's public identifier, stable across its versions."),
     )
     title = models.CharField(max_length=300)
     learning_outcomes = models.JSONField(
@@ -361,10 +364,11 @@ class Course(TimeStampedModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
-        help_text="The notional workload in hours, only when ECTS do not apply.",
+        help_text=_("The notional workload in hours, only when ECTS do not apply."),
     )
     level_not_applicable = models.BooleanField(
-        default=False, help_text="No EQF level and no QF-EHEA cycle apply (Annex I: if applicable)."
+        default=False,
+        help_text=_("No EQF level and no QF-EHEA cycle apply (Annex I: if applicable)."),
     )
     eqf_level = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(8)]
@@ -498,7 +502,7 @@ class CourseVersion(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
-            raise ValidationError("A course version is frozen; a change is a new version.")
+            raise ValidationError(gettext("A course version is frozen; a change is a new version."))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -517,8 +521,10 @@ class CourseVersion(models.Model):
         frozen.__dict__.update(values)
         cycles = dict(Course.QfEhea.choices)
         forms = dict(Course.ParticipationForm.choices)
-        frozen.get_qf_ehea_cycle_display = lambda: cycles.get(frozen.qf_ehea_cycle, "")
-        frozen.get_participation_form_display = lambda: forms.get(frozen.participation_form, "")
+        frozen.get_qf_ehea_cycle_display = lambda: str(cycles.get(frozen.qf_ehea_cycle, ""))
+        frozen.get_participation_form_display = lambda: str(
+            forms.get(frozen.participation_form, "")
+        )
         frozen.get_supervision_identity_verification_display = lambda: annex.supervision_label(
             frozen.supervision_identity_verification
         )
@@ -610,19 +616,19 @@ class Standard(models.Model):
 
 
 class ApplicationState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    SCREENING = "screening", "Screening"
-    RETURNED = "returned", "Returned for completion"
-    IN_REVIEW = "in_review", "In review"
-    CLARIFICATION_REQUESTED = "clarification_requested", "Clarification requested"
-    FACTUAL_CHECK = "factual_check", "Factual-accuracy check"
-    DECISION_PENDING = "decision_pending", "Decision pending"
-    ACCREDITED = "accredited", "Accredited"
-    CONDITIONALLY_ACCREDITED = "conditionally_accredited", "Accredited with conditions"
-    REJECTED = "rejected", "Rejected"
-    APPEALED = "appealed", "Appealed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    SCREENING = "screening", _("Screening")
+    RETURNED = "returned", _("Returned for completion")
+    IN_REVIEW = "in_review", _("In review")
+    CLARIFICATION_REQUESTED = "clarification_requested", _("Clarification requested")
+    FACTUAL_CHECK = "factual_check", _("Factual-accuracy check")
+    DECISION_PENDING = "decision_pending", _("Decision pending")
+    ACCREDITED = "accredited", _("Accredited")
+    CONDITIONALLY_ACCREDITED = "conditionally_accredited", _("Accredited with conditions")
+    REJECTED = "rejected", _("Rejected")
+    APPEALED = "appealed", _("Appealed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 S = ApplicationState
@@ -644,9 +650,9 @@ RENEWABLE_STATES = (S.ACCREDITED, S.CONDITIONALLY_ACCREDITED)
 
 class Application(ConcurrentTransitionMixin, TimeStampedModel):
     class Kind(models.TextChoices):
-        PROVIDER = "provider", "Institutional review"
-        COURSE = "course", "Course approval"
-        RENEWAL = "renewal", "Renewal"
+        PROVIDER = "provider", _("Institutional review")
+        COURSE = "course", _("Course approval")
+        RENEWAL = "renewal", _("Renewal")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="applications")
@@ -660,7 +666,7 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
         null=True,
         blank=True,
         related_name="applications",
-        help_text="The course's version pinned at submit: what the review assesses.",
+        help_text=_("The course's version pinned at submit: what the review assesses."),
     )
     previous = models.ForeignKey(
         "self",
@@ -668,7 +674,7 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
         null=True,
         blank=True,
         related_name="renewals",
-        help_text="The application of the cycle this one renews.",
+        help_text=_("The application of the cycle this one renews."),
     )
     state = FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
     created_by = models.ForeignKey(
@@ -677,7 +683,7 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
     submitted_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the step the current state waits for is due."
+        null=True, blank=True, help_text=_("When the step the current state waits for is due.")
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
@@ -807,11 +813,11 @@ def document_upload_to(instance, filename):
 
 class Document(models.Model):
     class Kind(models.TextChoices):
-        SELF_EVALUATION = "self_evaluation", "Self-evaluation report"
-        EVIDENCE = "evidence", "Evidence"
-        CREDENTIAL_SAMPLE = "credential_sample", "Sample credential"
-        RESPONSE = "response", "Response to a clarification or the draft report"
-        SITE_VISIT_MINUTES = "site_visit_minutes", "Site visit minutes"
+        SELF_EVALUATION = "self_evaluation", _("Self-evaluation report")
+        EVIDENCE = "evidence", _("Evidence")
+        CREDENTIAL_SAMPLE = "credential_sample", _("Sample credential")
+        RESPONSE = "response", _("Response to a clarification or the draft report")
+        SITE_VISIT_MINUTES = "site_visit_minutes", _("Site visit minutes")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -933,7 +939,7 @@ class TransitionLog(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty when the system fired the transition.",
+        help_text=_("Empty when the system fired the transition."),
     )
     at = models.DateTimeField(default=timezone.now, db_index=True)
     comment = models.TextField(blank=True)
@@ -966,9 +972,9 @@ class Decision(models.Model):
     """A decision taken on an application. Negative decisions are kept and published too."""
 
     class Outcome(models.TextChoices):
-        POSITIVE = "positive", "Positive"
-        POSITIVE_WITH_CONDITIONS = "positive_with_conditions", "Positive with conditions"
-        NEGATIVE = "negative", "Negative"
+        POSITIVE = "positive", _("Positive")
+        POSITIVE_WITH_CONDITIONS = "positive_with_conditions", _("Positive with conditions")
+        NEGATIVE = "negative", _("Negative")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(max_length=30, choices=Outcome.choices)
@@ -980,7 +986,7 @@ class Decision(models.Model):
     )
     decided_at = models.DateTimeField()
     annulled_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when an appeal against it was upheld."
+        null=True, blank=True, help_text=_("Set when an appeal against it was upheld.")
     )
 
     class Meta:
@@ -1004,9 +1010,9 @@ class Decision(models.Model):
 
 class Appeal(models.Model):
     class Outcome(models.TextChoices):
-        PENDING = "pending", "Pending"
-        UPHELD = "upheld", "Upheld"
-        DISMISSED = "dismissed", "Dismissed"
+        PENDING = "pending", _("Pending")
+        UPHELD = "upheld", _("Upheld")
+        DISMISSED = "dismissed", _("Dismissed")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="appeals")
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="appeals")
@@ -1034,8 +1040,8 @@ class Complaint(models.Model):
     """A complaint about the procedure (ESG 2.7); logged and handled by the agency."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     application = models.ForeignKey(
         Application, on_delete=models.PROTECT, null=True, blank=True, related_name="complaints"
@@ -1061,20 +1067,20 @@ class Complaint(models.Model):
 class SuspensionReason(models.TextChoices):
     """Why an accreditation was suspended or revoked (published with the change)."""
 
-    COMPLAINT = "complaint", "A complaint"
-    CONDITIONS_OVERDUE = "conditions_overdue", "Conditions overdue"
-    SUBSTANTIAL_CHANGE = "substantial_change", "A substantial change"
-    PROVIDER_REQUEST = "provider_request", "The provider's request"
-    FRAUD = "fraud", "Fraud"
-    OTHER = "other", "Other"
+    COMPLAINT = "complaint", _("A complaint")
+    CONDITIONS_OVERDUE = "conditions_overdue", _("Conditions overdue")
+    SUBSTANTIAL_CHANGE = "substantial_change", _("A substantial change")
+    PROVIDER_REQUEST = "provider_request", _("The provider's request")
+    FRAUD = "fraud", _("Fraud")
+    OTHER = "other", _("Other")
 
 
 class AccreditationStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
-    ANNULLED = "annulled", "Annulled on appeal"
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    ANNULLED = "annulled", _("Annulled on appeal")
 
 
 A = AccreditationStatus
@@ -1095,7 +1101,7 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
         Application,
         on_delete=models.PROTECT,
         related_name="accreditations",
-        help_text="The application whose decision created it.",
+        help_text=_("The application whose decision created it."),
     )
     course_version = models.ForeignKey(
         CourseVersion,
@@ -1103,7 +1109,7 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
         null=True,
         blank=True,
         related_name="accreditations",
-        help_text="The course's version its decision approved (its application's).",
+        help_text=_("The course's version its decision approved (its application's)."),
     )
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=30, choices=Decision.Outcome.choices)
@@ -1114,13 +1120,13 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
         default=list,
         blank=True,
         validators=[validate_eqf_levels],
-        help_text="EQF levels covered (institutional scope; empty: all).",
+        help_text=_("EQF levels covered (institutional scope; empty: all)."),
     )
     isced_fields = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_isced_fields],
-        help_text="ISCED-F fields covered (empty: all).",
+        help_text=_("ISCED-F fields covered (empty: all)."),
     )
 
     class Meta:
@@ -1177,9 +1183,9 @@ class Accreditation(ConcurrentTransitionMixin, TimeStampedModel):
 
 class Condition(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        MET = "met", "Met"
-        OVERDUE = "overdue", "Overdue"
+        OPEN = "open", _("Open")
+        MET = "met", _("Met")
+        OVERDUE = "overdue", _("Overdue")
 
     accreditation = models.ForeignKey(
         Accreditation, on_delete=models.CASCADE, related_name="conditions"
@@ -1240,7 +1246,7 @@ class ConditionAssessment(AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
-        help_text="The provider's newest answer when it was assessed, if any.",
+        help_text=_("The provider's newest answer when it was assessed, if any."),
     )
     met = models.BooleanField()
     comment = models.TextField(blank=True)
@@ -1267,8 +1273,8 @@ class FollowUpReminder(models.Model):
     periodic sweep sends each one once however often it runs."""
 
     class Kind(models.TextChoices):
-        CONDITION_DUE = "condition_due", "Condition coming due"
-        EXPIRY = "expiry", "Validity ending"
+        CONDITION_DUE = "condition_due", _("Condition coming due")
+        EXPIRY = "expiry", _("Validity ending")
 
     key = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -11,6 +11,9 @@ before the dossier is returned.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from . import annex
 from .models import Document
 
@@ -18,10 +21,10 @@ OK = "ok"
 MISSING = "missing"
 INSUFFICIENT = "insufficient"
 STATUSES = (
-    ("", "Not checked"),
-    (OK, "Complete"),
-    (MISSING, "Missing"),
-    (INSUFFICIENT, "Insufficient"),
+    ("", gettext_lazy("Not checked")),
+    (OK, gettext_lazy("Complete")),
+    (MISSING, gettext_lazy("Missing")),
+    (INSUFFICIENT, gettext_lazy("Insufficient")),
 )
 STATUS_CODES = tuple(code for code, _ in STATUSES if code)
 FLAGGED = (MISSING, INSUFFICIENT)
@@ -49,17 +52,22 @@ def required_document_kinds(application):
 
 
 def items(application):
-    """The checklist of `application`, in Annex I order, then its required documents."""
+    """The checklist of `application`, in Annex I order, then its required documents; the
+    labels and groups in the active language (the API's are English)."""
     rows = []
     if application.course_id is not None:
         for element in annex.ELEMENTS:
-            label = element.label if element.mandatory else f"{element.label} (optional)"
+            label = element.display_label
+            if not element.mandatory:
+                label = _("%(label)s (optional)") % {"label": label}
             if element.per_learner:
-                label = f"{label} — shown by the sample credential"
-            rows.append(Item(f"element:{element.code}", label, "Annex I elements", element=element))
+                label = _("%(label)s — shown by the sample credential") % {"label": label}
+            rows.append(
+                Item(f"element:{element.code}", label, _("Annex I elements"), element=element)
+            )
     labels = dict(Document.Kind.choices)
     for kind in required_document_kinds(application):
-        rows.append(Item(f"document:{kind}", labels[kind], "Documents", document_kind=kind))
+        rows.append(Item(f"document:{kind}", str(labels[kind]), _("Documents"), document_kind=kind))
     return rows
 
 
@@ -76,14 +84,17 @@ def flagged(application, states):
 
 def comment_for(application, states):
     """The `return_for_completion` comment the ticked items say, or "" when none is
-    ticked: one line per missing or insufficient item, with the coordinator's note."""
+    ticked: one line per missing or insufficient item, with the coordinator's note. It is
+    written in the coordinator's page language; they may edit it before it is sent."""
     lines = []
     for item, status, note in flagged(application, states):
-        what = "Missing" if status == MISSING else "Insufficient"
-        line = f"- {what}: {item.label}"
-        lines.append(f"{line}. {note}" if note else f"{line}.")
+        if status == MISSING:
+            line = _("- Missing: %(item)s.") % {"item": item.label}
+        else:
+            line = _("- Insufficient: %(item)s.") % {"item": item.label}
+        lines.append(f"{line} {note}" if note else line)
     if not lines:
         return ""
     return "\n".join(
-        ["The dossier is incomplete. Please complete the following and submit it again:", *lines]
+        [_("The dossier is incomplete. Please complete the following and submit it again:"), *lines]
     )

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
@@ -40,23 +42,31 @@ class MultipleFileField(forms.FileField):
 
 class ConditionResponseForm(DescribedForm):
     text = forms.CharField(
-        label="Your answer",
+        label=gettext_lazy("Your answer"),
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="What the provider did to meet the condition, with references to the files.",
+        help_text=gettext_lazy(
+            "What the provider did to meet the condition, with references to the files."
+        ),
     )
-    files = MultipleFileField(label="Documents (PDF)", required=False, help_text="PDF only.")
+    files = MultipleFileField(
+        label=gettext_lazy("Documents (PDF)"), required=False, help_text=gettext_lazy("PDF only.")
+    )
 
 
 class ConditionAssessForm(DescribedForm):
     met = forms.ChoiceField(
-        label="Assessment",
-        choices=[("", "Choose…"), ("yes", "Met"), ("no", "Not met yet")],
+        label=gettext_lazy("Assessment"),
+        choices=[
+            ("", gettext_lazy("Choose…")),
+            ("yes", gettext_lazy("Met")),
+            ("no", gettext_lazy("Not met yet")),
+        ],
     )
     comment = forms.CharField(
-        label="Comment",
+        label=gettext_lazy("Comment"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Required when the condition is not met: what is still missing.",
+        help_text=gettext_lazy("Required when the condition is not met: what is still missing."),
     )
 
 
@@ -104,7 +114,7 @@ def condition_respond(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, "Your answer was sent to the decision body.")
+            messages.success(request, _("Your answer was sent to the decision body."))
             return redirect(condition)
     return _page(request, condition, response_form=form, status=400)
 
@@ -132,8 +142,10 @@ def condition_assess(request, pk):
             accreditation = condition.accreditation
             accreditation.refresh_from_db()
             if outcome.result.met and accreditation.outcome == "positive":
-                messages.success(request, "Every condition is met: the decision is now positive.")
+                messages.success(
+                    request, _("Every condition is met: the decision is now positive.")
+                )
             else:
-                messages.success(request, "Your assessment was recorded.")
+                messages.success(request, _("Your assessment was recorded."))
             return redirect(condition)
     return _page(request, condition, assess_form=form, status=400)

@@ -9,16 +9,18 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import TextChoices
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 
 
 class Role(TextChoices):
-    COORDINATOR = "coordinator", "Coordinator"
-    REVIEWER = "reviewer", "Reviewer"
-    DECISION_BODY = "decision_body", "Decision body"
-    APPEALS_COMMITTEE = "appeals_committee", "Appeals committee"
-    PROVIDER = "provider", "Provider"
+    COORDINATOR = "coordinator", gettext_lazy("Coordinator")
+    REVIEWER = "reviewer", gettext_lazy("Reviewer")
+    DECISION_BODY = "decision_body", gettext_lazy("Decision body")
+    APPEALS_COMMITTEE = "appeals_committee", gettext_lazy("Appeals committee")
+    PROVIDER = "provider", gettext_lazy("Provider")
 
 
 def user_roles(user):
@@ -47,9 +49,9 @@ def role_refusal(*, actor, user):
     (coordinator, reviewer, decision body, appeals committee, provider) are granted by
     superusers only, and never by a person to themself."""
     if actor is None or not getattr(actor, "is_superuser", False):
-        return "Only a superuser may grant or withdraw agency roles."
+        return _("Only a superuser may grant or withdraw agency roles.")
     if user.pk == actor.pk:
-        return "Nobody may change their own roles."
+        return _("Nobody may change their own roles.")
     return None
 
 
@@ -59,7 +61,9 @@ def roles_set(*, actor, user, roles):
     wanted = set(roles)
     unknown = sorted(wanted - set(Role.values))
     if unknown:
-        raise ValidationError({"groups": [f"Not an agency role: {', '.join(unknown)}."]})
+        raise ValidationError(
+            {"groups": [_("Not an agency role: %(roles)s.") % {"roles": ", ".join(unknown)}]}
+        )
     reason = role_refusal(actor=actor, user=user)
     if reason:
         raise PermissionDenied(reason)

@@ -16,6 +16,9 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core.errors import FileRejected
 
 PDF_MAGIC = b"%PDF-"
@@ -25,9 +28,9 @@ _JS_KEYS = ("/JS", "/JavaScript")
 # (/ImportData). Like JavaScript they act on the reader's machine, so they are refused.
 _ACTIVE_ACTIONS = {
     "/JavaScript": "JavaScript",
-    "/Launch": "Launch actions (starting a program or opening a file)",
-    "/SubmitForm": "SubmitForm actions (sending form data to a URL)",
-    "/ImportData": "ImportData actions (reading data from a file)",
+    "/Launch": gettext_lazy("Launch actions (starting a program or opening a file)"),
+    "/SubmitForm": gettext_lazy("SubmitForm actions (sending form data to a URL)"),
+    "/ImportData": gettext_lazy("ImportData actions (reading data from a file)"),
 }
 _MAX_PDF_OBJECTS = 200_000
 _HEAD_BYTES = 1024
@@ -69,7 +72,7 @@ def received_pdf(uploaded_file, *, limit):
 def too_large(limit):
     """The 413 refusal of a file over `limit` bytes."""
     return FileRejected(
-        f"The file is larger than the limit of {limit} bytes.",
+        _("The file is larger than the limit of %(limit)s bytes.") % {"limit": limit},
         status_code=413,
         code="too_large",
     )
@@ -103,7 +106,7 @@ def pdf_active_content(reader):
             obj = obj.get_object()
         count += 1
         if count > _MAX_PDF_OBJECTS:
-            raise FileRejected("The PDF has too many objects to be checked.")
+            raise FileRejected(_("The PDF has too many objects to be checked."))
         if isinstance(obj, DictionaryObject):
             for key, value in obj.items():
                 if key in _JS_KEYS:
@@ -122,7 +125,7 @@ def check_pdf(path, head):
     and we must be able to inspect it), no JavaScript and no action that launches a
     program, submits form data or imports data (the 415 names which)."""
     if not head.startswith(PDF_MAGIC):
-        raise FileRejected("Only PDF files are accepted; this file is not a PDF.")
+        raise FileRejected(_("Only PDF files are accepted; this file is not a PDF."))
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -130,12 +133,16 @@ def check_pdf(path, head):
         with open(path, "rb") as handle:
             reader = PdfReader(handle, strict=False)
             if reader.is_encrypted:
-                raise FileRejected("Encrypted PDFs are not accepted; upload an unprotected copy.")
+                raise FileRejected(
+                    _("Encrypted PDFs are not accepted; upload an unprotected copy.")
+                )
             if len(reader.pages) < 1:
-                raise FileRejected("The PDF has no pages.")
+                raise FileRejected(_("The PDF has no pages."))
             active = pdf_active_content(reader)
             if active is not None:
-                raise FileRejected(f"PDFs containing {active} are not accepted.")
+                raise FileRejected(
+                    _("PDFs containing %(active)s are not accepted.") % {"active": active}
+                )
     except FileRejected:
         raise
     except (
@@ -149,7 +156,7 @@ def check_pdf(path, head):
         OSError,
         AssertionError,
     ) as exc:
-        raise FileRejected("The file is not a readable PDF.") from exc
+        raise FileRejected(_("The file is not a readable PDF.")) from exc
 
 
 def spool(uploaded_file, limit):
@@ -172,7 +179,7 @@ def spool(uploaded_file, limit):
                 digest.update(chunk)
                 spooled.write(chunk)
         if size == 0:
-            raise FileRejected("The file is empty.")
+            raise FileRejected(_("The file is empty."))
     except BaseException:
         os.unlink(spooled.name)
         raise

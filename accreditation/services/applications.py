@@ -4,12 +4,14 @@ every change of an application's state goes."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import ConflictError, NotAllowed, NotVisible
 from core.inputs import NARRATIVE_MAX_LENGTH, as_id, as_ids, check_text
 
-from .. import engine
+from .. import engine, workflow
 from ..models import (
     OPEN_STATES,
     RENEWABLE_STATES,
@@ -21,7 +23,7 @@ from ..models import (
     Standard,
 )
 from ..selectors import is_provider_member
-from ._common import DOSSIER_STATES, _visible_application
+from ._common import DOSSIER_STATES, _visible_application, in_sentence
 from .providers import _resolve_provider
 
 
@@ -54,6 +56,15 @@ def waiting_on(*, application, names=None):
     return engine.waiting_on(application, names)
 
 
+def _step_words(name):
+    """A transition as a refusal quotes it: its name's words in English ("Start
+    screening"), its translated label in another language, whose word order an English
+    verb phrase would break."""
+    if (get_language() or "en").startswith("en") or name not in workflow.CATALOGUE:
+        return name.replace("_", " ").capitalize()
+    return _(str(workflow.step(name).label))
+
+
 def transition_refusal(*, application, name, actor):
     """Why `actor` cannot take `name` on `application` now, in words (None: they can, or
     only its guards can tell): a missing right or a conflict first, else the state."""
@@ -61,14 +72,17 @@ def transition_refusal(*, application, name, actor):
     if reason:
         return reason
     if name not in engine.available(application, actor):
-        state = application.get_state_display().lower()
-        words = name.replace("_", " ").capitalize()
-        return f"“{words}” is not possible while the application is {state}."
+        state = in_sentence(application.get_state_display())
+        words = _step_words(name)
+        return _("“%(action)s” is not possible while the application is %(state)s.") % {
+            "action": words,
+            "state": state,
+        }
     return None
 
 
-NO_SUCH_COURSE = "There is no such course for this provider."
-NO_SUCH_PREVIOUS = "There is no such application for this provider."
+NO_SUCH_COURSE = gettext_lazy("There is no such course for this provider.")
+NO_SUCH_PREVIOUS = gettext_lazy("There is no such application for this provider.")
 
 DEFAULT_FRAMEWORKS = {"course": "eu-mc-2022-principles", "provider": "esg-2015-part1"}
 
@@ -91,7 +105,7 @@ def _renewal_source(*, provider, course, previous):
         )
         if previous is None:
             raise ValidationError(
-                {"previous": ["A renewal continues an accredited application; there is none."]}
+                {"previous": [_("A renewal continues an accredited application; there is none.")]}
             )
     else:
         # One answer for an id that does not exist and one of another provider: the
@@ -101,9 +115,9 @@ def _renewal_source(*, provider, course, previous):
         if previous is None:
             raise ValidationError({"previous": [NO_SUCH_PREVIOUS]})
     if course is not None and previous.course_id != course.pk:
-        raise ValidationError({"previous": ["The previous application is for another course."]})
+        raise ValidationError({"previous": [_("The previous application is for another course.")]})
     if previous.state not in RENEWABLE_STATES:
-        raise ValidationError({"previous": ["Only an accredited application can be renewed."]})
+        raise ValidationError({"previous": [_("Only an accredited application can be renewed.")]})
     return previous
 
 
@@ -120,7 +134,7 @@ def application_create(*, actor, kind, provider, course=None, framework_code=Non
         raise ValidationError({"kind": [f"kind must be one of {', '.join(Application.Kind)}."]})
     provider = _resolve_provider(provider, actor)
     if not is_provider_member(actor, provider.pk):
-        raise NotAllowed("Only people acting for this provider may apply for it.")
+        raise NotAllowed(_("Only people acting for this provider may apply for it."))
     if course is not None:
         # Looked up among this provider's courses only: a course of another provider and
         # an id that does not exist get the same answer.
@@ -129,15 +143,15 @@ def application_create(*, actor, kind, provider, course=None, framework_code=Non
         if course is None:
             raise ValidationError({"course": [NO_SUCH_COURSE]})
     if kind == Application.Kind.COURSE and course is None:
-        raise ValidationError({"course": ["A course application needs a course."]})
+        raise ValidationError({"course": [_("A course application needs a course.")]})
     if kind == Application.Kind.PROVIDER and course is not None:
-        raise ValidationError({"course": ["An institutional review covers no single course."]})
+        raise ValidationError({"course": [_("An institutional review covers no single course.")]})
     source = None
     if kind == Application.Kind.RENEWAL:
         source = _renewal_source(provider=provider, course=course, previous=previous)
         course = source.course
     elif previous is not None:
-        raise ValidationError({"previous": ["Only a renewal continues a previous application."]})
+        raise ValidationError({"previous": [_("Only a renewal continues a previous application.")]})
     code = framework_code or DEFAULT_FRAMEWORKS["course" if course is not None else "provider"]
     framework = newest_framework(code)
     if framework is None:
@@ -148,8 +162,11 @@ def application_create(*, actor, kind, provider, course=None, framework_code=Non
         ).first()
         if open_one is not None:
             raise ConflictError(
-                f"The course already has an open application (#{open_one.pk}); "
-                "finish or withdraw it first."
+                _(
+                    "The course already has an open application (#%(number)s); "
+                    "finish or withdraw it first."
+                )
+                % {"number": open_one.pk}
             )
     try:
         with transaction.atomic():
@@ -165,7 +182,7 @@ def application_create(*, actor, kind, provider, course=None, framework_code=Non
                 _copy_self_assessments(source, application)
             audit("application.create", actor=actor, obj=application, kind=kind)
     except IntegrityError as exc:
-        raise ConflictError("The course already has an open application.") from exc
+        raise ConflictError(_("The course already has an open application.")) from exc
     return application
 
 
@@ -190,7 +207,7 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
     (draft or returned). Returns `(self_assessment, created)`."""
     _visible_application(application, actor)
     if not is_provider_member(actor, application.provider_id):
-        raise NotAllowed("Only people acting for the provider write its self-assessment.")
+        raise NotAllowed(_("Only people acting for the provider write its self-assessment."))
     standard = Standard.objects.filter(
         framework_id=application.framework_id, code=standard_code
     ).first()
@@ -199,7 +216,7 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
             f"There is no standard {standard_code!r} in the framework of this application."
         )
     if not isinstance(narrative, str) or not narrative.strip():
-        raise ValidationError({"narrative": ["A narrative is required."]})
+        raise ValidationError({"narrative": [_("A narrative is required.")]})
     check_text(narrative, "narrative", NARRATIVE_MAX_LENGTH)
     if evidence_ids is None:
         evidence_ids = []
@@ -207,15 +224,18 @@ def self_assessment_put(*, application, actor, standard_code, narrative, evidenc
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in DOSSIER_STATES:
-            raise ConflictError(f"The dossier is closed while the application is {locked.state}.")
+            raise ConflictError(
+                _("The dossier is closed while the application is %(state)s.")
+                % {"state": in_sentence(locked.get_state_display())}
+            )
         documents = list(Document.objects.filter(application=locked, pk__in=ids))
         missing = ids - {d.pk for d in documents}
         if missing:
             raise ValidationError(
                 {
                     "evidence": [
-                        "Not documents of this application: "
-                        + ", ".join(str(i) for i in sorted(missing))
+                        _("Not documents of this application: %(ids)s")
+                        % {"ids": ", ".join(str(i) for i in sorted(missing))}
                     ]
                 }
             )

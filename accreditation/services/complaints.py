@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.effects import after_commit
@@ -18,7 +19,7 @@ def complaint_lodge(*, actor, application, text):
     if application is not None:
         _visible_application(application, actor)
     if not isinstance(text, str) or not text.strip():
-        raise ValidationError({"text": ["Say what the complaint is about."]})
+        raise ValidationError({"text": [_("Say what the complaint is about.")]})
     check_text(text, "text", TEXT_MAX_LENGTH)
     with transaction.atomic():
         complaint = Complaint.objects.create(

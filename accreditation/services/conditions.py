@@ -16,6 +16,7 @@ from contextlib import ExitStack
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import uploads
 from core.audit import audit
@@ -35,6 +36,7 @@ from ..models import (
 )
 from ..selectors import conditions_visible_to, is_provider_member
 from ..tasks import send_condition_assessment_notification, send_condition_response_notification
+from ._common import in_sentence
 from .documents import document_from_pdf
 
 # The accreditation statuses in which conditions are still followed up: a revoked,
@@ -57,11 +59,15 @@ def follow_up_refusal(condition, accreditation):
     (met), or its accreditation is no longer followed up (revoked, expired, annulled, or
     its decision is already positive)."""
     if condition.status not in UNSETTLED:
-        return f"The condition is already {condition.status}."
+        return _("The condition is already %(status)s.") % {
+            "status": in_sentence(condition.get_status_display())
+        }
     if accreditation.status not in FOLLOW_UP_STATUSES:
-        return f"The accreditation is {accreditation.status}; its conditions are closed."
+        return _("The accreditation is %(status)s; its conditions are closed.") % {
+            "status": in_sentence(accreditation.get_status_display())
+        }
     if accreditation.outcome != Decision.Outcome.POSITIVE_WITH_CONDITIONS:
-        return "The decision is no longer conditional."
+        return _("The decision is no longer conditional.")
     return None
 
 
@@ -107,16 +113,18 @@ def condition_respond(*, condition, actor, text, files=()):
     """
     _visible(condition, actor)
     if not may_respond(condition, actor):
-        raise NotAllowed("Only people acting for the provider answer its conditions.")
+        raise NotAllowed(_("Only people acting for the provider answer its conditions."))
     reason = follow_up_refusal(condition, condition.accreditation)
     if reason:
         raise ConflictError(reason)
     check_text(text, "text", TEXT_MAX_LENGTH)
     if not (text or "").strip():
-        raise ValidationError({"text": ["An answer saying what was done is required."]})
+        raise ValidationError({"text": [_("An answer saying what was done is required.")]})
     files = [f for f in files if f is not None]
     if len(files) > MAX_RESPONSE_FILES:
-        raise ValidationError({"files": [f"At most {MAX_RESPONSE_FILES} files are accepted."]})
+        raise ValidationError(
+            {"files": [_("At most %(count)s files are accepted.") % {"count": MAX_RESPONSE_FILES}]}
+        )
     stored = []
     with ExitStack() as stack:
         pdfs = [
@@ -164,11 +172,11 @@ def _check_assessment(met, comment, given):
     if unknown:
         raise ValidationError({str(name)[:100]: ["Unknown field."] for name in unknown})
     if not isinstance(met, bool):
-        raise ValidationError({"met": ["met must be true or false."]})
+        raise ValidationError({"met": [_("met must be true or false.")]})
     check_text(comment, "comment", TEXT_MAX_LENGTH)
     if not met and not (comment or "").strip():
         raise ValidationError(
-            {"comment": ["Say what is still missing when a condition is not met."]}
+            {"comment": [_("Say what is still missing when a condition is not met.")]}
         )
 
 
@@ -189,7 +197,7 @@ def condition_assess(*, condition, actor, met, comment="", given=()):
     """
     _visible(condition, actor)
     if not may_assess(condition, actor):
-        raise NotAllowed("Only the decision body assesses conditions.")
+        raise NotAllowed(_("Only the decision body assesses conditions."))
     reason = follow_up_refusal(condition, condition.accreditation)
     if reason:
         raise ConflictError(reason)

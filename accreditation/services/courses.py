@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import NotAllowed, NotVisible
@@ -61,19 +62,25 @@ def _check_course_values(data):
         value = data["learning_outcomes"]
         if not isinstance(value, list) or not value:
             raise ValidationError(
-                {"learning_outcomes": ["Give at least one learning outcome (a list of strings)."]}
+                {
+                    "learning_outcomes": [
+                        _("Give at least one learning outcome (a list of strings).")
+                    ]
+                }
             )
         for index, outcome in enumerate(value):
             if isinstance(outcome, str):
                 check_text(outcome, f"learning_outcomes[{index}]", TEXT_MAX_LENGTH)
     if data.get("languages") is not None and not isinstance(data["languages"], list):
-        raise ValidationError({"languages": ["A list of ISO 639-1 codes is required."]})
+        raise ValidationError({"languages": [_("A list of ISO 639-1 codes is required.")]})
     if data.get("eqf_level") not in (None, ""):
         value = data["eqf_level"]
         if isinstance(value, bool) or not str(value).strip().isdigit():
-            raise ValidationError({"eqf_level": ["The EQF level is a whole number from 1 to 8."]})
+            raise ValidationError(
+                {"eqf_level": [_("The EQF level is a whole number from 1 to 8.")]}
+            )
     if "level_not_applicable" in data and not isinstance(data["level_not_applicable"], bool):
-        raise ValidationError({"level_not_applicable": ["true or false is required."]})
+        raise ValidationError({"level_not_applicable": [_("true or false is required.")]})
 
 
 def course_create(*, actor, data):
@@ -86,10 +93,10 @@ def course_create(*, actor, data):
     data = dict(data)
     _reject_unknown(data, ("provider", *COURSE_FIELDS))
     if "provider" not in data:
-        raise ValidationError({"provider": ["The provider is required."]})
+        raise ValidationError({"provider": [_("The provider is required.")]})
     provider = _resolve_provider(data["provider"], actor)
     if not is_provider_member(actor, provider.pk):
-        raise NotAllowed("Only people acting for this provider may describe its courses.")
+        raise NotAllowed(_("Only people acting for this provider may describe its courses."))
     _check_course_values(data)
     course = Course(provider=provider)
     _assign(course, data, COURSE_FIELDS, nullable=_NULLABLE_COURSE_FIELDS)
@@ -109,11 +116,11 @@ def course_update(*, course, actor, data):
     if not courses_visible_to(user=actor).filter(pk=course.pk).exists():
         raise NotVisible()
     if not is_provider_member(actor, course.provider_id):
-        raise NotAllowed("Only people acting for this provider may change its courses.")
+        raise NotAllowed(_("Only people acting for this provider may change its courses."))
     data = dict(data)
     _reject_unknown(data, ("provider", *COURSE_FIELDS))
     if "provider" in data and str(data["provider"]) != str(course.provider_id):
-        raise ValidationError({"provider": ["A course cannot move to another provider."]})
+        raise ValidationError({"provider": [_("A course cannot move to another provider.")]})
     _check_course_values(data)
     with transaction.atomic():
         course = Course.objects.select_for_update().get(pk=course.pk)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import uploads
 from core.audit import audit
@@ -17,7 +18,7 @@ from core.errors import ConflictError, NotAllowed, NotVisible
 
 from ..models import Application, ApplicationState, Document
 from ..selectors import is_provider_member
-from ._common import DOSSIER_STATES, _visible_application
+from ._common import DOSSIER_STATES, _visible_application, in_sentence
 
 RESPONSE_STATES = (ApplicationState.CLARIFICATION_REQUESTED, ApplicationState.FACTUAL_CHECK)
 
@@ -59,13 +60,16 @@ def document_upload(*, application, actor, kind, uploaded_file):
     uploader = UPLOADERS.get(kind) if isinstance(kind, str) else None
     if uploader is not None:
         if not uploader.may(application, actor):
-            raise NotAllowed(f"Only {uploader.who} may add {Document.Kind(kind).label.lower()}.")
+            raise NotAllowed(
+                _("Only %(who)s may add %(kind)s.")
+                % {"who": uploader.who, "kind": in_sentence(Document.Kind(kind).label)}
+            )
     elif not is_provider_member(actor, application.provider_id):
-        raise NotAllowed("Only people acting for the provider may add documents.")
+        raise NotAllowed(_("Only people acting for the provider may add documents."))
     if kind not in Document.Kind.values:
         raise ValidationError({"kind": [f"kind must be one of {', '.join(Document.Kind)}."]})
     if uploaded_file is None:
-        raise ValidationError({"file": ["A file is required."]})
+        raise ValidationError({"file": [_("A file is required.")]})
     _check_upload_state(application.state, kind)
     stored = None
     with uploads.received_pdf(uploaded_file, limit=settings.MCQA_UPLOAD_MAX_BYTES) as pdf:
@@ -104,6 +108,11 @@ def document_from_pdf(pdf, *, application_id, kind, actor):
     return document
 
 
+def _state_words(state):
+    """An application state's code as a refusal says it ("in review")."""
+    return in_sentence(ApplicationState(state).label) if state in ApplicationState.values else state
+
+
 def _check_upload_state(state, kind):
     """When an upload is accepted (409 otherwise): dossier documents while the dossier is
     open (draft or returned), responses while a clarification or the factual-accuracy
@@ -112,19 +121,29 @@ def _check_upload_state(state, kind):
     if uploader is not None:
         if state not in uploader.states:
             raise ConflictError(
-                f"{Document.Kind(kind).label} are added while the application is "
-                f"{' or '.join(uploader.states)}; it is {state}."
+                _("%(kind)s are added while the application is %(states)s; it is %(state)s.")
+                % {
+                    "kind": Document.Kind(kind).label,
+                    "states": _(" or ").join(_state_words(s) for s in uploader.states),
+                    "state": _state_words(state),
+                }
             )
     elif kind == Document.Kind.RESPONSE:
         if state not in RESPONSE_STATES:
             raise ConflictError(
-                "Responses are uploaded while a clarification or the factual-accuracy check "
-                f"waits for the provider; the application is {state}."
+                _(
+                    "Responses are uploaded while a clarification or the factual-accuracy "
+                    "check waits for the provider; the application is %(state)s."
+                )
+                % {"state": _state_words(state)}
             )
     elif state not in DOSSIER_STATES:
         raise ConflictError(
-            f"The dossier is closed while the application is {state}; "
-            "documents are added in draft or when it was returned."
+            _(
+                "The dossier is closed while the application is %(state)s; "
+                "documents are added in draft or when it was returned."
+            )
+            % {"state": _state_words(state)}
         )
 
 
@@ -142,14 +161,16 @@ def document_delete(*, document, actor):
     application = document.application
     _visible_application(application, actor)
     if not is_provider_member(actor, application.provider_id):
-        raise NotAllowed("Only people acting for the provider may remove its documents.")
+        raise NotAllowed(_("Only people acting for the provider may remove its documents."))
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state not in DOSSIER_STATES:
             raise ConflictError(
-                f"The dossier is closed while the application is "
-                f"{locked.get_state_display().lower()}; documents are removed in draft or "
-                "when it was returned for completion."
+                _(
+                    "The dossier is closed while the application is %(state)s; documents are "
+                    "removed in draft or when it was returned for completion."
+                )
+                % {"state": in_sentence(locked.get_state_display())}
             )
         current = Document.objects.filter(pk=document.pk, application=locked).first()
         if current is None:

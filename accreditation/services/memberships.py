@@ -11,6 +11,8 @@ own role: an agency coordinator who could would act for a provider whose case th
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.audit import audit
 from core.errors import NotAllowed
@@ -18,7 +20,7 @@ from core.roles import Role, has_role
 
 from ..models import Provider, ProviderMembership
 
-SELF_GRANT = (
+SELF_GRANT = gettext_lazy(
     "Nobody may make themself a member of a provider or raise their own role there; "
     "an administrator of the provider or the agency must."
 )
@@ -41,13 +43,13 @@ def membership_refusal(*, actor, provider, user, role=None, current=None):
     is None, else change `current`), or None. Lowering or ending one's own membership is
     allowed; gaining one is not."""
     if not may_manage_memberships(actor, provider):
-        return "Only an administrator of this provider or an agency coordinator may do this."
+        return _("Only an administrator of this provider or an agency coordinator may do this.")
     if user is not None and user.pk == actor.pk and not actor.is_superuser:
         gains = current is None or (
             current.role != ProviderMembership.Role.ADMIN and role == ProviderMembership.Role.ADMIN
         )
         if gains:
-            return SELF_GRANT
+            return str(SELF_GRANT)
     return None
 
 
@@ -84,7 +86,7 @@ def membership_add(*, actor, provider, user, role=ProviderMembership.Role.MEMBER
                 role=role,
             )
     except IntegrityError as exc:
-        raise ValidationError({"user": ["This person already acts for this provider."]}) from exc
+        raise ValidationError({"user": [_("This person already acts for this provider.")]}) from exc
     _forget_cached_rights(user)
     return membership
 

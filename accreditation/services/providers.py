@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import reference
 from core.audit import audit
@@ -28,7 +29,7 @@ from ..selectors import (
 )
 from ..signals import identity_changed
 from ..tasks import send_change_request_notification
-from ._common import _assign, _full_clean, _reject_unknown
+from ._common import _assign, _full_clean, _reject_unknown, in_sentence
 
 PROVIDER_FIELDS = ("legal_name", "country", "type", "website")
 # What identifies a provider in the registry: after a decision, changed only by the agency.
@@ -38,38 +39,59 @@ IDENTITY_FIELDS = ("legal_name", "country", "identifiers")
 def _clean_identifiers(value, provider=None):
     """`[{scheme, value}]`: known schemes, non-empty values, each pair used by one provider."""
     if not isinstance(value, list):
-        raise ValidationError({"identifiers": ["A list of {scheme, value} objects is required."]})
+        raise ValidationError(
+            {"identifiers": [_("A list of {scheme, value} objects is required.")]}
+        )
     cleaned, errors, seen = [], [], set()
     for index, item in enumerate(value):
         if not isinstance(item, dict):
-            errors.append(f"Item {index + 1} must be an object with scheme and value.")
+            errors.append(
+                _("Item %(number)s must be an object with scheme and value.")
+                % {"number": index + 1}
+            )
             continue
         scheme = str(item.get("scheme") or "").strip()
         val = str(item.get("value") or "").strip()
         if scheme not in reference.IDENTIFIER_SCHEMES:
             errors.append(
-                f"Item {index + 1}: scheme {scheme!r} is not one of "
-                f"{', '.join(reference.IDENTIFIER_SCHEMES)}."
+                _("Item %(number)s: scheme %(scheme)r is not one of %(schemes)s.")
+                % {
+                    "number": index + 1,
+                    "scheme": scheme,
+                    "schemes": ", ".join(reference.IDENTIFIER_SCHEMES),
+                }
             )
             continue
         if not val:
-            errors.append(f"Item {index + 1}: a value is required.")
+            errors.append(_("Item %(number)s: a value is required.") % {"number": index + 1})
             continue
         if len(val) > 200:
-            errors.append(f"Item {index + 1}: the value is longer than 200 characters.")
+            errors.append(
+                _("Item %(number)s: the value is longer than 200 characters.")
+                % {"number": index + 1}
+            )
             continue
         problem = reference.identifier_problem(scheme, val)
         if problem:
-            errors.append(f"Item {index + 1}: {scheme}:{val} {problem}.")
+            errors.append(
+                _("Item %(number)s: %(identifier)s %(problem)s.")
+                % {"number": index + 1, "identifier": f"{scheme}:{val}", "problem": problem}
+            )
             continue
         if (scheme, val) in seen:
-            errors.append(f"Item {index + 1}: {scheme}:{val} is listed twice.")
+            errors.append(
+                _("Item %(number)s: %(identifier)s is listed twice.")
+                % {"number": index + 1, "identifier": f"{scheme}:{val}"}
+            )
             continue
         taken = ProviderIdentifier.objects.filter(scheme=scheme, value=val)
         if provider is not None:
             taken = taken.exclude(provider=provider)
         if taken.exists():
-            errors.append(f"Item {index + 1}: {scheme}:{val} already identifies another provider.")
+            errors.append(
+                _("Item %(number)s: %(identifier)s already identifies another provider.")
+                % {"number": index + 1, "identifier": f"{scheme}:{val}"}
+            )
             continue
         seen.add((scheme, val))
         cleaned.append((scheme, val))
@@ -96,7 +118,7 @@ def _replace_identifiers(provider, pairs, now=None):
             )
     except IntegrityError as exc:
         raise ValidationError(
-            {"identifiers": ["An identifier was just claimed by another provider; reload."]}
+            {"identifiers": [_("An identifier was just claimed by another provider; reload.")]}
         ) from exc
 
 
@@ -159,7 +181,7 @@ def provider_change(*, provider, actor, data):
     if not providers_visible_to(user=actor).filter(pk=provider.pk).exists():
         raise NotVisible()
     if not may_manage_provider(actor, provider):
-        raise NotAllowed("Only an administrator of this provider may change its profile.")
+        raise NotAllowed(_("Only an administrator of this provider may change its profile."))
     data = dict(data)
     _reject_unknown(data, (*PROVIDER_FIELDS, "identifiers"))
     with transaction.atomic():
@@ -264,7 +286,7 @@ def _file(provider, actor, before, changes):
         provider=provider, status=ProviderChangeRequest.Status.PENDING
     ).exists():
         raise ConflictError(
-            "A change request for this provider is already pending; wait for its decision."
+            _("A change request for this provider is already pending; wait for its decision.")
         )
     try:
         with transaction.atomic():
@@ -273,7 +295,7 @@ def _file(provider, actor, before, changes):
             )
     except IntegrityError as exc:
         raise ConflictError(
-            "A change request for this provider is already pending; wait for its decision."
+            _("A change request for this provider is already pending; wait for its decision.")
         ) from exc
     audit(
         "provider.change_request.file",
@@ -294,14 +316,14 @@ def change_request_file(*, provider, actor, data):
     if not providers_visible_to(user=actor).filter(pk=provider.pk).exists():
         raise NotVisible()
     if not may_manage_provider(actor, provider):
-        raise NotAllowed("Only an administrator of this provider may ask to change it.")
+        raise NotAllowed(_("Only an administrator of this provider may ask to change it."))
     data = dict(data)
     _reject_unknown(data, IDENTITY_FIELDS)
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=provider.pk)
         if not has_decision(provider):
             raise ConflictError(
-                "No decision has been taken on this provider yet: change its profile directly."
+                _("No decision has been taken on this provider yet: change its profile directly.")
             )
         before = _identity_of(provider)
         _assign(provider, data, ("legal_name", "country"))
@@ -314,7 +336,7 @@ def change_request_file(*, provider, actor, data):
         changes = _identity_changes(provider, before, pairs)
         if not changes:
             raise ValidationError(
-                {"legal_name": ["Nothing to change: give a new name, country or identifiers."]}
+                {"legal_name": [_("Nothing to change: give a new name, country or identifiers.")]}
             )
         return _file(provider, actor, before, changes)
 
@@ -325,10 +347,13 @@ def _decidable(change_request, actor):
     if not change_requests_visible_to(user=actor).filter(pk=change_request.pk).exists():
         raise NotVisible()
     if not decides_change_requests(actor):
-        raise NotAllowed("Only a coordinator decides on identity change requests.")
+        raise NotAllowed(_("Only a coordinator decides on identity change requests."))
     request = ProviderChangeRequest.objects.select_for_update().get(pk=change_request.pk)
     if request.status != ProviderChangeRequest.Status.PENDING:
-        raise ConflictError(f"This change request was already {request.status}.")
+        raise ConflictError(
+            _("This change request was already %(status)s.")
+            % {"status": in_sentence(request.get_status_display())}
+        )
     return request
 
 
@@ -376,7 +401,7 @@ def change_request_reject(*, change_request, actor, comment):
     with transaction.atomic():
         request = _decidable(change_request, actor)
         if not comment:
-            raise ValidationError({"comment": ["Say why the change is rejected."]})
+            raise ValidationError({"comment": [_("Say why the change is rejected.")]})
         request.status = ProviderChangeRequest.Status.REJECTED
         request.decided_by, request.decided_at = actor, timezone.now()
         request.comment = comment
@@ -398,5 +423,5 @@ def _resolve_provider(value, actor, field="provider"):
     pk = value.pk if isinstance(value, Provider) else as_id(value, field, "provider")
     provider = providers_visible_to(user=actor).filter(pk=pk).first()
     if provider is None:
-        raise ValidationError({field: [f"There is no provider {pk}."]})
+        raise ValidationError({field: [_("There is no provider %(number)s.") % {"number": pk}]})
     return provider

@@ -3,6 +3,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit
 from core.errors import ConflictError, NotAllowed
@@ -11,7 +12,7 @@ from core.roles import Role, has_role
 
 from .. import screening
 from ..models import Application, ApplicationState, ScreeningChecklist
-from ._common import _visible_application
+from ._common import _visible_application, in_sentence
 
 
 def screening_checklist_read(*, application, actor):
@@ -20,7 +21,7 @@ def screening_checklist_read(*, application, actor):
     coordinator (403; 404 for whoever may not see the case)."""
     _visible_application(application, actor)
     if not has_role(actor, Role.COORDINATOR):
-        raise NotAllowed("Only a coordinator screens a dossier.")
+        raise NotAllowed(_("Only a coordinator screens a dossier."))
     checklist = ScreeningChecklist.objects.filter(application=application).first()
     states = checklist.items if checklist else {}
     return {
@@ -50,9 +51,9 @@ def screening_checklist_save(*, application, actor, items):
     """
     _visible_application(application, actor)
     if not has_role(actor, Role.COORDINATOR):
-        raise NotAllowed("Only a coordinator screens a dossier.")
+        raise NotAllowed(_("Only a coordinator screens a dossier."))
     if not isinstance(items, dict):
-        raise ValidationError({"items": ["An object of item codes is required."]})
+        raise ValidationError({"items": [_("An object of item codes is required.")]})
     known = {item.code for item in screening.items(application)}
     cleaned = {}
     for code, state in items.items():
@@ -74,10 +75,10 @@ def screening_checklist_save(*, application, actor, items):
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state != ApplicationState.SCREENING:
             raise ConflictError(
-                f"The checklist is kept while the dossier is screened, not while it is "
-                f"{locked.state}."
+                _("The checklist is kept while the dossier is screened, not while it is %(state)s.")
+                % {"state": in_sentence(locked.get_state_display())}
             )
-        checklist, _ = ScreeningChecklist.objects.get_or_create(application=locked)
+        checklist, _created = ScreeningChecklist.objects.get_or_create(application=locked)
         checklist.items = {**checklist.items, **cleaned}
         checklist.updated_by = actor
         checklist.save()
