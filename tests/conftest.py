@@ -65,3 +65,16 @@ def course_application(provider_user):
     return ApplicationFactory(
         provider=provider, course__provider=provider, created_by=provider_user
     )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language. A page request leaves its
+    language active in the thread (Django's locale middleware, like the server's next
+    request, sets it again each time), so a German page in one test would otherwise
+    be the language a later test starts with."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
