@@ -29,7 +29,7 @@ from . import services
 
 class ReportLanguageForm(forms.Form):
     report_language = forms.ChoiceField(
-        label=gettext_lazy("Language of the reports"),
+        label=gettext_lazy("Language"),
         help_text=gettext_lazy(
             "Reports requested from now on, the published report with the decision "
             "included, are written in this language."
