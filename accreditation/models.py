@@ -687,6 +687,10 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # The language the case's reports are written in (DEQAR asks for each report's).
+    report_language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -17,6 +17,8 @@ Choices where DEQAR leaves one to the agency:
   provider id).
 - A negative decision has no validity; DEQAR requires `valid_from`, which is then the
   day of the decision.
+- `file[1].report_language[1]` is the language the report's PDF is written in (the
+  report's `language`, recorded when it was rendered), as an ISO 639-2/B code.
 """
 
 import datetime
@@ -66,10 +68,21 @@ EQF_TO_QF_EHEA = {5: "short cycle", 6: "first cycle", 7: "second cycle", 8: "thi
 
 
 @cache
-def report_language():
-    """The language reports are written in (the site's), as an ISO 639-2 code."""
-    language = pycountry.languages.get(alpha_2=settings.LANGUAGE_CODE[:2])
-    return language.alpha_3 if language else settings.LANGUAGE_CODE[:2]
+def report_language(code=None):
+    """DEQAR's code of the language a report is written in: `code` (the report's language,
+    an ISO 639-1 code as in `settings.LANGUAGES`), else the site's, as ISO 639-2/B.
+
+    DEQAR's "Report Data Elements", section "Files", element "Report Language"
+    (`file[n].report_language[n]`, required): "one or more languages ... in the form of an
+    ISO 639 1 (two-digit) or ISO 639 2 (three digit) language code (see ISO 639-1 or ISO
+    639-2/B format)". The three-letter bibliographic form is what earlier exports sent
+    ("eng"), so German is "ger" (ISO 639-2/B), not the terminological "deu".
+    """
+    alpha_2 = (code or settings.LANGUAGE_CODE)[:2].lower()
+    language = pycountry.languages.get(alpha_2=alpha_2)
+    if language is None:
+        return alpha_2
+    return getattr(language, "bibliographic", None) or language.alpha_3
 
 
 def institution_identifier(provider_id, identifiers):
@@ -162,7 +175,7 @@ def _batch_rows(reports):
             "link_display_name[1]": "Record in the agency's public registry",
             "file[1].original_location": link["url"],
             "file[1].display_name": "Report and decision",
-            "file[1].report_language[1]": report_language(),
+            "file[1].report_language[1]": report_language(link.get("language")),
             "institution[1].identifier[1]": institution_identifier(
                 report["provider_id"], identifiers.get(report["provider_id"], [])
             ),

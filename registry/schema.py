@@ -15,6 +15,9 @@ class ReportLinkSchema(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.URLField()
     sha256 = serializers.CharField()
+    language = serializers.CharField(
+        required=False, help_text="The language the report is written in (ISO 639-1, e.g. de)."
+    )
 
 
 class ConditionSchema(serializers.Serializer):

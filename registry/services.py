@@ -270,7 +270,12 @@ def _pending_events(limit):
                 application_id=r.application_id,
                 course_id=r.application.course_id,
                 data={
-                    "report": {"id": r.pk, "url": report_url(r.pk), "sha256": r.sha256},
+                    "report": {
+                        "id": r.pk,
+                        "url": report_url(r.pk),
+                        "sha256": r.sha256,
+                        "language": r.language,
+                    },
                     "version": r.version,
                     **_course_data(r.application.course, r.application.course_version),
                 },

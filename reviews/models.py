@@ -216,6 +216,11 @@ class Report(TimeStampedModel):
     leased_by = models.CharField(
         max_length=200, blank=True, help_text="The worker process (host and pid) holding it."
     )
+    # The language the PDF is written in: the application's report language when the
+    # report was requested (its data is frozen then), which the render uses.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     class Meta:
         ordering = ["application_id", "stage", "version"]

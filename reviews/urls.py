@@ -3,12 +3,18 @@
 from django.urls import path
 
 from . import views
+from .reports import pages as report_pages
 
 urlpatterns = [
     path("applications/<int:pk>/panel/", views.panel_compose, name="panel-compose"),
     path("applications/<int:pk>/consolidation/", views.consolidation, name="consolidation"),
     path("applications/<int:pk>/findings/<str:code>/", views.finding_save, name="finding-save"),
     path("applications/<int:pk>/reports/", views.report_request, name="report-request"),
+    path(
+        "applications/<int:pk>/report-language/",
+        report_pages.report_language_save,
+        name="report-language",
+    ),
     path("reviewers/me/profile/", views.profile_edit, name="reviewer-profile"),
     path("applications/<int:pk>/site-visits/", views.site_visits, name="site-visits"),
     path(

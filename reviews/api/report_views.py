@@ -4,16 +4,20 @@
 - `GET /reports/{id}/` → the report's state, checksum, PDF URL and structured data.
 - `GET /reports/{id}/pdf/` → the exact stored PDF bytes (ETag = SHA-256).
 - `POST /reports/{id}/retry/` → a failed report rendered again (coordinator).
+- `PUT /applications/{id}/report-language/` `{"report_language": "de"}` → the language
+  the application's reports are written in from now on (coordinator).
 
 Visibility: whoever sees the application sees its reports; a ready published report is
 public (ESG 2.6), anonymous callers included. Anything else is 404.
 """
 
+from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -32,6 +36,13 @@ class ErrorSerializer(serializers.Serializer):
 
 class ReportRequestSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=["draft", "final"])
+
+
+class ReportLanguageSerializer(serializers.Serializer):
+    report_language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        help_text="The language the application's reports are written in (ISO 639-1).",
+    )
 
 
 class ReportAcceptedSerializer(serializers.Serializer):
@@ -60,6 +71,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "application",
             "stage",
             "version",
+            "language",
             "status",
             "sha256",
             "size",
@@ -187,3 +199,28 @@ class ReportRetryView(APIView):
         report = _visible_report(request, pk)
         report = services.report_retry(report=report, actor=request.user)
         return Response({"id": report.pk, "status": report.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class ApplicationReportLanguageView(APIView):
+    """The language an application's reports are written in (the coordinator sets it; the
+    reports requested from then on, the published one included, are rendered in it)."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: ReportLanguageSerializer, **_errors(404)})
+    def get(self, request, pk):
+        application = get_object_or_404(applications_visible_to(user=request.user), pk=pk)
+        return Response({"report_language": application.report_language})
+
+    @extend_schema(
+        request=ReportLanguageSerializer,
+        responses={200: ReportLanguageSerializer, **_errors(400, 403, 404)},
+        summary="Set the language of the application's reports (coordinator)",
+    )
+    def put(self, request, pk):
+        application = get_object_or_404(applications_visible_to(user=request.user), pk=pk)
+        language = request.data.get("report_language") if hasattr(request.data, "get") else None
+        application = services.report_language_set(
+            application=application, language=language, actor=request.user
+        )
+        return Response({"report_language": application.report_language})

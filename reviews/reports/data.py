@@ -5,10 +5,16 @@ ones included. A report is therefore never typed by hand: `report_data` builds t
 structured data from the case (dossier, panel, findings, decision); the data is frozen
 on the `Report` row when the report is requested, and the PDF is rendered from that
 data alone (and carries it as the embedded `report.json`).
+
+A report is written in one language: `report_data` runs under the report's language
+(`translation.override`, see `services`), so every label and wording in the data is in
+that language; codes (`stage`, `judgement`, `outcome`, `role` ...) stay codes, so a
+machine reads the data the same in every language.
 """
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accreditation import annex, workflow
 from accreditation.models import Accreditation, Application, Document, SelfAssessment
@@ -27,6 +33,11 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _text(label):
+    """A label (possibly lazy) as the plain string of the active language, for the JSON."""
+    return str(label) if label is not None else None
+
+
 def _person(user):
     if user is None:
         return None
@@ -35,10 +46,17 @@ def _person(user):
 
 def _course_elements(course, sample_credential):
     """The Annex I table: every mandatory and optional element with its value."""
-    per_learner = (
-        f"Shown on each issued credential; see the sample credential ({sample_credential})."
+    if sample_credential:
+        per_learner = _(
+            "Shown on each issued credential; see the sample credential (%(sample)s)."
+        ) % {"sample": sample_credential}
+    else:
+        per_learner = _("Shown on each issued credential; no sample credential is in the dossier.")
+    per_learner_note = (
+        _("shown on each issued credential; see the sample credential (%(sample)s)")
+        % {"sample": sample_credential}
         if sample_credential
-        else "Shown on each issued credential; no sample credential is in the dossier."
+        else _("shown on each issued credential; no sample credential is in the dossier")
     )
     cycle = course.get_qf_ehea_cycle_display() if course.qf_ehea_cycle else ""
     values = {
@@ -65,13 +83,16 @@ def _course_elements(course, sample_credential):
         if element.per_learner:
             value = per_learner
             if element.code == "grade" and course.grading:
-                value = f"{course.grading} ({per_learner[0].lower()}{per_learner[1:]})"
+                value = _("%(grading)s (%(note)s)") % {
+                    "grading": course.grading,
+                    "note": per_learner_note,
+                }
         else:
             value = values[element.code]
         rows.append(
             {
                 "code": element.code,
-                "label": element.label,
+                "label": _text(element.label),
                 "mandatory": element.mandatory,
                 "per_learner": element.per_learner,
                 "value": value,
@@ -131,7 +152,9 @@ def report_data(application, stage, *, report=None):
         assessment = assessments.get(standard.pk)
         narrative = assessment.narrative if assessment else ""
         if len(narrative) > SELF_ASSESSMENT_LIMIT:
-            narrative = narrative[:SELF_ASSESSMENT_LIMIT].rstrip() + " […] (abridged)"
+            narrative = _("%(text)s […] (abridged)") % {
+                "text": narrative[:SELF_ASSESSMENT_LIMIT].rstrip()
+            }
         if finding:
             counts[finding.judgement] += 1
         standard_rows.append(
@@ -153,9 +176,9 @@ def report_data(application, stage, *, report=None):
     procedure = []
     for log in transitions:
         step = workflow.step(log.transition)
-        label, party = step.record, step.taken_by
+        label, party = _text(step.record), _text(step.taken_by)
         if log.actor_id is None and step.actors:
-            party = "System (deadline passed)"
+            party = _("System (deadline passed)")
         procedure.append(
             {
                 "transition": log.transition,
@@ -181,7 +204,7 @@ def report_data(application, stage, *, report=None):
         "report": {
             "id": report.pk if report else None,
             "stage": stage,
-            "stage_label": Report.Stage(stage).label,
+            "stage_label": _text(Report.Stage(stage).label),
             "version": report.version if report else None,
         },
         "agency": {"name": settings.MCQA_AGENCY_NAME},
@@ -208,9 +231,9 @@ def report_data(application, stage, *, report=None):
         "scope": {
             "kind": application.scope_kind,
             "label": (
-                f"Course: {course.title}"
+                _("Course: %(title)s") % {"title": course.title}
                 if course
-                else "Institutional review of the provider (all its micro-credentials)"
+                else _("Institutional review of the provider (all its micro-credentials)")
             ),
         },
         "course": None,
@@ -231,7 +254,7 @@ def report_data(application, stage, *, report=None):
                 "declared_no_conflict": seat.no_conflict_declared,
                 "conflict_overridden": bool(seat.override_justification.strip()),
                 "expertise": [
-                    {"code": code, "label": reference.ISCED_F_2013.get(code, "")}
+                    {"code": code, "label": _text(reference.ISCED_F_2013.get(code, ""))}
                     for code in expertise.get(seat.reviewer_id, [])
                 ],
             }
@@ -243,7 +266,7 @@ def report_data(application, stage, *, report=None):
             "standards": len(standard_rows),
             "judged": sum(counts.values()),
             "counts": [
-                {"judgement": value, "label": label, "count": counts[value]}
+                {"judgement": value, "label": _text(label), "count": counts[value]}
                 for value, label in Judgement.choices
             ],
         },
@@ -295,20 +318,22 @@ def _decision_data(application):
     labels = dict(decision._meta.get_field("outcome").choices)
     return {
         "outcome": outcome,
-        "outcome_label": labels[outcome],
+        "outcome_label": _text(labels[outcome]),
         "original_outcome": decision.outcome,
-        "original_outcome_label": labels[decision.outcome],
+        "original_outcome_label": _text(labels[decision.outcome]),
         "decided_at": _iso(decision.decided_at),
         "rationale": decision.rationale,
         "valid_from": _iso(decision.valid_from),
         "valid_until": _iso(decision.valid_until),
         "accreditation": accreditation.pk if accreditation else None,
         "accreditation_status": accreditation.status if accreditation else None,
+        "accreditation_status_label": accreditation.get_status_display() if accreditation else None,
         "conditions": [
             {
                 "text": c.text,
                 "due_date": _iso(c.due_date),
                 "status": c.status,
+                "status_label": c.get_status_display(),
                 "met_at": _iso(c.met_at),
             }
             for c in (accreditation.conditions.all() if accreditation else [])

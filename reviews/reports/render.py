@@ -4,7 +4,9 @@ The HTML template is filled from the data frozen on the `Report` row and rendere
 `core.pdf`, whose URL fetcher refuses every URL but inline `data:` and the project's own
 report static files, so text written by providers and reviewers cannot make the renderer
 read local files or call the network. The data is embedded in the PDF as `report.json`,
-so a reader can check the PDF against it.
+so a reader can check the PDF against it. The words around the data (headings, labels,
+the document's metadata) are in the active language: the caller renders under the
+report's language (`services.report_render`).
 """
 
 import copy
@@ -12,6 +14,7 @@ import json
 
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 STYLESHEET = "reports/report.css"
 TEMPLATE = "reports/report.html"
@@ -31,9 +34,13 @@ def render_report_pdf(data):
         metadata={
             "title": title,
             "authors": [data["agency"]["name"]],
-            "subject": f"{data['report']['stage_label']} on {data['provider']['legal_name']}: "
-            f"{data['scope']['label']}",
-            "keywords": ["quality assurance", "micro-credentials", data["framework"]["code"]],
+            "subject": _("%(stage)s on %(provider)s: %(scope)s")
+            % {
+                "stage": data["report"]["stage_label"],
+                "provider": data["provider"]["legal_name"],
+                "scope": data["scope"]["label"],
+            },
+            "keywords": [_("quality assurance"), _("micro-credentials"), data["framework"]["code"]],
         },
     )
 
@@ -74,7 +81,9 @@ def _for_template(data):
 
 
 def _title(data):
-    return (
-        f"{data['agency']['name']}: review report on {data['provider']['legal_name']} "
-        f"({data['report']['stage']}, version {data['report']['version']})"
-    )
+    return _("%(agency)s: review report on %(provider)s (%(stage)s, version %(version)s)") % {
+        "agency": data["agency"]["name"],
+        "provider": data["provider"]["legal_name"],
+        "stage": data["report"]["stage_label"],
+        "version": data["report"]["version"],
+    }

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
 from django.db.models import F, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accreditation.models import Application, ApplicationState
 from accreditation.rules import current_decision
@@ -50,6 +50,50 @@ MAX_RENDER_ATTEMPTS = 3
 # these services, so this module reaches the task through Celery's registry instead of
 # importing it (no import cycle); `ReviewsConfig.ready()` registers it.
 RENDER_TASK = "reviews.render_report"
+
+
+def _data_in_language(application, stage, report):
+    """The report's structured data, its labels and wording in the report's language.
+
+    A report is written in one language (`Report.language`, the application's report
+    language when the report is requested): its data, frozen now, carries the labels in
+    that language, and the render (`report_render`) fills the template in the same one,
+    whatever language the request or the worker runs in. Codes stay codes."""
+    with translation.override(report.language):
+        data = report_data(application, stage, report=report)
+    data["report"]["language"] = report.language
+    return data
+
+
+def report_language_set(*, application, language, actor):
+    """Set the language `application`'s reports are written in (coordinator only).
+
+    Who: the coordinator; others who may see the case get 403, those who may not see it
+    404. Which: one of `settings.LANGUAGES` (400 naming `report_language` otherwise). It
+    applies to the reports requested from now on (a requested report keeps the language
+    its data was frozen in, so its PDF is never half in one language and half in
+    another); ready reports are immutable. Any state: the published report of a decision
+    still to come may need it.
+    """
+    if not applications_visible_to(user=actor).filter(pk=application.pk).exists():
+        raise NotVisible()
+    if not has_role(actor, Role.COORDINATOR):
+        raise NotAllowed("Only the coordinator may set the report language.")
+    allowed = [code for code, _name in settings.LANGUAGES]
+    if language not in allowed:
+        raise ValidationError(
+            {"report_language": [f"Choose one of: {', '.join(allowed)}."]}, code="invalid"
+        )
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        previous = locked.report_language
+        if previous != language:
+            locked.report_language = language
+            locked.save(update_fields=["report_language", "updated_at"])
+            audit(
+                "report_language_set", actor=actor, obj=locked, previous=previous, language=language
+            )
+    return locked
 
 
 def _next_version(application_id, stage):
@@ -109,8 +153,9 @@ def report_request(*, application, stage, actor):
             stage=stage,
             version=_next_version(locked.pk, stage),
             requested_by=actor,
+            language=locked.report_language,
         )
-        report.data = report_data(locked, stage, report=report)
+        report.data = _data_in_language(locked, stage, report)
         report.save(update_fields=["data", "updated_at"])
         audit("report_requested", actor=actor, obj=report, stage=stage, version=report.version)
         _schedule_render(report.pk)
@@ -137,9 +182,12 @@ def report_request_after_step(*, application, stage, trigger):
         if locked.state not in REQUESTABLE_STAGES[stage]:
             return None
         report = Report.objects.create(
-            application=locked, stage=stage, version=_next_version(locked.pk, stage)
+            application=locked,
+            stage=stage,
+            version=_next_version(locked.pk, stage),
+            language=locked.report_language,
         )
-        data = report_data(locked, stage, report=report)
+        data = _data_in_language(locked, stage, report)
         data["report"]["trigger"] = trigger
         report.data = data
         report.save(update_fields=["data", "updated_at"])
@@ -171,8 +219,9 @@ def report_publish(*, application, trigger=""):
             application=locked,
             stage=Report.Stage.PUBLISHED,
             version=_next_version(locked.pk, Report.Stage.PUBLISHED),
+            language=locked.report_language,
         )
-        data = report_data(locked, Report.Stage.PUBLISHED, report=report)
+        data = _data_in_language(locked, Report.Stage.PUBLISHED, report)
         data["report"]["trigger"] = trigger
         report.data = data
         report.save(update_fields=["data", "updated_at"])
@@ -218,8 +267,9 @@ def report_render(*, report_id):
     if not claimed:
         return report
     try:
-        data = report.data or report_data(report.application, report.stage, report=report)
-        pdf = render_report_pdf(data)
+        data = report.data or _data_in_language(report.application, report.stage, report)
+        with translation.override(report.language):
+            pdf = render_report_pdf(data)
     except DatabaseError:
         _release_after_transient_error(report_id)
         raise  # transient: the task retries; the report stays pending

@@ -95,6 +95,7 @@ def test_each_request_is_a_new_version_of_its_stage(in_review, coordinator):
         "stage": "draft",
         "stage_label": "Draft (factual-accuracy check)",
         "version": 2,
+        "language": "en",
     }
 
 

@@ -488,6 +488,20 @@ ROWS = [
         body={"stage": "draft"},
     ),
     Row(
+        "report-language-set",
+        "PUT",
+        "/api/v1/applications/{app}/report-language/",
+        case_write(200, ("coord",)),
+        body={"report_language": "de"},
+        note="the coordinator chooses the language the case's reports are written in",
+    ),
+    Row(
+        "report-language-get",
+        "GET",
+        "/api/v1/applications/{app}/report-language/",
+        case_read(),
+    ),
+    Row(
         "report-get",
         "GET",
         "/api/v1/reports/{report}/",
@@ -769,6 +783,14 @@ ROWS = [
         "POST",
         "/applications/{app}/documents/{doc}/delete/",
         case_write(302, ("own",), anon=302),
+        page=True,
+    ),
+    Row(
+        "page-report-language",
+        "POST",
+        "/applications/{app}/report-language/",
+        case_write(302, ("coord",), anon=302),
+        body={"report_language": "de"},
         page=True,
     ),
     Row(
