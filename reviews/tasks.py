@@ -10,7 +10,8 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from accreditation.models import ApplicationState
 from accreditation.notifications import deliver
@@ -22,18 +23,27 @@ S = PanelAssignment.State
 A = ApplicationState
 
 
-def mail_once(*, key, recipient, subject, body):
-    """Send `subject`/`body` to `recipient` unless this event (`key`) was already mailed to
-    them (the workflow's notification record). Returns True when a mail went out now."""
+def mail_once(*, key, recipient, compose):
+    """Send the e-mail `compose()` writes (subject, body), in the recipient's language, to
+    `recipient` unless this event (`key`) was already mailed to them (the workflow's
+    notification record). Returns True when a mail went out now."""
     if not recipient.email or not recipient.is_active:
         return False
-    return deliver(key=key[:200], users=[recipient], subject=subject, body=body) == 1
+    return deliver(key=key[:200], users=[recipient], compose=compose) == 1
 
 
 def _case(assignment):
+    """The case in words, in the active language."""
     application = assignment.application
-    scope = application.course.title if application.course_id else "institutional review"
-    return f"application #{application.pk} ({application.provider.legal_name}, {scope})"
+    values = {"number": application.pk, "provider": application.provider.legal_name}
+    if application.course_id:
+        values["course"] = application.course.title
+        return _("application #%(number)s (%(provider)s, %(course)s)") % values
+    return _("application #%(number)s (%(provider)s, institutional review)") % values
+
+
+def _day(value):
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def _assignment(assignment_id):
@@ -56,16 +66,26 @@ def notify_reviewer_invited(*, assignment_id):
     assignment = _assignment(assignment_id)
     if assignment is None or assignment.state != S.INVITED:
         return False
+
+    def compose():
+        values = {
+            "case": _case(assignment),
+            "role": assignment.get_role_display(),
+            "due": _day(assignment.due_date),
+            "link": _site(f"/assignments/{assignment.pk}/"),
+        }
+        return (
+            _("Invitation to review %(case)s") % values,
+            _(
+                "You are invited to the panel for %(case)s, as: %(role)s.\n\n"
+                "Please accept (declaring that you have no conflict of interest) or decline "
+                "by %(due)s: %(link)s\n"
+            )
+            % values,
+        )
+
     return mail_once(
-        key=f"assignment:{assignment.pk}:invited",
-        recipient=assignment.reviewer,
-        subject=f"Invitation to review {_case(assignment)}",
-        body=(
-            f"You are invited as {assignment.get_role_display().lower()} of the panel for "
-            f"{_case(assignment)}.\n\nPlease accept (declaring that you have no conflict of "
-            f"interest) or decline by {assignment.due_date}: "
-            f"{_site('/api/v1/assignments/')}\n"
-        ),
+        key=f"assignment:{assignment.pk}:invited", recipient=assignment.reviewer, compose=compose
     )
 
 
@@ -75,15 +95,27 @@ def notify_assignment_declined(*, assignment_id):
     assignment = _assignment(assignment_id)
     if assignment is None or assignment.state != S.DECLINED:
         return False
+
+    def compose():
+        values = {
+            "reviewer": assignment.reviewer.get_username(),
+            "case": _case(assignment),
+            "role": assignment.get_role_display(),
+            "reason": assignment.decline_reason,
+        }
+        return (
+            _("%(reviewer)s declined a seat on %(case)s") % values,
+            _(
+                "%(reviewer)s declined the seat (%(role)s) on %(case)s.\n\n"
+                "Reason: %(reason)s\n\nPlease invite another reviewer.\n"
+            )
+            % values,
+        )
+
     return mail_once(
         key=f"assignment:{assignment.pk}:declined",
         recipient=assignment.assigned_by,
-        subject=f"{assignment.reviewer.get_username()} declined a seat on {_case(assignment)}",
-        body=(
-            f"{assignment.reviewer.get_username()} declined the "
-            f"{assignment.get_role_display().lower()} seat on {_case(assignment)}.\n\n"
-            f"Reason: {assignment.decline_reason}\n\nPlease invite another reviewer.\n"
-        ),
+        compose=compose,
     )
 
 
@@ -119,30 +151,53 @@ def send_assignment_reminders():
     for assignment in _reminder_candidates(today).filter(due_date__lte=soon):
         if assignment.state == S.ACCEPTED and _judged_everything(assignment):
             continue
-        what = (
-            "answer the invitation (accept or decline)"
-            if assignment.state == S.INVITED
-            else "record your judgement of every standard"
-        )
         stamp = f"assignment:{assignment.pk}:{assignment.state}:{assignment.due_date}"
         if assignment.due_date >= today:
-            if mail_once(
-                key=f"{stamp}:due-soon",
-                recipient=assignment.reviewer,
-                subject=f"Reminder: {_case(assignment)} is due on {assignment.due_date}",
-                body=f"Please {what} for {_case(assignment)} by {assignment.due_date}.\n",
-            ):
+            compose = _due_soon(assignment)
+            if mail_once(key=f"{stamp}:due-soon", recipient=assignment.reviewer, compose=compose):
                 sent += 1
                 PanelAssignment.objects.filter(pk=assignment.pk).update(
                     reminder_sent_at=timezone.now()
                 )
             continue
-        subject = f"Overdue: {_case(assignment)} was due on {assignment.due_date}"
-        body = (
-            f"{assignment.reviewer.get_username()} was to {what} for {_case(assignment)} "
-            f"by {assignment.due_date}.\n"
-        )
+        compose = _overdue(assignment)
         for recipient in (assignment.reviewer, assignment.assigned_by):
-            if mail_once(key=f"{stamp}:overdue", recipient=recipient, subject=subject, body=body):
+            if mail_once(key=f"{stamp}:overdue", recipient=recipient, compose=compose):
                 sent += 1
     return sent
+
+
+def _due_soon(assignment):
+    def compose():
+        values = {"case": _case(assignment), "due": _day(assignment.due_date)}
+        subject = _("Reminder: %(case)s is due on %(due)s") % values
+        if assignment.state == S.INVITED:
+            body = _("Please answer the invitation (accept or decline) for %(case)s by %(due)s.\n")
+        else:
+            body = _("Please record your judgement of every standard for %(case)s by %(due)s.\n")
+        return subject, body % values
+
+    return compose
+
+
+def _overdue(assignment):
+    def compose():
+        values = {
+            "case": _case(assignment),
+            "due": _day(assignment.due_date),
+            "reviewer": assignment.reviewer.get_username(),
+        }
+        subject = _("Overdue: %(case)s was due on %(due)s") % values
+        if assignment.state == S.INVITED:
+            body = _(
+                "%(reviewer)s was to answer the invitation (accept or decline) for %(case)s "
+                "by %(due)s.\n"
+            )
+        else:
+            body = _(
+                "%(reviewer)s was to record their judgement of every standard for %(case)s "
+                "by %(due)s.\n"
+            )
+        return subject, body % values
+
+    return compose

@@ -92,7 +92,7 @@ def _course_elements(course, sample_credential):
         rows.append(
             {
                 "code": element.code,
-                "label": _text(element.label),
+                "label": _text(element.display_label),
                 "mandatory": element.mandatory,
                 "per_learner": element.per_learner,
                 "value": value,
@@ -160,8 +160,8 @@ def report_data(application, stage, *, report=None):
         standard_rows.append(
             {
                 "code": standard.code,
-                "title": standard.title,
-                "guidance": standard.guidance,
+                "title": standard.display_title,
+                "guidance": standard.display_guidance,
                 "self_assessment": narrative,
                 "evidence": [d.display_name for d in assessment.evidence.all()]
                 if assessment
@@ -239,7 +239,7 @@ def report_data(application, stage, *, report=None):
         "course": None,
         "framework": {
             "code": framework.code,
-            "title": framework.title,
+            "title": framework.display_title,
             "version": framework.version,
             "effective_from": _iso(framework.effective_from),
         },

@@ -135,5 +135,21 @@ def test_invitation_mail_is_sent_once_and_not_for_answered_seats(
     assert notify_reviewer_invited(assignment_id=seat.pk) is True
     assert notify_reviewer_invited(assignment_id=seat.pk) is False
     assert len(_mails_to("inv@example.org")) == 1
-    assert "chair" in mail.outbox[0].body
+    assert "as: Chair." in mail.outbox[0].body
+    assert f"/assignments/{seat.pk}/" in mail.outbox[0].body  # the seat's own page
     assert notify_reviewer_invited(assignment_id=999999) is False
+
+
+def test_invitation_mail_is_in_the_reviewers_language(screening_application, coordinator):
+    from core.models import UserLanguage
+
+    reviewer = make_reviewer(email="de@example.org")
+    UserLanguage.objects.create(user=reviewer, language="de")
+    seat = services.panel_member_assign(
+        application=screening_application, reviewer=reviewer, role="chair", actor=coordinator
+    )
+    assert notify_reviewer_invited(assignment_id=seat.pk) is True
+    (message,) = _mails_to("de@example.org")
+    assert message.subject.startswith("Einladung zur Begutachtung")
+    assert "Interessenkonflikt" in message.body
+    assert "Invitation" not in message.subject
