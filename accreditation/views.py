@@ -16,7 +16,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import GuardFailed, NotAllowed
@@ -827,11 +827,15 @@ def screening_checklist(request, pk):
             found = (
                 ""
                 if item.element.per_learner
-                else ("stated" if item.element.present(course) else "not stated")
+                else (gettext("stated") if item.element.present(course) else gettext("not stated"))
             )
         else:
             count = kinds.get(item.document_kind, 0)
-            found = f"{count} uploaded" if count else "none uploaded"
+            found = (
+                ngettext("%(count)s uploaded", "%(count)s uploaded", count) % {"count": count}
+                if count
+                else gettext("none uploaded")
+            )
         rows.append({"item": item, "status": status_field, "note": note_field, "found": found})
     return render(
         request,

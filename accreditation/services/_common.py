@@ -2,25 +2,17 @@
 shape of the input they accept, and who may see an application."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 
 from core.errors import NotVisible
 
 from ..models import ApplicationState
 from ..selectors import applications_visible_to
+from ..workflow import in_sentence  # noqa: F401  (the services quote labels in refusals)
 
 # The dossier is open (documents added, self-assessments written) in draft or when it was
 # returned for completion; closed otherwise.
 DOSSIER_STATES = (ApplicationState.DRAFT, ApplicationState.RETURNED)
 _IGNORED_INPUT = ("id",)
-
-
-def in_sentence(label):
-    """A label ("In review", "Met") as it reads inside a refusal: lower case in English
-    ("while the application is in review"), unchanged in German, whose nouns keep their
-    capital (the German message quotes it: „In Begutachtung“)."""
-    label = str(label)
-    return label.lower() if (get_language() or "en").startswith("en") else label
 
 
 def _reject_unknown(data, allowed):
