@@ -4,10 +4,13 @@ Country and language codes come from the ISO tables that pycountry ships; the
 ISCED-F 2013 broad, narrow and detailed fields are listed here as UNESCO publishes them.
 """
 
+import gettext as gettext_module
 import re
+import unicodedata
 from functools import cache
 
 import pycountry
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 
 @cache
@@ -15,9 +18,30 @@ def country_codes():
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
-@cache
 def country_choices():
-    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])
+    """(code, name) of every ISO 3166-1 country, named and sorted in the active language
+    (pycountry's own catalogue of the ISO names; English where it has none)."""
+    return _country_choices((get_language() or "en").split("-")[0])
+
+
+@cache
+def _country_choices(language):
+    names = _iso_catalogue("iso3166-1", language)
+    return sorted(
+        ((c.alpha_2, names.gettext(c.name)) for c in pycountry.countries),
+        key=lambda c: locale_key(c[1]),
+    )
+
+
+def _iso_catalogue(domain, language):
+    return gettext_module.translation(
+        domain, pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
+
+
+def locale_key(text):
+    """A sort key that files Ä with A and Ö with O, as a German reader expects."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 
 @cache
@@ -253,15 +277,21 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z
 _DID_CHAR = r"(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2})"
 _DID = re.compile(rf"^did:[a-z0-9]+:(?:{_DID_CHAR}*:)*{_DID_CHAR}+$")
 _IDENTIFIER_FORMATS = {
-    "deqar": (re.compile(r"^DEQARINST\d+$"), "DEQARINST followed by digits"),
-    "eter": (re.compile(r"^[A-Z]{2}\d+$"), "two letters and digits, e.g. DE0001"),
-    "eu-pic": (re.compile(r"^\d{9}$"), "9 digits"),
+    "deqar": (re.compile(r"^DEQARINST\d+$"), gettext_lazy("DEQARINST followed by digits")),
+    "eter": (re.compile(r"^[A-Z]{2}\d+$"), gettext_lazy("two letters and digits, e.g. DE0001")),
+    "eu-pic": (re.compile(r"^\d{9}$"), gettext_lazy("9 digits")),
     "erasmus": (
         re.compile(r"^[A-Z]{1,3} {0,2}[A-Z][A-Z-]*\d{2,3}$"),
-        "a country code and a city code with digits, e.g. NL AMSTERD01",
+        gettext_lazy("a country code and a city code with digits, e.g. NL AMSTERD01"),
     ),
-    "eu-vat": (re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,13}$"), "a country prefix and 2-13 characters"),
-    "euid": (re.compile(r"^[A-Z]{2}[A-Z0-9.-]{3,}$"), "a country code and the register's id"),
+    "eu-vat": (
+        re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,13}$"),
+        gettext_lazy("a country prefix and 2-13 characters"),
+    ),
+    "euid": (
+        re.compile(r"^[A-Z]{2}[A-Z0-9.-]{3,}$"),
+        gettext_lazy("a country code and the register's id"),
+    ),
 }
 
 
@@ -277,19 +307,24 @@ def identifier_problem(scheme, value):
     """None when `value` is well formed for `scheme`, else what is wrong with it."""
     if scheme == "lei":
         if not _lei_checks(value):
-            return "is not a Legal Entity Identifier (20 characters with valid check digits)"
+            return gettext(
+                "is not a Legal Entity Identifier (20 characters with valid check digits)"
+            )
         return None
     if scheme == "schac":
         if not _DOMAIN.match(value):
-            return "is not a domain name (a SCHAC home organisation), e.g. uni.example.org"
+            return gettext("is not a domain name (a SCHAC home organisation), e.g. uni.example.org")
         return None
     if scheme == "did":
         if value.startswith("did:did:") or not _DID.match(value):
-            return "is not a DID (did:<method>:<id>)"
+            return gettext("is not a DID (did:<method>:<id>)")
         return None
     if scheme in _IDENTIFIER_FORMATS:
         pattern, expected = _IDENTIFIER_FORMATS[scheme]
         if not pattern.match(value):
-            return f"is not a well-formed {scheme} identifier ({expected})"
+            return gettext("is not a well-formed %(scheme)s identifier (%(expected)s)") % {
+                "scheme": scheme,
+                "expected": expected,
+            }
         return None
-    return None if value.strip() else "is empty"
+    return None if value.strip() else gettext("is empty")
