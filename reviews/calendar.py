@@ -6,6 +6,10 @@ session's time (UTC) and lasts `SESSION_LENGTH`, since the contract gives a sess
 only. UIDs are stable per visit and session, so a calendar that imports the file again
 updates its events instead of doubling them; a cancelled visit is exported with
 `STATUS:CANCELLED` for the same reason.
+
+The texts (SUMMARY, DESCRIPTION) are in the language of the request that asks for the
+file, and say so (`LANGUAGE`); each is one whole sentence per visit mode and per group, so
+that German can decline "mit Arbeitgebern" where English writes "with employers".
 """
 
 import datetime
@@ -13,9 +17,24 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 SESSION_LENGTH = datetime.timedelta(hours=1)
 MAX_LINE_OCTETS = 75
+
+VISIT_SUMMARY = {
+    "onsite": gettext_lazy("Site visit (on site): %(provider)s, %(scope)s"),
+    "online": gettext_lazy("Site visit (online): %(provider)s, %(scope)s"),
+}
+SESSION_SUMMARY = {
+    "management": gettext_lazy("%(visit)s: session with management"),
+    "staff": gettext_lazy("%(visit)s: session with staff"),
+    "learners": gettext_lazy("%(visit)s: session with learners"),
+    "employers": gettext_lazy("%(visit)s: session with employers"),
+    "graduates": gettext_lazy("%(visit)s: session with graduates"),
+    "other": gettext_lazy("%(visit)s: session with others"),
+}
 
 
 def escape_text(value):
@@ -65,15 +84,19 @@ def site_visit_ics(visit, *, now=None):
     """The visit and its sessions as an iCalendar file (bytes, CRLF line ends)."""
     application = visit.application
     stamp = _utc(now or timezone.now())
-    scope = application.course.title if application.course_id else "institutional review"
-    summary = (
-        f"Site visit ({visit.get_mode_display().lower()}): "
-        f"{application.provider.legal_name}, {scope}"
-    )
+    scope = application.course.title if application.course_id else _("institutional review")
+    summary = VISIT_SUMMARY[visit.mode] % {
+        "provider": application.provider.legal_name,
+        "scope": scope,
+    }
+    language = f";LANGUAGE={get_language() or settings.LANGUAGE_CODE}"
     status = "CANCELLED" if visit.cancelled_at else "CONFIRMED"
     sessions = list(visit.sessions.all())
     description = "\n".join(
-        [f"Application #{application.pk}, {settings.MCQA_AGENCY_NAME}."]
+        [
+            _("Application #%(number)s, %(agency)s.")
+            % {"number": application.pk, "agency": settings.MCQA_AGENCY_NAME}
+        ]
         + [f"{timezone.localtime(s.at):%Y-%m-%d %H:%M} {s.get_group_display()}" for s in sessions]
     )
     lines = [
@@ -87,21 +110,21 @@ def site_visit_ics(visit, *, now=None):
         f"DTSTAMP:{stamp}",
         f"DTSTART;VALUE=DATE:{_day(visit.starts_on)}",
         f"DTEND;VALUE=DATE:{_day(visit.ends_on + datetime.timedelta(days=1))}",
-        f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(description)}",
+        f"SUMMARY{language}:{escape_text(summary)}",
+        f"DESCRIPTION{language}:{escape_text(description)}",
         f"STATUS:{status}",
         "TRANSP:OPAQUE",
         "END:VEVENT",
     ]
     for session in sessions:
-        title = f"{summary}: session with {session.get_group_display().lower()}"
+        title = SESSION_SUMMARY[session.group] % {"visit": summary}
         lines += [
             "BEGIN:VEVENT",
             f"UID:{_uid(f'site-visit-{visit.pk}-session-{session.pk}')}",
             f"DTSTAMP:{stamp}",
             f"DTSTART:{_utc(session.at)}",
             f"DTEND:{_utc(session.at + SESSION_LENGTH)}",
-            f"SUMMARY:{escape_text(title)}",
+            f"SUMMARY{language}:{escape_text(title)}",
             f"STATUS:{status}",
             "END:VEVENT",
         ]

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accreditation.models import Application, Course
 from core import reference
@@ -116,13 +118,25 @@ def _expertise_fit(expertise, fields):
         for wanted in fields:
             label = reference.ISCED_F_2013.get(wanted, "")
             if len(code) == 4 and code == wanted:
-                found = (EXPERTISE_DETAILED, f"expert in the case's field {wanted} {label}")
+                found = (
+                    EXPERTISE_DETAILED,
+                    _("expert in the case's field %(code)s %(label)s")
+                    % {"code": wanted, "label": label},
+                )
             elif len(code) >= 3 and len(wanted) >= 3 and code[:3] == wanted[:3]:
                 narrow = reference.ISCED_F_2013.get(wanted[:3], "")
-                found = (EXPERTISE_NARROW, f"expert in the same narrow field {wanted[:3]} {narrow}")
+                found = (
+                    EXPERTISE_NARROW,
+                    _("expert in the same narrow field %(code)s %(label)s")
+                    % {"code": wanted[:3], "label": narrow},
+                )
             elif code[:2] == wanted[:2]:
                 broad = reference.ISCED_F_2013.get(wanted[:2], "")
-                found = (EXPERTISE_BROAD, f"expert in the same broad field {wanted[:2]} {broad}")
+                found = (
+                    EXPERTISE_BROAD,
+                    _("expert in the same broad field %(code)s %(label)s")
+                    % {"code": wanted[:2], "label": broad},
+                )
             else:
                 continue
             if best is None or found[0] > best[0]:
@@ -133,43 +147,59 @@ def _expertise_fit(expertise, fields):
 def score(profile, needs, today):
     """`(points, reasons, missing)` of one reviewer's profile for a case's `needs`."""
     if profile is None:
-        return 0, [], ["no reviewer profile yet"]
+        return 0, [], [_("no reviewer profile yet")]
     points, reasons, missing = 0, [], []
     fit = _expertise_fit(profile.expertise, needs.fields)
     if fit:
         points += fit[0]
         reasons.append(fit[1])
     elif needs.fields:
-        missing.append("no expertise in the case's field")
+        missing.append(_("no expertise in the case's field"))
     spoken = [code for code in needs.languages if code in profile.languages]
     if spoken:
         points += LANGUAGE
-        reasons.append(f"works in the dossier's language ({', '.join(spoken)})")
+        reasons.append(
+            _("works in the dossier's language (%(languages)s)") % {"languages": ", ".join(spoken)}
+        )
     elif needs.languages:
-        missing.append(f"does not list the dossier's language ({', '.join(needs.languages)})")
+        missing.append(
+            _("does not list the dossier's language (%(languages)s)")
+            % {"languages": ", ".join(needs.languages)}
+        )
     if profile.country and profile.country == needs.country:
         points += COUNTRY
-        reasons.append(f"works in the provider's country ({needs.country})")
+        reasons.append(
+            _("works in the provider's country (%(country)s)") % {"country": needs.country}
+        )
     if profile.student_on(today):
         if needs.needs_student:
             points += STUDENT_NEEDED
             reasons.append(
-                f"student until {profile.student_until.isoformat()}, and the panel still "
-                "needs a student member"
+                _("student until %(day)s, and the panel still needs a student member")
+                % {"day": profile.student_until.isoformat()}
             )
         else:
-            reasons.append(f"student until {profile.student_until.isoformat()}")
+            reasons.append(_("student until %(day)s") % {"day": profile.student_until.isoformat()})
     elif profile.is_student:
-        missing.append(f"student status ended on {profile.student_until.isoformat()}")
+        missing.append(
+            _("student status ended on %(day)s") % {"day": profile.student_until.isoformat()}
+        )
     years = settings.MCQA_REVIEWER_TRAINING_YEARS
     trained = profile.last_training_on
     if trained and trained > services._years_before(today, years):
         points += TRAINED
-        reasons.append(f"trained on {trained.isoformat()}")
+        reasons.append(_("trained on %(day)s") % {"day": trained.isoformat()})
     elif trained:
-        missing.append(f"last trained on {trained.isoformat()}, more than {years} years ago")
+        missing.append(
+            ngettext(
+                "last trained on %(day)s, more than %(years)s year ago",
+                "last trained on %(day)s, more than %(years)s years ago",
+                years,
+            )
+            % {"day": trained.isoformat(), "years": years}
+        )
     else:
-        missing.append("no training recorded")
+        missing.append(_("no training recorded"))
     return points, reasons, missing
 
 

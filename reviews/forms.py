@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accreditation.forms import DescribedForm
 from core import reference
@@ -10,20 +12,26 @@ from core.roles import Role
 from . import selectors
 from .models import Judgement, PanelAssignment, SiteVisit, SiteVisitSession
 
-JUDGEMENT_CHOICES = [("", "— choose —"), *Judgement.choices]
+JUDGEMENT_CHOICES = [("", gettext_lazy("— choose —")), *Judgement.choices]
 
 
 class PanelAssignForm(DescribedForm):
     reviewer = forms.ModelChoiceField(
-        label="Reviewer", queryset=get_user_model().objects.none(), empty_label="— choose —"
+        label=gettext_lazy("Reviewer"),
+        queryset=get_user_model().objects.none(),
+        empty_label=gettext_lazy("— choose —"),
     )
-    role = forms.ChoiceField(label="Role on the panel", choices=PanelAssignment.Role.choices)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role on the panel"), choices=PanelAssignment.Role.choices
+    )
     override_justification = forms.CharField(
-        label="Justification for overriding a conflict of interest",
+        label=gettext_lazy("Justification for overriding a conflict of interest"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Only when the system warns of a conflict of interest and you still want "
-        "this reviewer: say why the conflict does not compromise the review.",
+        help_text=gettext_lazy(
+            "Only when the system warns of a conflict of interest and you still want "
+            "this reviewer: say why the conflict does not compromise the review."
+        ),
     )
 
     def __init__(self, *args, application=None, **kwargs):
@@ -44,34 +52,42 @@ class PanelAssignForm(DescribedForm):
 
 class AcceptForm(DescribedForm):
     no_conflict = forms.BooleanField(
-        label="I declare that I have no conflict of interest with this provider or case.",
+        label=gettext_lazy(
+            "I declare that I have no conflict of interest with this provider or case."
+        ),
         required=True,
-        error_messages={"required": "Tick the declaration to accept the seat."},
+        error_messages={"required": gettext_lazy("Tick the declaration to accept the seat.")},
     )
 
 
 class DeclineForm(DescribedForm):
-    reason = forms.CharField(label="Why do you decline?", widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=gettext_lazy("Why do you decline?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class JudgementForm(forms.Form):
     """One standard's judgement; the prefix (the standard code) keeps many on one page."""
 
-    judgement = forms.ChoiceField(label="Judgement", choices=JUDGEMENT_CHOICES)
-    rationale = forms.CharField(label="Rationale", widget=forms.Textarea(attrs={"rows": 4}))
+    judgement = forms.ChoiceField(label=gettext_lazy("Judgement"), choices=JUDGEMENT_CHOICES)
+    rationale = forms.CharField(
+        label=gettext_lazy("Rationale"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class FindingForm(JudgementForm):
-    judgement = forms.ChoiceField(label="Panel's finding", choices=JUDGEMENT_CHOICES)
+    judgement = forms.ChoiceField(label=gettext_lazy("Panel's finding"), choices=JUDGEMENT_CHOICES)
     recommendations = forms.CharField(
-        label="Recommendations",
+        label=gettext_lazy("Recommendations"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class ReportRequestForm(forms.Form):
-    stage = forms.ChoiceField(choices=[("draft", "Draft"), ("final", "Final")])
+    stage = forms.ChoiceField(
+        choices=[("draft", gettext_lazy("Draft")), ("final", gettext_lazy("Final"))]
+    )
 
 
 def _codes(text):
@@ -82,32 +98,34 @@ class ReviewerProfileForm(DescribedForm):
     """The reviewer's own profile; `reviewer_profile_update` decides what is valid."""
 
     expertise = forms.MultipleChoiceField(
-        label="Fields of expertise (ISCED-F 2013)",
+        label=gettext_lazy("Fields of expertise (ISCED-F 2013)"),
         required=False,
         choices=[(code, f"{code} {label}") for code, label in reference.ISCED_F_2013.items()],
         widget=forms.SelectMultiple(attrs={"size": 10}),
-        help_text="Choose every field you can judge; hold Ctrl (or ⌘) to choose several.",
+        help_text=gettext_lazy(
+            "Choose every field you can judge; hold Ctrl (or ⌘) to choose several."
+        ),
     )
     country = forms.ChoiceField(
-        label="Country where you work",
+        label=gettext_lazy("Country where you work"),
         required=False,
-        choices=[("", "— none —"), *reference.country_choices()],
+        choices=[("", gettext_lazy("— none —")), *reference.country_choices()],
     )
     languages = forms.CharField(
-        label="Working languages",
+        label=gettext_lazy("Working languages"),
         required=False,
         max_length=200,
-        help_text="ISO 639-1 codes separated by commas, e.g. en, nl, de.",
+        help_text=gettext_lazy("ISO 639-1 codes separated by commas, e.g. en, nl, de."),
     )
-    is_student = forms.BooleanField(label="I am a student", required=False)
+    is_student = forms.BooleanField(label=gettext_lazy("I am a student"), required=False)
     student_until = forms.DateField(
-        label="Student status ends on",
+        label=gettext_lazy("Student status ends on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Required for a student: the end of your current enrolment.",
+        help_text=gettext_lazy("Required for a student: the end of your current enrolment."),
     )
     last_training_on = forms.DateField(
-        label="Last reviewer training",
+        label=gettext_lazy("Last reviewer training"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -124,24 +142,26 @@ class SiteVisitForm(DescribedForm):
     """A site visit and up to `SITE_VISIT_SESSION_ROWS` sessions (`group_<i>`, `at_<i>`);
     `reviews.services.site_visit_plan` decides what is valid."""
 
-    mode = forms.ChoiceField(label="Mode", choices=SiteVisit.Mode.choices)
-    starts_on = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
+    mode = forms.ChoiceField(label=gettext_lazy("Mode"), choices=SiteVisit.Mode.choices)
+    starts_on = forms.DateField(
+        label=gettext_lazy("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     ends_on = forms.DateField(
-        label="Last day",
+        label=gettext_lazy("Last day"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The same as the first day for a one-day visit.",
+        help_text=gettext_lazy("The same as the first day for a one-day visit."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(SITE_VISIT_SESSION_ROWS):
             self.fields[f"group_{i}"] = forms.ChoiceField(
-                label=f"Session {i + 1}: with",
-                choices=[("", "— none —"), *SiteVisitSession.Group.choices],
+                label=_("Session %(number)s: with") % {"number": i + 1},
+                choices=[("", _("— none —")), *SiteVisitSession.Group.choices],
                 required=False,
             )
             self.fields[f"at_{i}"] = forms.DateTimeField(
-                label=f"Session {i + 1}: at (UTC)",
+                label=_("Session %(number)s: at (UTC)") % {"number": i + 1},
                 required=False,
                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
             )
@@ -172,7 +192,7 @@ class SiteVisitForm(DescribedForm):
 
 class MinutesUploadForm(DescribedForm):
     file = forms.FileField(
-        label="Minutes of the site visit (PDF)",
-        help_text="PDF only.",
+        label=gettext_lazy("Minutes of the site visit (PDF)"),
+        help_text=gettext_lazy("PDF only."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
     )

@@ -5,6 +5,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accreditation.models import Application, Provider, Standard
 from core.models import TimeStampedModel
@@ -13,26 +15,26 @@ from core.models import TimeStampedModel
 class Judgement(models.TextChoices):
     """The judgement scale per standard (contract)."""
 
-    COMPLIANT = "compliant", "Compliant"
-    SUBSTANTIALLY_COMPLIANT = "substantially_compliant", "Substantially compliant"
-    PARTIALLY_COMPLIANT = "partially_compliant", "Partially compliant"
-    NON_COMPLIANT = "non_compliant", "Non-compliant"
+    COMPLIANT = "compliant", _("Compliant")
+    SUBSTANTIALLY_COMPLIANT = "substantially_compliant", _("Substantially compliant")
+    PARTIALLY_COMPLIANT = "partially_compliant", _("Partially compliant")
+    NON_COMPLIANT = "non_compliant", _("Non-compliant")
 
 
 class PanelAssignment(TimeStampedModel):
     """A reviewer invited to an application's panel in one role."""
 
     class Role(models.TextChoices):
-        CHAIR = "chair", "Chair"
-        MEMBER = "member", "Member"
-        STUDENT = "student", "Student member"
+        CHAIR = "chair", _("Chair")
+        MEMBER = "member", _("Member")
+        STUDENT = "student", _("Student member")
 
     class State(models.TextChoices):
-        INVITED = "invited", "Invited"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        COMPLETED = "completed", "Completed"
-        REPLACED = "replaced", "Replaced"
+        INVITED = "invited", _("Invited")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        COMPLETED = "completed", _("Completed")
+        REPLACED = "replaced", _("Replaced")
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="panel_assignments"
@@ -52,13 +54,15 @@ class PanelAssignment(TimeStampedModel):
     no_conflict_declared = models.BooleanField(default=False)
     decline_reason = models.TextField(blank=True)
     override_justification = models.TextField(
-        blank=True, help_text="Why the coordinator assigned despite a conflict warning."
+        blank=True, help_text=_("Why the coordinator assigned despite a conflict warning.")
     )
     overridden_conflicts = models.JSONField(
         default=list,
         blank=True,
-        help_text="Keys of the conflicts the coordinator's override covered; a conflict "
-        "arising later is not covered.",
+        help_text=_(
+            "Keys of the conflicts the coordinator's override covered; a conflict "
+            "arising later is not covered."
+        ),
     )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -93,7 +97,7 @@ class Affiliation(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="+")
     description = models.CharField(max_length=300, blank=True)
     start_date = models.DateField(null=True, blank=True)
-    end_date = models.DateField(null=True, blank=True, help_text="Empty while it lasts.")
+    end_date = models.DateField(null=True, blank=True, help_text=_("Empty while it lasts."))
 
     class Meta:
         ordering = ["reviewer_id", "-end_date"]
@@ -180,14 +184,14 @@ class Report(TimeStampedModel):
     version and the old one stays downloadable."""
 
     class Stage(models.TextChoices):
-        DRAFT = "draft", "Draft (factual-accuracy check)"
-        FINAL = "final", "Final panel report"
-        PUBLISHED = "published", "Published report with the decision"
+        DRAFT = "draft", _("Draft (factual-accuracy check)")
+        FINAL = "final", _("Final panel report")
+        PUBLISHED = "published", _("Published report with the decision")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", pgettext_lazy("report status", "Pending")
+        READY = "ready", pgettext_lazy("report status", "Ready")
+        FAILED = "failed", pgettext_lazy("report status", "Failed")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reports")
     stage = models.CharField(max_length=10, choices=Stage.choices)
@@ -249,20 +253,20 @@ class ReviewerProfile(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
     )
     expertise = models.JSONField(
-        default=list, blank=True, help_text="Fields of expertise: ISCED-F 2013 codes."
+        default=list, blank=True, help_text=_("Fields of expertise: ISCED-F 2013 codes.")
     )
     country = models.CharField(
-        max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code of the country of work."
+        max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2 code of the country of work.")
     )
     languages = models.JSONField(
-        default=list, blank=True, help_text="Working languages: ISO 639-1 codes."
+        default=list, blank=True, help_text=_("Working languages: ISO 639-1 codes.")
     )
     is_student = models.BooleanField(default=False)
     student_until = models.DateField(
-        null=True, blank=True, help_text="When the student status ends (required for a student)."
+        null=True, blank=True, help_text=_("When the student status ends (required for a student).")
     )
     last_training_on = models.DateField(
-        null=True, blank=True, help_text="Date of the last reviewer training attended."
+        null=True, blank=True, help_text=_("Date of the last reviewer training attended.")
     )
 
     class Meta:
@@ -292,8 +296,8 @@ class SiteVisit(TimeStampedModel):
     the record with `cancelled_at` set and no longer counts as held."""
 
     class Mode(models.TextChoices):
-        ONSITE = "onsite", "On site"
-        ONLINE = "online", "Online"
+        ONSITE = "onsite", _("On site")
+        ONLINE = "online", _("Online")
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="site_visits"
@@ -328,12 +332,12 @@ class SiteVisitSession(models.Model):
     """One interview of a site visit: with which group, when."""
 
     class Group(models.TextChoices):
-        MANAGEMENT = "management", "Management"
-        STAFF = "staff", "Staff"
-        LEARNERS = "learners", "Learners"
-        EMPLOYERS = "employers", "Employers"
-        GRADUATES = "graduates", "Graduates"
-        OTHER = "other", "Other"
+        MANAGEMENT = "management", _("Management")
+        STAFF = "staff", pgettext_lazy("site visit group", "Staff")
+        LEARNERS = "learners", _("Learners")
+        EMPLOYERS = "employers", _("Employers")
+        GRADUATES = "graduates", _("Graduates")
+        OTHER = "other", pgettext_lazy("site visit group", "Other")
 
     visit = models.ForeignKey(SiteVisit, on_delete=models.CASCADE, related_name="sessions")
     group = models.CharField(max_length=12, choices=Group.choices)

@@ -6,6 +6,8 @@ Imported by `ReviewsConfig.ready()`; `accreditation` never imports this module.
 """
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accreditation import workflow
 from accreditation.api.extensions import register_application_field
@@ -36,7 +38,7 @@ def panel_member_does_not_decide(application, actor):
     may not also decide the case, nor an appeal against the decision, whatever other seats
     they hold."""
     if selectors.sat_on_panel(actor, application):
-        return "You sat on this case's review panel, so you may not decide it."
+        return _("You sat on this case's review panel, so you may not decide it.")
     return None
 
 
@@ -63,7 +65,8 @@ def panel_composition_unmet(application):
         unmet.append(
             Unmet(
                 "panel_too_small",
-                f"The panel needs at least {MIN_PANEL_SIZE} accepted members; it has {len(seats)}.",
+                _("The panel needs at least %(minimum)s accepted members; it has %(count)s.")
+                % {"minimum": MIN_PANEL_SIZE, "count": len(seats)},
             )
         )
     chairs = [s for s in seats if s.role == PanelAssignment.Role.CHAIR]
@@ -71,11 +74,14 @@ def panel_composition_unmet(application):
         unmet.append(
             Unmet(
                 "panel_missing_chair",
-                f"The panel needs exactly one accepted chair; it has {len(chairs)}.",
+                _("The panel needs exactly one accepted chair; it has %(count)s.")
+                % {"count": len(chairs)},
             )
         )
     if not any(s.role == PanelAssignment.Role.STUDENT for s in seats):
-        unmet.append(Unmet("panel_missing_student", "The panel needs an accepted student member."))
+        unmet.append(
+            Unmet("panel_missing_student", _("The panel needs an accepted student member."))
+        )
     for seat in seats:
         unmet.extend(conflict.as_unmet() for conflict in unresolved_conflicts(seat))
     return unmet
@@ -103,7 +109,8 @@ def review_complete(application, actor, data):
                 unmet.append(
                     Unmet(
                         f"missing_judgement:{name}:{standard.code}",
-                        f"{name} has not judged standard {standard.code} {standard.title}.",
+                        _("%(name)s has not judged standard %(code)s %(title)s.")
+                        % {"name": name, "code": standard.code, "title": standard.title},
                     )
                 )
     unmet.extend(selectors.findings_unmet(application))
@@ -128,15 +135,19 @@ def site_visit_held(application, actor, data):
         unmet.append(
             Unmet(
                 "missing_site_visit",
-                "An institutional review needs a site visit that has ended before the draft "
-                "report goes out.",
+                _(
+                    "An institutional review needs a site visit that has ended before the "
+                    "draft report goes out."
+                ),
             )
         )
     minutes = Document.objects.filter(
         application=application, kind=Document.Kind.SITE_VISIT_MINUTES
     )
     if not minutes.exists():
-        unmet.append(Unmet("missing_site_visit_minutes", "Upload the minutes of the site visit."))
+        unmet.append(
+            Unmet("missing_site_visit_minutes", _("Upload the minutes of the site visit."))
+        )
     return unmet
 
 
@@ -158,27 +169,33 @@ def final_report_missing(application):
         .first()
     )
     if newest is None:
-        return (
+        return _(
             "A ready final report PDF is required: none has been made yet. The system "
             "renders it when the factual-accuracy check closes; the coordinator or the "
             "panel chair can request it in the Reports section."
         )
     if newest.status == Report.Status.FAILED:
-        return (
+        return _(
             "A ready final report PDF is required: rendering it failed. The coordinator "
             "or the panel chair must request it again (Reports section: Request the final "
             "report)."
         )
-    return (
+    return _(
         "A ready final report PDF is required: the final report is being rendered; it "
         "will be ready in a minute."
     )
 
 
+REPORT_REQUIRED = {
+    Report.Stage.DRAFT: gettext_lazy("A ready draft report PDF is required."),
+    Report.Stage.FINAL: gettext_lazy("A ready final report PDF is required."),
+}
+
+
 def _report_unmet(application, stage):
     if latest_ready_report(application, stage) is not None:
         return []
-    return [Unmet(f"missing_report:{stage}", f"A ready {stage} report PDF is required.")]
+    return [Unmet(f"missing_report:{stage}", str(REPORT_REQUIRED[stage]))]
 
 
 # --------------------------------------------------------------------------- effects
@@ -225,6 +242,6 @@ register_uploader(
     Document.Kind.SITE_VISIT_MINUTES,
     may=lambda application, actor: selectors.may_plan_site_visit(actor, application),
     states=selectors.SITE_VISIT_STATES,
-    who="the panel chair or a coordinator",
+    who=gettext_lazy("the panel chair or a coordinator"),
 )
 register_application_field("panel", panel_field, prefetch=(selectors.panel_prefetch(),))

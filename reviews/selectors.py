@@ -2,6 +2,7 @@
 can forget who may see what, and every list runs a constant number of queries."""
 
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
 
 from accreditation.models import ApplicationState, Standard
 from accreditation.selectors import is_provider_member, sees_everything
@@ -201,8 +202,8 @@ def findings_unmet(application):
     return [
         Unmet(
             f"missing_finding:{standard.code}",
-            f"The chair has not recorded the panel's finding on standard "
-            f"{standard.code} {standard.title}.",
+            _("The chair has not recorded the panel's finding on standard %(code)s %(title)s.")
+            % {"code": standard.code, "title": standard.title},
         )
         for standard in standards_of(application)
         if standard.pk not in found

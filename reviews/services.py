@@ -6,6 +6,7 @@ with code `conflict_of_interest`), writes, and schedules its e-mail after commit
 the pages and the admin all call these, so they all behave the same.
 """
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accreditation.models import (
@@ -69,10 +72,23 @@ def invitation_open(assignment):
 @dataclass(frozen=True)
 class Conflict:
     """One reason a reviewer may not judge a case; `key` identifies it across checks, so
-    that an override covers exactly the conflicts the coordinator saw."""
+    that an override covers exactly the conflicts the coordinator saw. The reason is kept
+    as its English message and parameters: the reader sees it in their language, the audit
+    log keeps it in English."""
 
     key: str
-    reason: str
+    message: str
+    params: dict = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def reason(self):
+        """The reason in the reader's language."""
+        return _(self.message) % self.params
+
+    @property
+    def recorded(self):
+        """The reason in English, as the audit log keeps it."""
+        return self.message % self.params
 
     def as_unmet(self):
         return Unmet("conflict_of_interest", self.reason)
@@ -111,7 +127,9 @@ def conflicts_among(*, reviewers, application):
         if pk in members:
             found[pk].append(
                 Conflict(
-                    f"membership:{provider.pk}", f"{names[pk]} acts for {provider.legal_name}."
+                    f"membership:{provider.pk}",
+                    gettext_noop("%(name)s acts for %(provider)s."),
+                    {"name": names[pk], "provider": provider.legal_name},
                 )
             )
     today = timezone.now().date()
@@ -123,16 +141,29 @@ def conflicts_among(*, reviewers, application):
             found[affiliation.reviewer_id].append(
                 Conflict(
                     f"affiliation:{affiliation.pk}",
-                    f"{name} is affiliated with {provider.legal_name}{_described(affiliation)}.",
+                    gettext_noop("%(name)s is affiliated with %(provider)s%(description)s."),
+                    {
+                        "name": name,
+                        "provider": provider.legal_name,
+                        "description": _described(affiliation),
+                    },
                 )
             )
         elif affiliation.end_date > horizon:
             found[affiliation.reviewer_id].append(
                 Conflict(
                     f"affiliation:{affiliation.pk}",
-                    f"{name} was affiliated with {provider.legal_name}{_described(affiliation)} "
-                    f"until {affiliation.end_date.isoformat()}, less than {cooling_off_years} "
-                    "years ago (the cooling-off period).",
+                    gettext_noop(
+                        "%(name)s was affiliated with %(provider)s%(description)s until "
+                        "%(end)s, less than %(years)s years ago (the cooling-off period)."
+                    ),
+                    {
+                        "name": name,
+                        "provider": provider.legal_name,
+                        "description": _described(affiliation),
+                        "end": affiliation.end_date.isoformat(),
+                        "years": cooling_off_years,
+                    },
                 )
             )
     for declaration in ConflictDeclaration.objects.filter(
@@ -141,16 +172,22 @@ def conflicts_among(*, reviewers, application):
         found[declaration.reviewer_id].append(
             Conflict(
                 f"declaration:{declaration.pk}",
-                f"{names[declaration.reviewer_id]} declared a conflict with "
-                f"{provider.legal_name}: {declaration.reason}",
+                gettext_noop("%(name)s declared a conflict with %(provider)s: %(reason)s"),
+                {
+                    "name": names[declaration.reviewer_id],
+                    "provider": provider.legal_name,
+                    "reason": declaration.reason,
+                },
             )
         )
     for decision in Decision.objects.filter(application_id=application.pk, decided_by_id__in=by_id):
         found[decision.decided_by_id].append(
             Conflict(
                 f"decision:{decision.pk}",
-                f"{names[decision.decided_by_id]} took a decision on this case as a member "
-                "of the decision body.",
+                gettext_noop(
+                    "%(name)s took a decision on this case as a member of the decision body."
+                ),
+                {"name": names[decision.decided_by_id]},
             )
         )
     return found
@@ -187,12 +224,12 @@ def conflict_declare(*, reviewer, provider, reason):
     by `start_review` for seats already accepted.
     """
     if not has_role(reviewer, Role.REVIEWER):
-        raise NotAllowed("Only reviewers declare conflicts of interest.")
+        raise NotAllowed(_("Only reviewers declare conflicts of interest."))
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ValidationError({"reason": ["Say what the conflict of interest is."]})
+        raise ValidationError({"reason": [_("Say what the conflict of interest is.")]})
     if not isinstance(provider, Provider):
-        raise ValidationError({"provider": ["Name an existing provider."]})
+        raise ValidationError({"provider": [_("Name an existing provider.")]})
     declaration = ConflictDeclaration.objects.create(
         reviewer=reviewer, provider=provider, reason=reason
     )
@@ -216,19 +253,28 @@ PROFILE_LIST_LIMIT = 20
 
 def _code_list(value, field, known, what):
     if not isinstance(value, list | tuple):
-        raise ValidationError({field: [f"Give a list of {what}."]})
+        raise ValidationError({field: [_("Give a list of %(what)s.") % {"what": what}]})
     if len(value) > PROFILE_LIST_LIMIT:
-        raise ValidationError({field: [f"Give at most {PROFILE_LIST_LIMIT} {what}."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Give at most %(limit)s %(what)s.")
+                    % {"limit": PROFILE_LIST_LIMIT, "what": what}
+                ]
+            }
+        )
     bad = [str(code) for code in value if not known(code)]
     if bad:
-        raise ValidationError({field: [f"Not {what}: {', '.join(bad)}."]})
+        raise ValidationError(
+            {field: [_("Not %(what)s: %(codes)s.") % {"what": what, "codes": ", ".join(bad)}]}
+        )
     return list(dict.fromkeys(value))
 
 
 def _day(value, field):
     if value is None or isinstance(value, date):
         return value
-    raise ValidationError({field: ["Give a date (YYYY-MM-DD) or nothing."]})
+    raise ValidationError({field: [_("Give a date (YYYY-MM-DD) or nothing.")]})
 
 
 def reviewer_profile_update(*, reviewer, actor, changes):
@@ -244,36 +290,42 @@ def reviewer_profile_update(*, reviewer, actor, changes):
     The change is audited with the fields it touched.
     """
     if actor is None or actor.pk != reviewer.pk:
-        raise NotAllowed("Reviewers keep their own profile.")
+        raise NotAllowed(_("Reviewers keep their own profile."))
     if not has_role(reviewer, Role.REVIEWER):
-        raise NotAllowed("Only reviewers keep a reviewer profile.")
+        raise NotAllowed(_("Only reviewers keep a reviewer profile."))
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
     if unknown:
-        raise ValidationError({name: ["Not a field of the reviewer profile."] for name in unknown})
+        raise ValidationError(
+            {name: [_("Not a field of the reviewer profile.")] for name in unknown}
+        )
     clean = {}
     if "expertise" in changes:
         clean["expertise"] = _code_list(
-            changes["expertise"], "expertise", reference.is_isced_f, "ISCED-F 2013 field codes"
+            changes["expertise"], "expertise", reference.is_isced_f, _("ISCED-F 2013 field codes")
         )
     if "languages" in changes:
         clean["languages"] = _code_list(
-            changes["languages"], "languages", reference.is_language, "ISO 639-1 language codes"
+            changes["languages"], "languages", reference.is_language, _("ISO 639-1 language codes")
         )
     if "country" in changes:
         country = changes["country"] or ""
         if country and not reference.is_country(country):
-            raise ValidationError({"country": [f"{country} is not an ISO 3166-1 alpha-2 code."]})
+            raise ValidationError(
+                {"country": [_("%(code)s is not an ISO 3166-1 alpha-2 code.") % {"code": country}]}
+            )
         clean["country"] = country
     if "is_student" in changes:
         if not isinstance(changes["is_student"], bool):
-            raise ValidationError({"is_student": ["Say true or false."]})
+            raise ValidationError({"is_student": [_("Say true or false.")]})
         clean["is_student"] = changes["is_student"]
     for field in ("student_until", "last_training_on"):
         if field in changes:
             clean[field] = _day(changes[field], field)
     today = timezone.localdate()
     if clean.get("last_training_on") and clean["last_training_on"] > today:
-        raise ValidationError({"last_training_on": ["The last training cannot be in the future."]})
+        raise ValidationError(
+            {"last_training_on": [_("The last training cannot be in the future.")]}
+        )
     with transaction.atomic():
         profile = ReviewerProfile.objects.select_for_update().filter(
             reviewer=reviewer
@@ -283,10 +335,12 @@ def reviewer_profile_update(*, reviewer, actor, changes):
         if profile.is_student:
             if profile.student_until is None:
                 raise ValidationError(
-                    {"student_until": ["A student member says when the student status ends."]}
+                    {"student_until": [_("A student member says when the student status ends.")]}
                 )
             if "student_until" in clean and profile.student_until < today:
-                raise ValidationError({"student_until": ["The student status has already ended."]})
+                raise ValidationError(
+                    {"student_until": [_("The student status has already ended.")]}
+                )
         profile.save()
         audit("review.profile_updated", actor=actor, obj=profile, fields=sorted(clean))
     return profile
@@ -327,41 +381,61 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
     """
     _visible_application(application, actor)
     if not has_role(actor, Role.COORDINATOR):
-        raise NotAllowed("Only a coordinator composes the panel.")
+        raise NotAllowed(_("Only a coordinator composes the panel."))
     justification = override_justification.strip() if override_justification else ""
     try:
         with transaction.atomic():
             locked = _locked_application(application)
             if locked.state not in PANEL_OPEN_STATES:
                 raise ConflictError(
-                    f"The panel can be composed only in screening or in review, "
-                    f"not while the application is {locked.state}."
+                    _(
+                        "The panel can be composed only in screening or in review, not while "
+                        "the application is %(state)s."
+                    )
+                    % {"state": locked.state}
                 )
             if role not in PanelAssignment.Role.values:
                 raise ValidationError(
-                    {"role": [f"Choose one of: {', '.join(PanelAssignment.Role.values)}."]}
+                    {
+                        "role": [
+                            _("Choose one of: %(values)s.")
+                            % {"values": ", ".join(PanelAssignment.Role.values)}
+                        ]
+                    }
                 )
             if not has_role(reviewer, Role.REVIEWER):
                 raise ValidationError(
-                    {"reviewer": [f"{reviewer.get_username()} does not hold the reviewer role."]}
+                    {
+                        "reviewer": [
+                            _("%(name)s does not hold the reviewer role.")
+                            % {"name": reviewer.get_username()}
+                        ]
+                    }
                 )
             live = PanelAssignment.objects.filter(
                 application=locked, state__in=selectors.LIVE_STATES
             )
             if live.filter(reviewer=reviewer).exists():
                 raise ValidationError(
-                    {"reviewer": [f"{reviewer.get_username()} already has a seat on this panel."]}
+                    {
+                        "reviewer": [
+                            _("%(name)s already has a seat on this panel.")
+                            % {"name": reviewer.get_username()}
+                        ]
+                    }
                 )
             if role == PanelAssignment.Role.CHAIR and live.filter(role=role).exists():
                 raise ValidationError(
-                    {"role": ["The panel already has a chair; replace the chair first."]}
+                    {"role": [_("The panel already has a chair; replace the chair first.")]}
                 )
             conflicts = conflicts_of_interest(reviewer=reviewer, application=locked)
             if conflicts and not justification:
                 raise GuardFailed(
                     [c.as_unmet() for c in conflicts],
-                    detail="The reviewer has a conflict of interest with this case. A "
-                    "coordinator may override it only with a written justification.",
+                    detail=_(
+                        "The reviewer has a conflict of interest with this case. A "
+                        "coordinator may override it only with a written justification."
+                    ),
                 )
             assignment = PanelAssignment.objects.create(
                 application=locked,
@@ -379,12 +453,12 @@ def panel_member_assign(*, application, reviewer, role, actor, override_justific
                     obj=assignment,
                     application=locked.pk,
                     reviewer=reviewer.get_username(),
-                    conflicts=[c.reason for c in conflicts],
+                    conflicts=[c.recorded for c in conflicts],
                     justification=justification,
                 )
             after_commit(tasks.notify_reviewer_invited.delay, assignment_id=assignment.pk)
     except IntegrityError as exc:
-        raise ConflictError("The panel changed meanwhile; reload and try again.") from exc
+        raise ConflictError(_("The panel changed meanwhile; reload and try again.")) from exc
     return assignment
 
 
@@ -455,24 +529,28 @@ def assignment_accept(*, assignment, actor, no_conflict):
             raise ValidationError(
                 {
                     "no_conflict": [
-                        "Declare that you have no conflict of interest (no_conflict: true)."
+                        _("Declare that you have no conflict of interest (no_conflict: true).")
                     ]
                 }
             )
         if locked.state != S.INVITED:
             raise ConflictError(
-                f"This assignment is {locked.state}; only an invitation is accepted."
+                _("This assignment is %(state)s; only an invitation is accepted.")
+                % {"state": locked.state}
             )
         application = locked.application
         if application.state not in selectors.ACCEPTING_STATES:
             raise ConflictError(
-                f"The application is {application.state}; its panel takes no new members."
+                _("The application is %(state)s; its panel takes no new members.")
+                % {"state": application.state}
             )
         conflicts = unresolved_conflicts(locked)
         if conflicts:
             raise GuardFailed(
                 [c.as_unmet() for c in conflicts],
-                detail="You have a conflict of interest with this case; decline the seat instead.",
+                detail=_(
+                    "You have a conflict of interest with this case; decline the seat instead."
+                ),
             )
         locked.state = S.ACCEPTED
         locked.no_conflict_declared = True
@@ -492,11 +570,13 @@ def assignment_decline(*, assignment, actor, reason):
     """
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise ValidationError({"reason": ["Say why you decline the seat."]})
+        raise ValidationError({"reason": [_("Say why you decline the seat.")]})
     with transaction.atomic():
         locked = _locked_own_assignment(assignment, actor)
         if locked.state not in (S.INVITED, S.ACCEPTED):
-            raise ConflictError(f"This assignment is {locked.state}; it cannot be declined.")
+            raise ConflictError(
+                _("This assignment is %(state)s; it cannot be declined.") % {"state": locked.state}
+            )
         was_accepted = locked.state == S.ACCEPTED
         locked.state = S.DECLINED
         locked.decline_reason = reason
@@ -521,13 +601,16 @@ def assignment_replace(*, assignment, actor, reason="", reviewer=None, override_
     application = assignment.application
     _visible_application(application, actor)
     if not has_role(actor, Role.COORDINATOR):
-        raise NotAllowed("Only a coordinator replaces panel members.")
+        raise NotAllowed(_("Only a coordinator replaces panel members."))
     with transaction.atomic():
         locked_app = _locked_application(application)
         if locked_app.state not in PANEL_OPEN_STATES:
             raise ConflictError(
-                f"Seats can be replaced only in screening or in review, "
-                f"not while the application is {locked_app.state}."
+                _(
+                    "Seats can be replaced only in screening or in review, not while the "
+                    "application is %(state)s."
+                )
+                % {"state": locked_app.state}
             )
         locked = (
             PanelAssignment.objects.select_for_update()
@@ -535,7 +618,9 @@ def assignment_replace(*, assignment, actor, reason="", reviewer=None, override_
             .get(pk=assignment.pk)
         )
         if locked.state not in (S.INVITED, S.ACCEPTED):
-            raise ConflictError(f"This assignment is {locked.state}; it cannot be replaced.")
+            raise ConflictError(
+                _("This assignment is %(state)s; it cannot be replaced.") % {"state": locked.state}
+            )
         was_accepted = locked.state == S.ACCEPTED
         locked.state = S.REPLACED
         locked.save()
@@ -567,10 +652,12 @@ def assignment_replace(*, assignment, actor, reason="", reviewer=None, override_
 def _checked_judgement(judgement, rationale):
     errors = {}
     if judgement not in Judgement.values:
-        errors["judgement"] = [f"Choose one of: {', '.join(Judgement.values)}."]
+        errors["judgement"] = [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(Judgement.values)}
+        ]
     rationale = rationale.strip() if isinstance(rationale, str) else ""
     if not rationale:
-        errors["rationale"] = ["Give the rationale for the judgement."]
+        errors["rationale"] = [_("Give the rationale for the judgement.")]
     if errors:
         raise ValidationError(errors)
     return rationale
@@ -579,7 +666,10 @@ def _checked_judgement(judgement, rationale):
 def _standard_or_404(application, standard_code):
     standard = selectors.standard_of(application, standard_code)
     if standard is None:
-        raise NotVisible(f"The framework of this application has no standard {standard_code!r}.")
+        raise NotVisible(
+            _("The framework of this application has no standard %(code)s.")
+            % {"code": repr(standard_code)}
+        )
     return standard
 
 
@@ -594,12 +684,15 @@ def judgement_put(*, assignment, standard_code, actor, judgement, rationale):
     with transaction.atomic():
         locked = _locked_own_assignment(assignment, actor)
         if locked.state != S.ACCEPTED:
-            raise NotAllowed("Only a reviewer who accepted the seat records judgements.")
+            raise NotAllowed(_("Only a reviewer who accepted the seat records judgements."))
         application = locked.application
         if application.state not in JUDGING_STATES:
             raise ConflictError(
-                f"Judgements are recorded during the review, not while the application "
-                f"is {application.state}."
+                _(
+                    "Judgements are recorded during the review, not while the application "
+                    "is %(state)s."
+                )
+                % {"state": application.state}
             )
         standard = _standard_or_404(application, standard_code)
         rationale = _checked_judgement(judgement, rationale)
@@ -625,18 +718,21 @@ def finding_put(*, application, standard_code, actor, judgement, rationale, reco
         if not PanelAssignment.objects.filter(
             application=locked, reviewer=actor, role=PanelAssignment.Role.CHAIR, state=S.ACCEPTED
         ).exists():
-            raise NotAllowed("Only the panel chair records the panel's findings.")
+            raise NotAllowed(_("Only the panel chair records the panel's findings."))
         if locked.state not in JUDGING_STATES:
             raise ConflictError(
-                f"Findings are recorded during the review, not while the application "
-                f"is {locked.state}."
+                _(
+                    "Findings are recorded during the review, not while the application "
+                    "is %(state)s."
+                )
+                % {"state": locked.state}
             )
         standard = _standard_or_404(locked, standard_code)
         rationale = _checked_judgement(judgement, rationale)
         if recommendations is None:
             recommendations = ""
         if not isinstance(recommendations, str):
-            raise ValidationError({"recommendations": ["Recommendations are text."]})
+            raise ValidationError({"recommendations": [_("Recommendations are text.")]})
         finding, created = Finding.objects.update_or_create(
             application=locked,
             standard=standard,
@@ -729,27 +825,31 @@ def _visit_date(value):
 def _checked_site_visit(data):
     """The visit's fields, checked: every bad field is named (400), nothing is written."""
     if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send an object with the visit's fields."]})
+        raise ValidationError({"non_field_errors": [_("Send an object with the visit's fields.")]})
     errors = {}
     for name in sorted(set(data) - set(SITE_VISIT_FIELDS)):
-        errors[name] = ["Unknown field."]
+        errors[name] = [_("Unknown field.")]
     mode = data.get("mode")
     if mode not in SiteVisit.Mode.values:
-        errors["mode"] = [f"Choose one of: {', '.join(SiteVisit.Mode.values)}."]
+        errors["mode"] = [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(SiteVisit.Mode.values)}
+        ]
     days = {}
     for name in ("starts_on", "ends_on"):
         days[name] = _visit_date(data.get(name))
         if days[name] is None:
-            errors[name] = ["Give a date as YYYY-MM-DD."]
+            errors[name] = [_("Give a date as YYYY-MM-DD.")]
     starts_on, ends_on = days["starts_on"], days["ends_on"]
     if starts_on and ends_on and ends_on < starts_on:
-        errors["ends_on"] = ["The visit cannot end before it starts."]
+        errors["ends_on"] = [_("The visit cannot end before it starts.")]
     sessions = data.get("sessions")
     checked = []
     if not isinstance(sessions, list) or not sessions:
-        errors["sessions"] = ["Plan at least one session (a group and a time)."]
+        errors["sessions"] = [_("Plan at least one session (a group and a time).")]
     elif len(sessions) > MAX_SITE_VISIT_SESSIONS:
-        errors["sessions"] = [f"A visit has at most {MAX_SITE_VISIT_SESSIONS} sessions."]
+        errors["sessions"] = [
+            _("A visit has at most %(count)s sessions.") % {"count": MAX_SITE_VISIT_SESSIONS}
+        ]
     else:
         for index, session in enumerate(sessions):
             checked.append(_checked_session(errors, index, session, starts_on, ends_on))
@@ -761,28 +861,30 @@ def _checked_site_visit(data):
 def _checked_session(errors, index, session, starts_on, ends_on):
     prefix = f"sessions[{index}]"
     if not isinstance(session, dict):
-        errors[prefix] = ["Give the session as {group, at}."]
+        errors[prefix] = [_("Give the session as {group, at}.")]
         return None
     for name in sorted(set(session) - {"group", "at"}):
-        errors[f"{prefix}.{name}"] = ["Unknown field."]
+        errors[f"{prefix}.{name}"] = [_("Unknown field.")]
     group = session.get("group")
     if group not in SiteVisitSession.Group.values:
-        errors[f"{prefix}.group"] = [f"Choose one of: {', '.join(SiteVisitSession.Group.values)}."]
+        errors[f"{prefix}.group"] = [
+            _("Choose one of: %(values)s.") % {"values": ", ".join(SiteVisitSession.Group.values)}
+        ]
     at = session.get("at")
     try:
         at = at if isinstance(at, datetime.datetime) else parse_datetime(at)
     except (TypeError, ValueError):
         at = None
     if at is None:
-        errors[f"{prefix}.at"] = ["Give a date and time as YYYY-MM-DDTHH:MM."]
+        errors[f"{prefix}.at"] = [_("Give a date and time as YYYY-MM-DDTHH:MM.")]
         return None
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     day = timezone.localtime(at).date()
     if starts_on and ends_on and not (starts_on <= day <= ends_on):
         errors[f"{prefix}.at"] = [
-            f"The session must take place during the visit "
-            f"({starts_on.isoformat()} to {ends_on.isoformat()})."
+            _("The session must take place during the visit (%(start)s to %(end)s).")
+            % {"start": starts_on.isoformat(), "end": ends_on.isoformat()}
         ]
     return {"group": group, "at": at}
 
@@ -792,14 +894,17 @@ def _check_plans_site_visit(application, actor):
     procedure (a coordinator) nor leads the panel (its chair)."""
     _visible_application(application, actor)
     if not selectors.may_plan_site_visit(actor, application):
-        raise NotAllowed("Only the panel chair or a coordinator plans the site visit.")
+        raise NotAllowed(_("Only the panel chair or a coordinator plans the site visit."))
 
 
 def _check_site_visit_state(application):
     if application.state not in selectors.SITE_VISIT_STATES:
         raise ConflictError(
-            "A site visit is planned from screening until the draft report, "
-            f"not while the application is {application.state}."
+            _(
+                "A site visit is planned from screening until the draft report, not while the "
+                "application is %(state)s."
+            )
+            % {"state": application.state}
         )
 
 
@@ -861,9 +966,9 @@ def site_visit_cancel(*, visit, actor):
         _check_site_visit_state(locked_app)
         locked = SiteVisit.objects.select_for_update().get(pk=visit.pk)
         if locked.cancelled_at is not None:
-            raise ConflictError("This site visit was cancelled already.")
+            raise ConflictError(_("This site visit was cancelled already."))
         if locked.starts_on <= timezone.localdate():
-            raise ConflictError("This site visit has begun; it can no longer be cancelled.")
+            raise ConflictError(_("This site visit has begun; it can no longer be cancelled."))
         locked.cancelled_at = timezone.now()
         locked.cancelled_by = actor
         locked.save(update_fields=["cancelled_at", "cancelled_by", "updated_at"])
@@ -882,15 +987,15 @@ def site_visit_change(*, visit, actor, data):
     application = visit.application
     _check_plans_site_visit(application, actor)
     if not isinstance(data, dict):
-        raise ValidationError({"non_field_errors": ["Send an object with the visit's fields."]})
+        raise ValidationError({"non_field_errors": [_("Send an object with the visit's fields.")]})
     with transaction.atomic():
         locked_app = _locked_application(application)
         _check_site_visit_state(locked_app)
         locked = SiteVisit.objects.select_for_update().get(pk=visit.pk)
         if locked.cancelled_at is not None:
-            raise ConflictError("This site visit was cancelled; plan a new one.")
+            raise ConflictError(_("This site visit was cancelled; plan a new one."))
         if locked.starts_on <= timezone.localdate():
-            raise ConflictError("This site visit has begun; it can no longer be changed.")
+            raise ConflictError(_("This site visit has begun; it can no longer be changed."))
         before = _visit_as_data(locked)
         checked = _checked_site_visit({**before, **data})
         locked.mode = checked["mode"]

@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accreditation.models import Document
@@ -36,6 +38,20 @@ from .reports import selectors as report_selectors
 from .reports import services as report_services
 
 S = PanelAssignment.State
+# One whole sentence per seat, so that each language words the role its own way.
+INVITED_AS = {
+    PanelAssignment.Role.CHAIR: gettext_lazy("%(name)s was invited as chair."),
+    PanelAssignment.Role.MEMBER: gettext_lazy("%(name)s was invited as member."),
+    PanelAssignment.Role.STUDENT: gettext_lazy("%(name)s was invited as student."),
+}
+REPORT_READY = {
+    "draft": gettext_lazy("The draft report (version %(version)s) is ready."),
+    "final": gettext_lazy("The final report (version %(version)s) is ready."),
+}
+REPORT_RENDERING = {
+    "draft": gettext_lazy("The draft report (version %(version)s) is being rendered."),
+    "final": gettext_lazy("The final report (version %(version)s) is being rendered."),
+}
 
 
 # --------------------------------------------------------------------------- page sections
@@ -156,7 +172,7 @@ def panel_compose(request, pk):
             if outcome.ok:
                 messages.success(
                     request,
-                    f"{data['reviewer'].get_username()} was invited as {data['role']}.",
+                    INVITED_AS[data["role"]] % {"name": data["reviewer"].get_username()},
                 )
                 return redirect("panel-compose", pk=application.pk)
     panel = list(selectors.panel_of(application))
@@ -200,7 +216,7 @@ def profile_edit(request):
     """The reviewer keeps their own profile (expertise, country, languages, student status,
     training); panel composition ranks them by it. Only reviewers have one (403)."""
     if not has_role(request.user, Role.REVIEWER):
-        raise PermissionDenied("Only reviewers keep a reviewer profile.")
+        raise PermissionDenied(_("Only reviewers keep a reviewer profile."))
     profile = ReviewerProfile.objects.filter(reviewer=request.user).first()
     form = f.ReviewerProfileForm(request.POST or None, initial=_profile_initial(profile))
     status = 200
@@ -218,7 +234,7 @@ def profile_edit(request):
             if outcome.refusal:
                 return outcome.refusal
             if outcome.ok:
-                messages.success(request, "Your reviewer profile was saved.")
+                messages.success(request, _("Your reviewer profile was saved."))
                 return redirect("reviewer-profile")
     return render(
         request,
@@ -285,7 +301,7 @@ def assignment_accept(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, "You accepted the seat on the panel.")
+            messages.success(request, _("You accepted the seat on the panel."))
             return redirect("assignment-review", pk=assignment.pk)
     return _invitation_page(request, assignment, accept_form=form, status=400)
 
@@ -307,7 +323,7 @@ def assignment_decline(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, "You declined the seat; the coordinator is told.")
+            messages.success(request, _("You declined the seat; the coordinator is told."))
             return redirect("home")
     return _invitation_page(request, assignment, decline_form=form, status=400)
 
@@ -396,7 +412,7 @@ def judgement_save(request, pk, code):
             rationale=data["rationale"],
         ),
         back=review,
-        saved=f"Your judgement on {code} was saved.",
+        saved=_("Your judgement on %(standard)s was saved.") % {"standard": code},
         done=review + f"#std-{code}",
         invalid=lambda: _render_review(
             request,
@@ -465,7 +481,7 @@ def finding_save(request, pk, code):
             recommendations=data["recommendations"],
         ),
         back=application.get_absolute_url(),
-        saved=f"The panel's finding on {code} was saved.",
+        saved=_("The panel's finding on %(standard)s was saved.") % {"standard": code},
         done=reverse("consolidation", args=[application.pk]) + f"#std-{code}",
         invalid=invalid,
     )
@@ -480,7 +496,7 @@ def report_request(request, pk):
     if not form.is_valid():
         return render_domain_error(
             request,
-            DomainError("Choose the draft or the final report."),
+            DomainError(_("Choose the draft or the final report.")),
             back=application.get_absolute_url(),
         )
     stage = form.cleaned_data["stage"]
@@ -496,9 +512,9 @@ def report_request(request, pk):
     report = outcome.result
     report.refresh_from_db()
     if report.status == Report.Status.READY:
-        messages.success(request, f"The {stage} report (version {report.version}) is ready.")
+        messages.success(request, REPORT_READY[stage] % {"version": report.version})
     else:
-        messages.info(request, f"The {stage} report (version {report.version}) is being rendered.")
+        messages.info(request, REPORT_RENDERING[stage] % {"version": report.version})
     return redirect(reverse("application-detail", args=[application.pk]) + "#reports")
 
 
@@ -532,7 +548,7 @@ def _refuse_unless_plans(request, application):
     if not selectors.may_plan_site_visit(request.user, application):
         return render_domain_error(
             request,
-            NotAllowed("Only the panel chair or a coordinator plans the site visit."),
+            NotAllowed(_("Only the panel chair or a coordinator plans the site visit.")),
             back=application.get_absolute_url(),
         )
     return None
@@ -565,7 +581,7 @@ def site_visits(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, "The site visit is planned.")
+            messages.success(request, _("The site visit is planned."))
             return redirect("site-visits", pk=application.pk)
     return _site_visit_page(request, application, form=form, status=400)
 
@@ -606,7 +622,10 @@ def site_visit_minutes(request, pk):
         if outcome.refusal:
             return outcome.refusal
         if outcome.ok:
-            messages.success(request, f"{outcome.result.display_name} was uploaded as the minutes.")
+            messages.success(
+                request,
+                _("%(name)s was uploaded as the minutes.") % {"name": outcome.result.display_name},
+            )
             return redirect("site-visits", pk=application.pk)
     return _site_visit_page(request, application, minutes_form=form, status=400)
 
@@ -632,7 +651,7 @@ def site_visit_cancel(request, pk, visit_pk):
     )
     if outcome.refusal:
         return outcome.refusal
-    messages.success(request, "The site visit is cancelled.")
+    messages.success(request, _("The site visit is cancelled."))
     return redirect("site-visits", pk=application.pk)
 
 

@@ -84,7 +84,7 @@ def test_invitation_to_a_withdrawn_case_is_no_longer_asked(
     assert "No invitation waits for an answer." in home
     assert f"#{screening.pk}" not in home
     page = client.get(reverse("assignment-detail", args=[seats["student"].pk])).content.decode()
-    assert 'data-invitation="closed"' in page and "withdrawn" in page
+    assert 'data-invitation="closed"' in page and "“Withdrawn”" in page
     assert reverse("assignment-accept", args=[seats["student"].pk]) not in page
     seats["student"].refresh_from_db()
     assert seats["student"].state == "invited"  # the record keeps what happened
