@@ -15,6 +15,11 @@ from .models import Judgement, PanelAssignment, SiteVisit, SiteVisitSession
 JUDGEMENT_CHOICES = [("", gettext_lazy("— choose —")), *Judgement.choices]
 
 
+def _countries():
+    # Called when a form is made, so the names are those of the reader's language.
+    return [("", _("— none —")), *reference.country_choices()]
+
+
 class PanelAssignForm(DescribedForm):
     reviewer = forms.ModelChoiceField(
         label=gettext_lazy("Reviewer"),
@@ -109,7 +114,7 @@ class ReviewerProfileForm(DescribedForm):
     country = forms.ChoiceField(
         label=gettext_lazy("Country where you work"),
         required=False,
-        choices=[("", gettext_lazy("— none —")), *reference.country_choices()],
+        choices=_countries,
     )
     languages = forms.CharField(
         label=gettext_lazy("Working languages"),

@@ -110,7 +110,7 @@ def review_complete(application, actor, data):
                     Unmet(
                         f"missing_judgement:{name}:{standard.code}",
                         _("%(name)s has not judged standard %(code)s %(title)s.")
-                        % {"name": name, "code": standard.code, "title": standard.title},
+                        % {"name": name, "code": standard.code, "title": standard.display_title},
                     )
                 )
     unmet.extend(selectors.findings_unmet(application))

@@ -203,7 +203,7 @@ def findings_unmet(application):
         Unmet(
             f"missing_finding:{standard.code}",
             _("The chair has not recorded the panel's finding on standard %(code)s %(title)s.")
-            % {"code": standard.code, "title": standard.title},
+            % {"code": standard.code, "title": standard.display_title},
         )
         for standard in standards_of(application)
         if standard.pk not in found

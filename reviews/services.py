@@ -781,7 +781,7 @@ def panel_summary(*, application):
         rows.append(
             {
                 "standard": standard.code,
-                "title": standard.title,
+                "title": standard.display_title,
                 "judgements": entries,
                 "counts": counts,
                 "missing": missing,
