@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.db.models import Count
 
+from accreditation import selectors
 from accreditation.models import Application, ApplicationState, ApplicationStateCount
 from accreditation.services import application_create, application_transition
 from core.errors import ConflictError, InvalidTransition
@@ -105,6 +106,17 @@ def test_bulk_writes_count_their_cases():
     assert_exact()
     with pytest.raises(ValueError):
         Application.objects.bulk_create([], ignore_conflicts=True)
+
+
+def test_the_pages_count_from_the_kept_numbers(coordinator, provider_user):
+    """Staff get the kept counts; a provider's people count their own few cases."""
+    ApplicationFactory.create_batch(2)
+    submitted(provider_user)
+    for_staff = selectors.application_counts_per_state(user=coordinator)
+    assert for_staff["draft"] == 2 and for_staff["submitted"] == 1
+    assert set(for_staff) == set(ApplicationState.values)
+    own = selectors.application_counts_per_state(user=provider_user)
+    assert own["draft"] == 0 and own["submitted"] == 1
 
 
 def test_recount_reports_and_mends_a_count_left_wrong(capsys):
