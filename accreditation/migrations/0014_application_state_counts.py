@@ -29,7 +29,7 @@ def count_states(apps, schema_editor):
     ApplicationStateCount = apps.get_model("accreditation", "ApplicationStateCount")
     db = schema_editor.connection.alias
     if schema_editor.connection.vendor == "postgresql":
-        table = schema_editor.quote_name(Application._meta.db_table)
+        table = schema_editor.connection.ops.quote_name(Application._meta.db_table)
         with schema_editor.connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
     counts = dict(
