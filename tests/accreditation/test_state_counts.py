@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from accreditation import selectors
 from accreditation.models import Application, ApplicationState, ApplicationStateCount
@@ -140,6 +141,29 @@ def test_the_migration_counts_the_applications_there_are():
     migration.count_states(apps, SimpleNamespace(connection=connection))
     assert ApplicationStateCount.objects.count() == len(ApplicationState.values)
     assert_exact()
+
+
+def test_opposite_moves_take_the_counts_in_one_order():
+    """Two transitions moving cases between the same two states in opposite directions
+    update the two rows in the same order, so on PostgreSQL one waits for the other
+    instead of each holding the row the other needs (a deadlock)."""
+    ApplicationFactory.create_batch(2)
+    Application.objects.update(state="screening")
+    orders = []
+    for from_state, to_state in (("submitted", "screening"), ("screening", "submitted")):
+        with CaptureQueriesContext(connection) as captured:
+            ApplicationStateCount.objects.move(from_state, to_state)
+        orders.append(
+            [
+                state
+                for query in captured.captured_queries
+                if query["sql"].startswith("UPDATE")
+                for state in ("screening", "submitted")
+                if f"'{state}'" in query["sql"]
+            ]
+        )
+    assert orders == [["screening", "submitted"]] * 2
+    assert kept() == {"screening": 2}
 
 
 def test_a_count_row_that_is_missing_is_made_again():
