@@ -29,6 +29,7 @@ from .models import (
     AccreditationTransition,
     Appeal,
     Application,
+    ApplicationStateCount,
     ApplicationTransition,
     Clarification,
     Complaint,
@@ -433,6 +434,14 @@ class ApplicationTransitionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["=application__id", "actor__username", "comment"]
     list_select_related = ["application__provider", "actor"]
     date_hierarchy = "at"
+
+
+@admin.register(ApplicationStateCount)
+class ApplicationStateCountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The numbers of applications per state the pages show, kept by the writes; a wrong
+    one is set again by `manage.py recount_application_states`, not by hand."""
+
+    list_display = ["state", "n"]
 
 
 @admin.register(Decision)

@@ -28,6 +28,15 @@ def _overseen_applications(request):
     return selectors.applications_visible_to(user=request.user)
 
 
+def _figures(request):
+    """The dashboard's figures; the number per state is the one kept per state (the
+    people who oversee the pipeline see every case), as on the coordinators' home."""
+    return pipeline.pipeline_figures(
+        applications=_overseen_applications(request),
+        state_counts=selectors.application_counts_per_state(user=request.user),
+    )
+
+
 def _month_label(month, first):
     """A month under its bars: "Mar" ("Mär" in German), with the year under the first
     month and January."""
@@ -111,7 +120,7 @@ def dashboard_context(figures):
 @login_required
 def dashboard(request):
     """The pipeline dashboard page: four charts, each with its table, and the CSV link."""
-    figures = pipeline.pipeline_figures(applications=_overseen_applications(request))
+    figures = _figures(request)
     return render(request, "web/dashboard.html", dashboard_context(figures))
 
 
@@ -125,7 +134,7 @@ class _Echo:
 @login_required
 def dashboard_csv(request):
     """The dashboard's figures as one CSV (columns `pipeline.CSV_HEADER`), streamed."""
-    figures = pipeline.pipeline_figures(applications=_overseen_applications(request))
+    figures = _figures(request)
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in pipeline.csv_rows(figures)),

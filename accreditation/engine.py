@@ -21,7 +21,13 @@ from core.effects import after_commit
 from core.errors import ConflictError, GuardFailed, InvalidTransition, NotAllowed, NotVisible
 
 from . import workflow
-from .models import Accreditation, AccreditationTransition, Application, ApplicationTransition
+from .models import (
+    Accreditation,
+    AccreditationTransition,
+    Application,
+    ApplicationStateCount,
+    ApplicationTransition,
+)
 from .payloads import clean_transition_data
 from .selectors import accreditations_visible_to, applications_visible_to
 from .signals import accreditation_changed, application_transitioned, transition_recorded
@@ -210,7 +216,8 @@ def fire(obj, name, actor, data=None, *, at=None):
     (`payloads.clean_transition_data`); unmet guards → 400 listing every unmet item. The
     row is locked for the whole transaction, so of two concurrent transitions exactly one
     wins and the other sees the new state (409). A refused call writes nothing. In the
-    transaction: the state change, one append-only log row, the registered effects, and
+    transaction: the state change (for an application also on the counts per state,
+    `ApplicationStateCount`), one append-only log row, the registered effects, and
     `transition_recorded` (the registry appends its events there); after commit: the
     registered after-commit rules and the machine's signal (the reports listen to it).
     """
@@ -260,6 +267,8 @@ def fire(obj, name, actor, data=None, *, at=None):
                 locked.reminder_sent_at = None
                 locked.overdue_notified_at = None
             locked.save()
+            if machine is APPLICATION:
+                ApplicationStateCount.objects.move(from_state, locked.state)
             log = machine.log_model.objects.create(
                 **{machine.log_fk: locked},
                 transition=name,

@@ -8,6 +8,7 @@ and schedules side effects after commit.
 
 import secrets
 import uuid
+from collections import Counter
 from decimal import Decimal
 from pathlib import PurePosixPath
 from types import SimpleNamespace
@@ -15,8 +16,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import IntegrityError, models, router, transaction
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext
@@ -648,6 +649,66 @@ OPEN_STATES = (*WITHDRAWABLE_STATES, S.APPEALED)
 RENEWABLE_STATES = (S.ACCREDITED, S.CONDITIONALLY_ACCREDITED)
 
 
+class ApplicationQuerySet(models.QuerySet):
+    """Applications, whose writes in bulk keep `ApplicationStateCount` exact.
+
+    A case changes the count of its state when it is created, deleted or moved. The
+    engine moves it (`engine.fire`) and `Application.save`/`delete` count one case;
+    the bulk writes here count theirs, each in the transaction of the write: the rows
+    are locked first, so a transition under way finishes before they are counted and
+    none starts until the write commits.
+    """
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """Insert `objs` and count each in its state (the bench seeds so; a migration of
+        history might). Refused with `ignore_conflicts`/`update_conflicts`: what was
+        inserted would not be known, so it could not be counted."""
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError("Applications are inserted whole: their states are counted.")
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, *args, **kwargs)
+            ApplicationStateCount.objects.using(self.db).add(Counter(a.state for a in created))
+        return created
+
+    def delete(self):
+        """Delete the cases and take each off the count of its state."""
+        with transaction.atomic(using=self.db, savepoint=False):
+            locked, counts = self._locked()
+            result = locked.delete()
+            ApplicationStateCount.objects.using(self.db).add(
+                {state: -n for state, n in counts.items()}
+            )
+        return result
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+    def update(self, **kwargs):
+        """`update(state=...)` moves the cases on the counts too. It is not a way to
+        change a case's state (that is a transition, through the engine, logged); data
+        repairs and tests that set up a state directly use it."""
+        if "state" not in kwargs:
+            return super().update(**kwargs)
+        state = kwargs["state"]
+        if not isinstance(state, str):
+            raise TypeError("update(state=...) takes a state, not an expression.")
+        with transaction.atomic(using=self.db, savepoint=False):
+            locked, counts = self._locked()
+            rows = locked.update(**kwargs)
+            deltas = {old: -n for old, n in counts.items()}
+            deltas[state] = deltas.get(state, 0) + sum(counts.values())
+            ApplicationStateCount.objects.using(self.db).add(deltas)
+        return rows
+
+    update.alters_data = True
+
+    def _locked(self):
+        """(the rows of this query, locked, as a plain queryset by id; {state: rows})."""
+        rows = list(self.order_by().select_for_update().values_list("pk", "state"))
+        plain = models.QuerySet(self.model, using=self.db).filter(pk__in=[pk for pk, _ in rows])
+        return plain, Counter(state for _, state in rows)
+
+
 class Application(ConcurrentTransitionMixin, TimeStampedModel):
     class Kind(models.TextChoices):
         PROVIDER = "provider", _("Institutional review")
@@ -692,6 +753,8 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
         max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
 
+    objects = ApplicationQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         # The sorts the lists use (issue 18.9): by due date (pages, home queues, deadlines)
@@ -720,6 +783,33 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
 
     def __str__(self):
         return f"#{self.pk} {self.get_kind_display()} – {self.provider}"
+
+    def save(self, *args, **kwargs):
+        """A new case counts in its state (`ApplicationStateCount`), in the transaction
+        of its insert; a saved one is moved on the counts by the engine."""
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+            ApplicationStateCount.objects.using(using).add({self.state: 1})
+
+    def delete(self, using=None, keep_parents=False):
+        """A deleted case leaves the count of the state it was in (read locked, so a
+        transition under way is waited for)."""
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            state = (
+                Application.objects.using(using)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("state", flat=True)
+                .first()
+            )
+            result = super().delete(using=using, keep_parents=keep_parents)
+            if state is not None:
+                ApplicationStateCount.objects.using(using).add({state: -1})
+        return result
 
     def get_absolute_url(self):
         return reverse("application-detail", args=[self.pk])
@@ -802,6 +892,82 @@ class Application(ConcurrentTransitionMixin, TimeStampedModel):
     @transition(field=state, source=list(WITHDRAWABLE_STATES), target=S.WITHDRAWN)
     def withdraw(self):
         pass
+
+
+class ApplicationStateCountQuerySet(models.QuerySet):
+    def add(self, deltas):
+        """Add `deltas` ({state: +n or -n}) to the counts, as `UPDATE ... SET n = n + d`.
+
+        The rows are updated in the order of their state, so two transactions that move
+        cases between the same states in opposite directions lock them in the same order
+        and wait for each other instead of deadlocking. A state without its row yet (a
+        flushed table, a state added since) gets it."""
+        for state in sorted(deltas):
+            delta = deltas[state]
+            if not delta or self.filter(state=state).update(n=F("n") + delta):
+                continue
+            try:
+                with transaction.atomic(using=self.db):
+                    self.create(state=state, n=delta)
+            except IntegrityError:
+                self.filter(state=state).update(n=F("n") + delta)
+
+    def move(self, from_state, to_state):
+        """One case left `from_state` for `to_state`."""
+        if from_state != to_state:
+            self.add({from_state: -1, to_state: 1})
+
+    def recount(self, *, write=True):
+        """Count the cases of each state again and set the counts to it; {state: (was,
+        is)} for every count that was wrong (all of them written unless `write` is false).
+
+        For after a write that bypassed the counts (raw SQL, a restore of the application
+        table alone). Every count row is locked before the cases are counted: a
+        transition that has moved its counts commits first and is counted, one that has
+        not yet waits and moves them after this one has set them, so none is lost."""
+        with transaction.atomic(using=self.db):
+            self.bulk_create(
+                [ApplicationStateCount(state=s, n=0) for s in ApplicationState.values],
+                ignore_conflicts=True,
+            )
+            held = dict(self.select_for_update().order_by("state").values_list("state", "n"))
+            actual = dict(
+                Application.objects.using(self.db)
+                .order_by()
+                .values_list("state")
+                .annotate(n=Count("pk"))
+            )
+            wrong = {
+                state: (held.get(state, 0), actual.get(state, 0))
+                for state in sorted(set(held) | set(actual))
+                if held.get(state, 0) != actual.get(state, 0)
+            }
+            if write:
+                for state, (_, n) in wrong.items():
+                    self.update_or_create(state=state, defaults={"n": n})
+        return wrong
+
+
+class ApplicationStateCount(models.Model):
+    """How many applications are in each state now: one row per state.
+
+    The coordinators' home, the application list and the pipeline dashboard show these
+    numbers for every case; counting the cases for each page grows with the agency's
+    history (issue 18.9), reading 13 rows does not. The counts are exact, not a cache:
+    every write that creates, deletes or moves a case changes them in its own
+    transaction (`engine.fire`, `Application.save`/`delete`, `ApplicationQuerySet`).
+    A transition holds the rows of its two states until it commits, so transitions
+    through the same state take turns at that moment (milliseconds; an agency's cases
+    move a few hundred times a day). `manage.py recount_application_states` checks
+    them and sets them again."""
+
+    state = models.CharField(max_length=50, primary_key=True, choices=ApplicationState.choices)
+    n = models.IntegerField(default=0)
+
+    objects = ApplicationStateCountQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.state}: {self.n}"
 
 
 class ApplicationObjectPermission(UserObjectPermissionBase):

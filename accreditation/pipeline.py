@@ -3,7 +3,8 @@
 Four figures, each read in one query whatever the number of cases, so the page and its
 CSV cost the same on a year of data as on a day's:
 
-- applications per state (now);
+- applications per state (now), from the counts kept per state when the dashboard
+  shows them (`selectors.application_counts_per_state`: a row per state);
 - overdue applications per state: the step the current state waits for is past its
   `due_at`, the same rule as the list's "Overdue only" filter, so the link from a count
   shows exactly the cases counted;
@@ -112,9 +113,12 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def applications_per_state(applications):
-    """How many applications are in each state now (every state listed, zeros too)."""
-    counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
+def applications_per_state(applications, counts=None):
+    """How many applications are in each state now (every state listed, zeros too):
+    `counts` ({state: n}, e.g. `selectors.application_counts_per_state`) when given,
+    else counted over `applications`."""
+    if counts is None:
+        counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
     return [
         StateFigure(value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
     ]
@@ -208,14 +212,16 @@ def decisions_per_month(applications, since, until):
     ]
 
 
-def pipeline_figures(*, applications, now=None):
-    """Every figure of the dashboard over `applications` (five queries)."""
+def pipeline_figures(*, applications, now=None, state_counts=None):
+    """Every figure of the dashboard over `applications` (five queries); the number per
+    state from `state_counts` when given (the counts kept per state, for whoever sees
+    every case)."""
     now = now or timezone.now()
     since = window_start(now)
     return Figures(
         now=now,
         since=since,
-        states=applications_per_state(applications),
+        states=applications_per_state(applications, state_counts),
         overdue=overdue_per_state(applications, now),
         durations=median_days_per_state(applications, since, now),
         decisions=decisions_per_month(applications, since, now),

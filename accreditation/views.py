@@ -11,7 +11,7 @@ drawing of the state machine on the help page is in `accreditation.diagram`.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -94,7 +94,7 @@ def home(request):
         context["provider_count"] = own["count"]
         context["providers"] = selectors.providers_visible_to(user=user).filter(pk__in=provider_ids)
     if Role.COORDINATOR in roles:
-        counts = dict(visible.values_list("state").annotate(n=Count("id")))
+        counts = selectors.application_counts_per_state(user=user)
         context["state_counts"] = [
             (value, label, counts.get(value, 0)) for value, label in ApplicationState.choices
         ]
@@ -133,7 +133,7 @@ def application_list(request):
     visible = selectors.applications_visible_to(user=request.user)
     form = f.ApplicationFilterForm(request.GET or None, states=ApplicationState.choices)
     queryset = visible.prefetch_related("provider", "course").order_by(*BY_DUE)
-    counts = dict(visible.values_list("state").annotate(n=Count("id")))
+    counts = selectors.application_counts_per_state(user=request.user)
     context = {
         "form": form,
         "state_counts": [

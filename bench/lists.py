@@ -1,4 +1,4 @@
-"""Staff lists at scale: `python -m bench.lists [--sizes 1000 100000] [--repeats 20]`.
+"""Staff lists at scale: `python -m bench.lists [--sizes 1000 100000] [--repeats 20] [--pages ...]`.
 
 Issue 18.9's goal: every staff page's p95 within 1.5 x from 1,000 to 100,000
 applications, with a constant number of queries. Steps:
@@ -12,6 +12,10 @@ applications, with a constant number of queries. Steps:
    home, the application list with its filters and a later page, the deadline overview
    and its later pages, the API list) through Django's test client as its user: a warm-up,
    then `--repeats` timed requests; prints p50 and p95 in ms and the page's SQL queries.
+   `--pages home.coordinator list` measures only those pages (names as in `PAGES`).
+   The seeding counts each case in its state (`ApplicationStateCount`, which the
+   coordinator's home, the list and the dashboard read); the bench stops if the kept
+   counts differ from the cases.
 3. Grows the same database to each further size, runs ANALYZE and measures again; prints
    each page's p95 ratio against the first size *of the same run*, and whether its query
    count stayed the same.
@@ -182,6 +186,15 @@ def seed(start, stop, *, rng, batch=5000):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
+def check_counts():
+    """The numbers kept per state must be the cases': the pages read them."""
+    from accreditation.models import ApplicationStateCount
+
+    wrong = ApplicationStateCount.objects.recount(write=False)
+    if wrong:
+        raise SystemExit(f"the counts per state differ from the cases: {wrong}")
+
+
 def analyze():
     from django.db import connection
 
@@ -205,7 +218,7 @@ def _p95(values):
     return values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
 
 
-def measure(browsers, repeats):
+def measure(browsers, repeats, pages=PAGES):
     """{page: (p50 ms, p95 ms, p95 CPU ms, queries)} for every page of `PAGES`.
 
     The CPU time is this process's (the client, Django and SQLite in memory all run in
@@ -214,7 +227,7 @@ def measure(browsers, repeats):
     from django.db import connection
 
     results = {}
-    for name, who, path in PAGES:
+    for name, who, path in pages:
         client = browsers[who]
         for _ in range(3):
             response = client.get(path)
@@ -238,13 +251,13 @@ def measure(browsers, repeats):
     return results
 
 
-def plans(browsers):
+def plans(browsers, pages=PAGES):
     """The plan of each ordered read of applications the pages run."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     seen = {}
-    for name, who, path in PAGES:
+    for name, who, path in pages:
         with CaptureQueriesContext(connection) as captured:
             browsers[who].get(path)
         for query in captured.captured_queries:
@@ -269,6 +282,9 @@ def main(argv):
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--pages", nargs="+", choices=[name for name, _, _ in PAGES], help="default: all"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(args.sizes)
     setup()
@@ -282,6 +298,7 @@ def run(sizes, args):
     from django.db import connection
 
     rng = random.Random(args.seed)
+    pages = [page for page in PAGES if not args.pages or page[0] in args.pages]
     browsers = clients(people())
     print(f"database: {connection.vendor}; sizes: {sizes}; repeats: {args.repeats}", flush=True)
     by_size = {}
@@ -290,9 +307,10 @@ def run(sizes, args):
         start = time.perf_counter()
         seed(have, size, rng=rng)
         have = size
+        check_counts()
         analyze()
         figure(f"lists.seed.{size}", time.perf_counter() - start, "s")
-        by_size[size] = measure(browsers, args.repeats)
+        by_size[size] = measure(browsers, args.repeats, pages)
         for name, (p50, p95, cpu, queries) in by_size[size].items():
             print(
                 f"  {size:>7} {name:<26} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  "
@@ -302,7 +320,7 @@ def run(sizes, args):
     base, top = sizes[0], sizes[-1]
     worst = worst_cpu = 0.0
     changed = []
-    for name, _who, _path in PAGES:
+    for name, _who, _path in pages:
         ratio = by_size[top][name][1] / by_size[base][name][1]
         ratio_p50 = by_size[top][name][0] / by_size[base][name][0]
         ratio_cpu = by_size[top][name][2] / by_size[base][name][2]
@@ -319,7 +337,7 @@ def run(sizes, args):
     figure(f"lists.worst_p95_cpu_ratio.{top}_vs_{base}", worst_cpu, f"x (goal <= {GOAL_RATIO})")
     figure("lists.pages_whose_queries_changed", len(changed), " ".join(changed))
     print(f"plans at {top:,} applications:")
-    for name, plan in plans(browsers).items():
+    for name, plan in plans(browsers, pages).items():
         print(f"  {name:<28} {plan}")
     return 0
 

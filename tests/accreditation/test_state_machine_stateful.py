@@ -5,13 +5,15 @@ judged, the reports are ready, so the machine can reach every state of DESIGN se
 The invariants: a state only moves along the contract's edges; every success adds exactly
 one history row naming the transition, the states and the actor; a refused call changes
 nothing (state, history, decisions, accreditations, appeals, clarifications), and the
-kind of refusal is the right one (404 invisible, 403 no right, 409 wrong state).
+kind of refusal is the right one (404 invisible, 403 no right, 409 wrong state); the
+numbers kept per state are the numbers of applications in each state.
 """
 
 import datetime
 import hashlib
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from hypothesis import HealthCheck, settings
@@ -22,6 +24,7 @@ from accreditation.models import (
     Accreditation,
     Appeal,
     Application,
+    ApplicationStateCount,
     ApplicationTransition,
     Clarification,
     Decision,
@@ -240,6 +243,12 @@ class ApplicationMachine(RuleBasedStateMachine):
             assert earlier.to_state == later.from_state
         if logs:
             assert logs[0].from_state == "draft"
+
+    @invariant()
+    def counts_per_state_agree(self):
+        kept = {s: n for s, n in ApplicationStateCount.objects.values_list("state", "n") if n}
+        actual = Application.objects.order_by().values_list("state").annotate(n=Count("pk"))
+        assert kept == dict(actual)
 
     @invariant()
     def decisions_follow_states(self):
