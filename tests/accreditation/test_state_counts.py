@@ -23,7 +23,7 @@ from tests.factories import ApplicationFactory, MembershipFactory, UserFactory, 
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("accreditation.migrations.0014_application_state_counts")
+migration = importlib.import_module("accreditation.migrations.0015_application_state_counts")
 
 
 def kept():

@@ -44,7 +44,7 @@ def count_states(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accreditation", "0012_annex_i_and_screening_checklist"),
+        ("accreditation", "0014_report_language"),
     ]
 
     operations = [
