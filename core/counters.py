@@ -27,6 +27,19 @@ end
 return count
 """
 INCR_SHA = hashlib.sha1(INCR_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's script id
+# `EVALSHA <sha> 1 <key> <timeout>` in RESP, up to the key: packed once, not per count.
+_EVALSHA_HEAD = b"*5\r\n$7\r\nEVALSHA\r\n$40\r\n%s\r\n$1\r\n1\r\n" % INCR_SHA.encode()
+
+
+def _evalsha(key, timeout):
+    key, timeout = key.encode(), str(timeout).encode()
+    return b"%s$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        _EVALSHA_HEAD,
+        len(key),
+        key,
+        len(timeout),
+        timeout,
+    )
 
 
 class RedisCounter:
@@ -58,7 +71,7 @@ class RedisCounter:
         for retry in (True, False):
             try:
                 try:
-                    connection.send_command("EVALSHA", INCR_SHA, 1, key, timeout)
+                    connection.send_packed_command([_evalsha(key, timeout)])
                     return int(connection.read_response())
                 except NoScriptError:
                     connection.send_command("EVAL", INCR_SCRIPT, 1, key, timeout)

@@ -670,7 +670,7 @@ def status_list_view(request, purpose):
     except APIException as exc:
         return api_error(exc)
     etag, token = _status_list(purpose)
-    inm = request.headers.get("If-None-Match")
+    inm = request.META.get("HTTP_IF_NONE_MATCH")  # (request.headers copies every header)
     if inm and (etag in parse_etags(inm) or inm.strip() == "*"):
         response = HttpResponse(status=304)
     else:

@@ -526,9 +526,13 @@ def agency_did():
     """The agency's `did:web` identifier: MCQA_AGENCY_DID when set, else from the site's
     address (did:web Method Specification, "Method-specific identifier": the host, a
     port percent-encoded as `%3A`, and path segments joined by colons)."""
-    if settings.MCQA_AGENCY_DID:
-        return settings.MCQA_AGENCY_DID
-    parts = urlsplit(settings.MCQA_SITE_URL)
+    return settings.MCQA_AGENCY_DID or _did_web(settings.MCQA_SITE_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _did_web(site_url):
+    """`did:web` of a site's address (kept: every verify answer names it)."""
+    parts = urlsplit(site_url)
     host = parts.hostname or "localhost"
     if parts.port:
         host = f"{host}%3A{parts.port}"

@@ -53,3 +53,12 @@ def test_a_redis_count_survives_a_flushed_script_and_a_lost_connection(redis_cac
     assert counters.count("counter-test", timeout=61) == 2
     counters._counter(redis_cache).connection.disconnect()
     assert counters.count("counter-test", timeout=61) == 3
+
+
+def test_the_packed_count_command_is_what_redis_py_would_send():
+    import redis
+
+    packed = redis.Connection()._command_packer.pack(
+        "EVALSHA", counters.INCR_SHA, 1, ":1:throttle_registry_2001:db8::1:29536", 61
+    )
+    assert counters._evalsha(":1:throttle_registry_2001:db8::1:29536", 61) == b"".join(packed)
