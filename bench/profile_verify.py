@@ -18,9 +18,11 @@ printed) so that a busy spell falls on all of them:
   PostgreSQL, as an uncached answer is);
 - `status_list`: `/api/v1/registry/status/{revocation,suspension}/`.
 
-Each line gives CPU µs per request (the least of the rounds, and their median) and the
-ratio bare/scenario (the share of the bare
-view's throughput the scenario would reach if CPU were all that counted).
+Each line gives CPU µs per request (the least of the rounds, and their median), the
+ratio bare/scenario (the share of the bare view's throughput the scenario would reach
+if this process's CPU were all that counted), and the median CPU of the process's
+PostgreSQL backend per request (read from /proc: the database must run on this
+machine; not in the ratio).
 `--profile <scenario>` then runs cProfile over that scenario and prints the top
 functions by total and by own time.
 
@@ -130,12 +132,31 @@ class Runner:
         return self.status
 
     def run(self, paths, headers, count):
-        """CPU µs per request over `count` requests cycling through `paths`."""
+        """CPU µs per request over `count` requests cycling through `paths`: this
+        process's, and its PostgreSQL backend's (read from /proc, 10 ms ticks)."""
         n = len(paths)
+        backend = backend_cpu()
         start = time.process_time()
         for i in range(count):
             self.request(paths[i % n], headers)
-        return (time.process_time() - start) / count * 1e6
+        cpu = (time.process_time() - start) / count * 1e6
+        self.backend = (backend_cpu() - backend) / count * 1e6
+        return cpu
+
+
+def backend_cpu():
+    """CPU seconds used so far by this process's PostgreSQL backend (same machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def scenarios(base):
@@ -181,9 +202,11 @@ def main():
             raise SystemExit(f"{name}: unexpected answers {bad}")
         runner.run(paths, headers, min(args.requests, 500))
     results = {name: [] for name in plan}
+    backend = {name: [] for name in plan}
     for _ in range(args.rounds):
         for name, (paths, headers) in plan.items():
             results[name].append(runner.run(paths, headers, args.requests))
+            backend[name].append(runner.backend)
     # The least round is the cost with the least interference from other processes
     # (their cache pollution inflates CPU time too); the median is printed beside it.
     bare = min(results["constant"]) if "constant" in results else None
@@ -191,7 +214,12 @@ def main():
         cpu = min(figures)
         ratio = f"  bare/this {bare / cpu * 100:5.1f} %" if bare else ""
         spread = f"(median {statistics.median(figures):.0f}, max {max(figures):.0f})"
-        print(f"{name:15s} {cpu:6.0f} µs CPU per request {spread}{ratio}", flush=True)
+        db = statistics.median(backend[name])
+        print(
+            f"{name:15s} {cpu:6.0f} µs CPU per request {spread}{ratio}"
+            f"  (+ PostgreSQL backend {db:.0f} µs)",
+            flush=True,
+        )
     if args.profile:
         paths, headers = plan.get(args.profile) or scenarios(base)[args.profile]
         profiler = cProfile.Profile(time.process_time)  # CPU, not wall time
