@@ -30,6 +30,7 @@ def trusted_networks():
     return _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ()))
 
 
+@lru_cache(maxsize=1024)  # the same few peers and proxies ask again and again
 def parse_address(text):
     """An IP address from a header entry or `REMOTE_ADDR`, or None when it is not one.
 

@@ -531,9 +531,13 @@ def agency_did():
     """The agency's `did:web` identifier: MCQA_AGENCY_DID when set, else from the site's
     address (did:web Method Specification, "Method-specific identifier": the host, a
     port percent-encoded as `%3A`, and path segments joined by colons)."""
-    if settings.MCQA_AGENCY_DID:
-        return settings.MCQA_AGENCY_DID
-    parts = urlsplit(settings.MCQA_SITE_URL)
+    return settings.MCQA_AGENCY_DID or _did_web(settings.MCQA_SITE_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _did_web(site_url):
+    """`did:web` of a site's address (kept: every verify answer names it)."""
+    parts = urlsplit(site_url)
     host = parts.hostname or "localhost"
     if parts.port:
         host = f"{host}%3A{parts.port}"
@@ -639,7 +643,9 @@ def _verify_core(scheme, value, course_id, as_of):
 
 
 class _Row:
-    """An event row read by the verify hot path (the attributes `state_at` uses)."""
+    """An event row read by the verify hot path (the attributes `state_at` uses), made
+    from the query's event columns in `__slots__` order, typed on the way in (SQLite
+    gives text where PostgreSQL gives dates and parsed values)."""
 
     __slots__ = (
         "seq",
@@ -658,12 +664,55 @@ class _Row:
         "data",
     )
 
+    def __init__(  # noqa: PLR0913 - one parameter per column, in __slots__ order
+        self,
+        seq,
+        at,
+        type,  # noqa: A002 - the column's name
+        accreditation_id,
+        status,
+        application_id,
+        decision_id,
+        outcome,
+        course_id,
+        eqf_levels,
+        isced_fields,
+        valid_from,
+        valid_until,
+        data,
+    ):
+        self.seq = seq
+        self.at = _datetime(at)
+        self.type = type
+        self.accreditation_id = accreditation_id
+        self.status = status
+        self.application_id = application_id
+        self.decision_id = decision_id
+        self.outcome = outcome
+        self.course_id = course_id
+        self.eqf_levels = _json(eqf_levels)
+        self.isced_fields = _json(isced_fields)
+        self.valid_from = _date(valid_from)
+        self.valid_until = _date(valid_until)
+        self.data = _json(data)
+
 
 _EVENT_COLUMNS = _Row.__slots__
+_scan_json = json.JSONDecoder().scan_once
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    """A JSON column's value. The database's own JSON text (PostgreSQL's jsonb output
+    has no surrounding whitespace) goes straight to the decoder's C scanner: the events
+    of one answer carry some twenty of these, and `json.loads` costs three times as
+    much per value in its checks and its whitespace regex."""
+    if isinstance(value, str):
+        try:
+            parsed, end = _scan_json(value, 0)
+        except StopIteration:  # not a value at its first character: let json say why
+            return json.loads(value)
+        return parsed if end == len(value) else json.loads(value)
+    return json.loads(value) if isinstance(value, bytes) else value
 
 
 def _datetime(value):
@@ -775,14 +824,7 @@ def _verify_rows(scheme, value, course_id, as_of):
     for values in rows:
         if values[8] is None:  # no event yet (LEFT JOIN)
             continue
-        e = _Row()
-        for name, v in zip(_EVENT_COLUMNS, values[8:], strict=True):
-            setattr(e, name, v)
-        e.at = _datetime(e.at)
-        e.valid_from, e.valid_until = _date(e.valid_from), _date(e.valid_until)
-        e.eqf_levels, e.isced_fields = _json(e.eqf_levels), _json(e.isced_fields)
-        e.data = _json(e.data)
-        events.append(e)
+        events.append(_Row(*values[8:]))
     return entry, course, events
 
 
