@@ -285,6 +285,7 @@ def test_report_link_and_checksum(api, history):
         "id": report.pk,
         "url": f"http://127.0.0.1:8000/api/v1/reports/{report.pk}/pdf/",
         "sha256": report.sha256,
+        "language": "en",  # the language it is written in (DEQAR asks for it)
     }
 
 

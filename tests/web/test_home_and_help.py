@@ -83,7 +83,7 @@ def test_help_page_draws_every_transition_from_the_code(client):
 def test_the_german_help_page_explains_the_procedure_on_unlocalized_geometry(client):
     client.cookies["mcqa_language"] = "de"
     html = client.get(reverse("help")).content.decode()
-    assert "<h1>So funktioniert das Verfahren</h1>" in html
+    assert "<h1>So läuft das Verfahren ab</h1>" in html
     assert "Prüfung auf sachliche Richtigkeit" in html
     assert '<title id="sm-title">Zustandsautomat eines Antrags</title>' in html
     svg = html.split('class="sm">', 1)[1].split("</svg>", 1)[0]
