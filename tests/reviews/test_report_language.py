@@ -21,7 +21,7 @@ GERMAN_HEADINGS = (
     "1 Zusammenfassung der Bewertungen",
     "2 Das Verfahren",
     "3 Die Gutachtergruppe",
-    "4 Das Micro-Credential (Elemente nach Anhang I)",
+    "4 Das Microcredential (Elemente nach Anhang I)",
     "5 Feststellungen nach Standard",
     "6 Entscheidung",
     "Über diesen Bericht",

@@ -26,7 +26,7 @@ def test_course_form_shows_annex_i_labels_and_help_in_german(german, provider_us
     assert '<html lang="de"' in html
     assert "Neuen Kurs beschreiben" in html
     assert "Pflichtelemente" in html and "Optionale Elemente" in html
-    assert "Titel des Micro-Credentials" in html
+    assert "Titel des Microcredentials" in html
     assert "Fiktiver Arbeitsaufwand in ECTS (nach Möglichkeit)" in html
     assert "Zugangsvoraussetzungen (optional)" in html
     assert "Ein Lernergebnis pro Zeile." in html
