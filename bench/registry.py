@@ -65,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -638,8 +639,33 @@ def grow(n, total):
             ]
             for statement in connection.ops.sequence_reset_sql(no_style(), models):
                 cursor.execute(statement)
+        start = time.perf_counter()
+        rebuild_timelines(n + 1, total)
+        figure("registry.grow.timelines_seconds", time.perf_counter() - start, "s")
         cursor.execute("ANALYZE")
         return span(RegistryEvent)
+
+
+def rebuild_timelines(first, last, batch=2000):
+    """The answer timelines of providers `first` .. `last`, built from their (copied)
+    events as the projection builds them: the copies' rows came with their originals'
+    timelines, whose accreditation and course ids are not theirs."""
+    from django.db import transaction
+
+    from registry.models import RegistryEvent, RegistryProvider
+    from registry.services import timeline_json
+
+    for low in range(first, last + 1, batch):
+        high = min(low + batch - 1, last)
+        events = {}
+        rows = RegistryEvent.objects.filter(provider_id__gte=low, provider_id__lte=high).order_by(
+            "provider_id", "at", "seq"
+        )
+        for event in rows.iterator(chunk_size=5000):
+            events.setdefault(event.provider_id, []).append(event)
+        rows = [RegistryProvider(pk=pk, timeline=timeline_json(evs)) for pk, evs in events.items()]
+        with transaction.atomic():
+            RegistryProvider.objects.bulk_update(rows, ["timeline"], batch_size=1000)
 
 
 # --------------------------------------------------------------------------- questions
@@ -758,7 +784,7 @@ def explain_verify(paths, label):
     from django.db import connection
 
     from registry import services
-    from registry.models import RegistryEvent
+    from registry.models import RegistryProvider
 
     sample = None
     for path in paths:
@@ -792,7 +818,7 @@ def explain_verify(paths, label):
         generic = _json(cursor.fetchone()[0])[0]
         cursor.execute("RESET plan_cache_mode")
         cursor.execute("DEALLOCATE bench_verify")
-    events = RegistryEvent._meta.db_table
+    providers = RegistryProvider._meta.db_table
     for kind, plan in (("custom", custom), ("generic", generic)):
         nodes = _plan_nodes(plan["Plan"], [])
         shown = [
@@ -802,15 +828,15 @@ def explain_verify(paths, label):
         ok = (
             ok
             and any(i == IDENTIFIER_INDEX for _t, i, _r in nodes)
-            and any(r == events and i for _t, i, r in nodes)
+            and any(r == providers and i for _t, i, r in nodes)
             and not any("Seq Scan" in t for t, _i, _r in nodes)
         )
     figure(f"registry.{label}plan.execution", custom["Execution Time"], "ms (EXPLAIN ANALYZE)")
     figure(
         f"registry.{label}plan.index_lookup",
         int(ok),
-        f"(both plans look the identifier up in {IDENTIFIER_INDEX} and the events in an "
-        "index on the provider, no Seq Scan)",
+        f"(both plans look the identifier up in {IDENTIFIER_INDEX} and the provider's row "
+        "and timeline by its key, no Seq Scan)",
     )
 
 
@@ -819,7 +845,7 @@ def _json(value):
 
 
 def time_queries(paths, label, count=2000):
-    """The verify query alone (`_verify_rows`: prepared statement, rows decoded), timed
+    """The verify query alone (`_verify_row`: prepared statement, row decoded), timed
     in this process for `count` of the questions after a first pass over them: what
     the registry's size costs the lookup, without HTTP and with less of the noise of a
     shared machine."""
@@ -834,15 +860,15 @@ def time_queries(paths, label, count=2000):
         query = parse_qs(urlsplit(path).query)
         scheme, value = query["identifier"][0].split(":", 1)
         course = query.get("course", [None])[0]
-        if course is not None and not course.isdigit():
-            course = services.course_id_for_uid(course)
+        if course is not None:
+            course = int(course) if course.isdigit() else uuid.UUID(course)
         at = services.parse_at(query.get("at", [None])[0]) or datetime.datetime.now(datetime.UTC)
-        asks.append((scheme, value, None if course is None else int(course), at))
+        asks.append((scheme, value, course, at))
     timings = []
     for measured in (False, True):
         for ask in asks:
             start = time.perf_counter()
-            services._verify_rows(*ask)
+            services._verify_row(*ask)
             if measured:
                 timings.append((time.perf_counter() - start) * 1000)
     connection.close()  # the prepared statement goes with it
@@ -1071,12 +1097,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(server_pid):
-    """CPU time (user + system) used so far by the whole stack of one request: the
-    gunicorn master and workers, PostgreSQL's processes and the load generator (this
-    process and its finished children, wrk). Per request it is what the request costs
-    the machine, a figure that a neighbour taking CPU time from the shared cores does
-    not move as much as it moves req/s."""
-    total = 0
+    """CPU time (user + system) used so far by the whole stack of one request, by part:
+    `server` (the gunicorn master and workers), `database` (PostgreSQL's processes) and
+    `client` (the load generator: this process and its finished children, wrk). Per
+    request it is what the request costs the machine, a figure that a neighbour taking
+    CPU time from the shared cores does not move as much as it moves req/s."""
+    parts = {"server": 0, "database": 0}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -1088,10 +1114,15 @@ def cpu_seconds(server_pid):
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         pid, ppid = int(entry), int(fields[1])
-        if pid == server_pid or ppid == server_pid or name == "postgres":
-            total += int(fields[11]) + int(fields[12])
+        ticks = int(fields[11]) + int(fields[12])
+        if pid == server_pid or ppid == server_pid:
+            parts["server"] += ticks
+        elif name == "postgres":
+            parts["database"] += ticks
     own = os.times()
-    return total / TICK + own.user + own.system + own.children_user + own.children_system
+    result = {part: ticks / TICK for part, ticks in parts.items()}
+    result["client"] = own.user + own.system + own.children_user + own.children_system
+    return result
 
 
 def _quantile(histogram, q):
@@ -1118,12 +1149,17 @@ def measure(client, plan, seconds, rounds, server_pid, prefix=""):
     each = seconds / rounds
     for scenario in plan.values():  # warm up every worker and connection (and cache)
         client.drive(scenario, scenario.warm_seconds)
-    runs = {name: {"histogram": [], "errors": [], "rps": [], "cpu": 0.0} for name in plan}
+    parts = ("server", "database", "client")
+    runs = {
+        name: {"histogram": [], "errors": [], "rps": [], "cpu": dict.fromkeys(parts, 0.0)}
+        for name in plan
+    }
     for _ in range(rounds):
         for name, scenario in plan.items():
             cpu = cpu_seconds(server_pid)
             histogram, errors, rps = client.drive(scenario, each)
-            runs[name]["cpu"] += cpu_seconds(server_pid) - cpu
+            for part, seconds_used in cpu_seconds(server_pid).items():
+                runs[name]["cpu"][part] += seconds_used - cpu[part]
             runs[name]["histogram"] += histogram
             runs[name]["errors"] += errors
             runs[name]["rps"].append(rps)
@@ -1139,8 +1175,14 @@ def measure(client, plan, seconds, rounds, server_pid, prefix=""):
         figure(f"{key}.p50", p50, "ms")
         figure(f"{key}.p95", p95, "ms")
         figure(f"{key}.p99", p99, "ms")
-        cpu_ms = run["cpu"] / max(count, 1) * 1000
+        split = {part: used / max(count, 1) * 1000 for part, used in run["cpu"].items()}
+        cpu_ms = sum(split.values())
         figure(f"{key}.cpu_per_request", cpu_ms, "ms (server, database, client)")
+        figure(
+            f"{key}.cpu_split",
+            " ".join(f"{part} {ms:.3f}" for part, ms in split.items()),
+            "ms per request",
+        )
         if run["errors"]:
             errors = run["errors"]
             figure(f"{key}.errors", len(errors), f"({sorted(set(map(str, errors)))})")
@@ -1288,6 +1330,11 @@ def main():
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
+        "--scenarios",
+        default="",
+        help="comma-separated names to measure (default all; the bare view always)",
+    )
+    parser.add_argument(
         "--client", choices=["auto", "wrk", "python"], default="auto", help="auto: wrk if installed"
     )
     args = parser.parse_args()
@@ -1354,6 +1401,9 @@ def main():
             "accreditation": Scenario(accreditations, json_, accreditation_file),
             "accreditation_vc": Scenario(accreditations, vc, accreditation_file),
         }
+        if args.scenarios:
+            wanted = {"constant", *args.scenarios.split(",")}
+            plan = {name: scenario for name, scenario in plan.items() if name in wanted}
         port = free_port()
         server = start_gunicorn(bench_url, port, args.workers, args.threads, args.worker_class)
         client = make_client(args.client, port)

@@ -201,13 +201,13 @@ def verify_answer(params, *, fresh=False):
             + ".",
         )
     course = params.get("course")
-    course_id = None
+    course_id = course_uid = None
     if course not in (None, ""):
         if course.isdigit() and len(course) <= 18:
             course_id = int(course)
         else:
             try:
-                course_id = services.course_id_for_uid(uuid.UUID(course))
+                course_uid = uuid.UUID(course)
             except ValueError as exc:
                 raise _bad(
                     "course", "course must be a course's uid (a UUID) or its id (an integer)."
@@ -220,6 +220,7 @@ def verify_answer(params, *, fresh=False):
         scheme=match["scheme"],
         value=match["value"].strip(),
         course_id=course_id,
+        course_uid=course_uid,
         at=at,
         fresh=fresh,
     )

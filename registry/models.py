@@ -93,6 +93,11 @@ class RegistryProvider(models.Model):
     accreditations = models.JSONField(default=list, blank=True)
     courses = models.JSONField(default=list, blank=True)
     decisions = models.JSONField(default=list, blank=True)
+    timeline = models.TextField(
+        default='{"at":[],"states":[],"accs":[]}',
+        help_text="What verify answers from: the accreditations at every instant the "
+        "provider's events changed them (registry.services.timeline_json).",
+    )
     last_seq = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(help_text="Time of the newest event (Last-Modified).")
     refreshed_at = models.DateTimeField(

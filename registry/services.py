@@ -7,9 +7,11 @@ about a moment are computed from the events up to that moment only, so a later
 suspension or revocation never rewrites what was true before it.
 """
 
+import bisect
 import datetime
 import functools
 import json
+import uuid
 from collections import defaultdict
 from urllib.parse import urlsplit
 
@@ -18,7 +20,6 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import CharField, Exists, F, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accreditation.models import (
     Accreditation,
@@ -466,6 +467,77 @@ def public_accreditation(acc):
     return {k: v for k, v in acc.items() if not k.startswith("_")}
 
 
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+# What a timeline keeps of an accreditation beyond its public object: the keys verify
+# decides with (`deciding_accreditation`) and `_expires`.
+_TIMELINE_KEYS = ("_decided_at", "_course_id")
+EMPTY_TIMELINE = '{"at":[],"states":[],"accs":[]}'
+
+
+def micros(moment):
+    """An aware datetime as whole microseconds since 1970 (UTC): exact, and ordered as
+    the moments are."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def timeline_json(events):
+    """One provider's answer timeline, as the compact JSON text `RegistryProvider.timeline`
+    keeps: what `state_at` gives at each instant its events (ordered by time, then seq)
+    changed it, so that an answer about any moment is a bisection instead of a replay.
+
+    `at` lists those instants (`micros`), ascending; `states[k]` the positions in `accs`
+    of the accreditations as they stood from `at[k]` until the next instant. Each
+    accreditation state is kept once however many instants share it, with `_expires`
+    (`micros` of the day after its `valid_until`, the first moment at which it counts as
+    expired) while it is active or suspended: time alone changes it then, so the reader
+    applies the expiry for the moment asked about (`timeline_state`), exactly as
+    `state_at` does. Built by the projection in the events' own transaction."""
+    moments, states, accs, positions = [], [], [], {}
+    for k, event in enumerate(events):
+        if k + 1 < len(events) and events[k + 1].at == event.at:
+            continue  # one point per instant, after all of its events
+        accreditations, _ = state_at(events, event.at)
+        state = []
+        for acc in accreditations.values():
+            kept = public_accreditation(acc)
+            kept.update((key, acc[key]) for key in _TIMELINE_KEYS)
+            if kept["status"] in ("active", "suspended") and kept["valid_until"]:
+                last_day = datetime.date.fromisoformat(kept["valid_until"])
+                kept["_expires"] = micros(start_of(last_day + datetime.timedelta(days=1)))
+            key = json.dumps(kept, sort_keys=True)
+            if key not in positions:
+                positions[key] = len(accs)
+                accs.append(kept)
+            state.append(positions[key])
+        moments.append(micros(event.at))
+        states.append(state)
+    return json.dumps({"at": moments, "states": states, "accs": accs}, separators=(",", ":"))
+
+
+def timeline_state(timeline, as_of):
+    """The accreditations of a decoded timeline at `as_of` (by id, as `state_at` gives
+    them), and the first moment after `as_of` at which time alone changes one (an
+    expiry), in `micros`; None when the provider had no event by then."""
+    moment = micros(as_of)
+    point = bisect.bisect_right(timeline["at"], moment) - 1
+    if point < 0:
+        return None, None
+    accs = timeline["accs"]
+    accreditations = {}
+    changes_at = None
+    for position in timeline["states"][point]:
+        acc = accs[position]
+        expires = acc.get("_expires")
+        if expires is not None:
+            if moment >= expires:
+                acc = {**acc, "status": "expired"}
+            elif changes_at is None or expires < changes_at:
+                changes_at = expires
+        accreditations[acc["id"]] = acc
+    return accreditations, changes_at
+
+
 def _newest(candidates):
     return max(candidates, key=lambda a: (a["_decided_at"], a["id"]), default=None)
 
@@ -562,31 +634,17 @@ def agency():
 
 
 def course_id_for_uid(uid):
-    """The id of the course with public identifier `uid`, or 0 (no course) if none has.
-    Kept in the verify answer cache where there is one (the courses table notifies
-    every committed change), so a repeated verify question by course uid costs no
-    query."""
+    """The id of the course with public identifier `uid`, or 0 (no course) if none has."""
     from accreditation.models import Course
 
-    cache = verify_cache.answer_cache()
-    key = ("course-uid", uid)
-    if cache is not None:
-        now = timezone.now()
-        found = cache.get(key, now)
-        if found is not None:
-            return found
-        generation = cache.generation  # before the read: see AnswerCache.put
-    found = Course.objects.filter(uid=uid).values_list("pk", flat=True).first() or 0
-    if cache is not None:
-        expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
-        cache.put(key, found, generation=generation, expires=expires)
-    return found
+    return Course.objects.filter(uid=uid).values_list("pk", flat=True).first() or 0
 
 
-def verify(*, scheme, value, course_id=None, at=None, fresh=False):
-    """Answer a verifier: was the provider with identifier `scheme:value` (for course
-    `course_id`) trusted at `at`? Point in time from the event history; one query
-    whatever the history's length.
+def verify(*, scheme, value, course_id=None, course_uid=None, at=None, fresh=False):
+    """Answer a verifier: was the provider with identifier `scheme:value` (for the
+    course `course_id`, or the course whose public uid is `course_uid`) trusted at `at`?
+    Point in time from the provider's answer timeline (built from its events); one
+    query whatever the history's length.
 
     The answer for a moment never changes afterwards; a moment in the future is
     answered as of now (the registry does not vouch for what has not happened).
@@ -599,16 +657,17 @@ def verify(*, scheme, value, course_id=None, at=None, fresh=False):
         "as_of": as_of.isoformat().replace("+00:00", "Z"),
         "checked_at": now.isoformat().replace("+00:00", "Z"),
     }
+    course = course_id if course_uid is None else course_uid
     cache = verify_cache.answer_cache()
     if cache is None:
-        return {**_verify_core(scheme, value, course_id, as_of)[0], **stamps}
-    key = (scheme, value, course_id, None if as_of == now else as_of)
+        return {**_verify_core(scheme, value, course, as_of)[0], **stamps}
+    key = (scheme, value, course, None if as_of == now else as_of)
     if not fresh:
         core = cache.get(key, now)
         if core is not None:
             return {**core, **stamps}
     generation = cache.generation  # before the read: see AnswerCache.put
-    core, changes_at = _verify_core(scheme, value, course_id, as_of)
+    core, changes_at = _verify_core(scheme, value, course, as_of)
     expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
     if key[3] is None and changes_at is not None:
         expires = min(expires, changes_at)
@@ -616,122 +675,37 @@ def verify(*, scheme, value, course_id=None, at=None, fresh=False):
     return {**core, **stamps}
 
 
-def _verify_core(scheme, value, course_id, as_of):
+def _verify_core(scheme, value, course, as_of):
     """The answer without its time stamps, and the first moment after `as_of` at
-    which time alone changes it (an accreditation's expiry), if any."""
+    which time alone changes it (an accreditation's expiry), if any. `course` is a
+    course's id, its uid (a UUID) or None."""
     core = {"trusted": False, "status": "none", "provider": None, "accreditation": None}
-    entry, course, events = _verify_rows(scheme, value, course_id, as_of)
-    if entry is None or not events:
+    entry, found, timeline = _verify_row(scheme, value, course, as_of)
+    if entry is None:
+        return core, None
+    accreditations, changes_at = timeline_state(timeline, as_of)
+    if accreditations is None:
         # The registry knows a provider from its first published event: asked about a
         # moment before it, the provider was unknown then (and the answer stays so).
         return core, None
     core["provider"] = entry
-    if course_id is not None and course is None:
+    if course is not None and found is None:
         return core, None
-    accreditations, _ = state_at(events, as_of)
-    acc = deciding_accreditation(accreditations, provider_id=entry["id"], course=course)
+    acc = deciding_accreditation(accreditations, provider_id=entry["id"], course=found)
     if acc is not None:
         core["status"] = acc["status"]
         core["trusted"] = acc["status"] == "active"
         core["accreditation"] = public_accreditation(acc)
-    expiries = [
-        start_of(datetime.date.fromisoformat(a["valid_until"]) + datetime.timedelta(days=1))
-        for a in accreditations.values()
-        if a["status"] in ("active", "suspended") and a["valid_until"]
-    ]
-    return core, min(expiries, default=None)
-
-
-class _Row:
-    """An event row read by the verify hot path (the attributes `state_at` uses), made
-    from the query's event columns in `__slots__` order, typed on the way in (SQLite
-    gives text where PostgreSQL gives dates and parsed values)."""
-
-    __slots__ = (
-        "seq",
-        "at",
-        "type",
-        "accreditation_id",
-        "status",
-        "application_id",
-        "decision_id",
-        "outcome",
-        "course_id",
-        "eqf_levels",
-        "isced_fields",
-        "valid_from",
-        "valid_until",
-        "data",
-    )
-
-    def __init__(  # noqa: PLR0913 - one parameter per column, in __slots__ order
-        self,
-        seq,
-        at,
-        type,  # noqa: A002 - the column's name
-        accreditation_id,
-        status,
-        application_id,
-        decision_id,
-        outcome,
-        course_id,
-        eqf_levels,
-        isced_fields,
-        valid_from,
-        valid_until,
-        data,
-    ):
-        self.seq = seq
-        self.at = _datetime(at)
-        self.type = type
-        self.accreditation_id = accreditation_id
-        self.status = status
-        self.application_id = application_id
-        self.decision_id = decision_id
-        self.outcome = outcome
-        self.course_id = course_id
-        self.eqf_levels = _json(eqf_levels)
-        self.isced_fields = _json(isced_fields)
-        self.valid_from = _date(valid_from)
-        self.valid_until = _date(valid_until)
-        self.data = _json(data)
-
-
-_EVENT_COLUMNS = _Row.__slots__
-_scan_json = json.JSONDecoder().scan_once
-
-
-def _json(value):
-    """A JSON column's value. The database's own JSON text (PostgreSQL's jsonb output
-    has no surrounding whitespace) goes straight to the decoder's C scanner: the events
-    of one answer carry some twenty of these, and `json.loads` costs three times as
-    much per value in its checks and its whitespace regex."""
-    if isinstance(value, str):
-        try:
-            parsed, end = _scan_json(value, 0)
-        except StopIteration:  # not a value at its first character: let json say why
-            return json.loads(value)
-        return parsed if end == len(value) else json.loads(value)
-    return json.loads(value) if isinstance(value, bytes) else value
-
-
-def _datetime(value):
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.UTC)
-    return value
-
-
-def _date(value):
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+    if changes_at is not None:
+        changes_at = _EPOCH + changes_at * _MICROSECOND
+    return core, changes_at
 
 
 def _hot_cursor(db):
     """A cursor for the verify query. On PostgreSQL (unless REGISTRY_PREPARED_STATEMENTS
     is off, e.g. behind a pooler that cannot keep them) a server-side-binding cursor
-    that prepares the statement once per connection: planning the four-table join costs
-    several times its execution. It is wrapped like any Django cursor, so query logging,
+    that prepares the statement once per connection: planning the join costs several
+    times its execution. It is wrapped like any Django cursor, so query logging,
     execute wrappers and error translation still apply."""
     if db.vendor != "postgresql" or not settings.REGISTRY_PREPARED_STATEMENTS:
         return db.cursor()
@@ -759,73 +733,84 @@ def _prepared_cursor_class():
 
 @functools.cache
 def _verify_sql():
-    """The verify query: the provider the identifier named at the moment (identifiers
-    are history: an ended one still names its provider for moments before its end, a
-    new one names nobody before it began), the course if asked, and the provider's
-    events up to that moment in time order (one row per event; the provider and course
-    columns repeat). The name, country and identifiers shown are the provider's
-    identity at that moment (its `ProviderIdentity` period; the projected row only for
-    a moment before any period was kept). The course's level and field are those of its
-    version in force at the moment (courses are versioned: a later edit never moves a
-    past answer), null before the course was first described."""
+    """The verify query, one row: the provider the identifier named at the moment
+    (identifiers are history: an ended one still names its provider for moments before
+    its end, a new one names nobody before it began), its answer timeline, and the
+    course if asked (by id, or by uid through the subquery). The name, country and
+    identifiers shown are the provider's identity at that moment (its `ProviderIdentity`
+    period; the projected row only for a moment before any period was kept). The
+    course's level and field are those of its version in force at the moment (courses
+    are versioned: a later edit never moves a past answer), null before the course was
+    first described."""
     from accreditation.models import Course, CourseVersion, ProviderIdentifier, ProviderIdentity
 
-    event_columns = ", ".join(f"e.{name}" for name in _EVENT_COLUMNS)
+    courses = Course._meta.db_table
     return (
         "SELECT rp.provider_id, COALESCE(n.legal_name, rp.legal_name), "  # noqa: S608
         "COALESCE(n.country, rp.country), COALESCE(n.identifiers, rp.identifiers), "
-        f"c.id, c.provider_id, v.eqf_level, v.isced_f, {event_columns} "
+        "c.id, c.provider_id, v.eqf_level, v.isced_f, rp.timeline "
         f"FROM {RegistryProvider._meta.db_table} rp "
         f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
         f"LEFT JOIN {ProviderIdentity._meta.db_table} n ON n.provider_id = rp.provider_id "
         "AND n.valid_from <= %s AND (n.valid_until IS NULL OR n.valid_until > %s) "
-        f"LEFT JOIN {Course._meta.db_table} c ON c.id = %s "
+        f"LEFT JOIN {courses} c ON c.id = COALESCE(CAST(%s AS bigint), "
+        f"(SELECT u.id FROM {courses} u WHERE u.uid = %s)) "
         f"LEFT JOIN {CourseVersion._meta.db_table} v ON v.course_id = c.id "
         "AND v.valid_from <= %s AND (v.valid_until IS NULL OR v.valid_until > %s) "
-        f"LEFT JOIN {RegistryEvent._meta.db_table} e "
-        "ON e.provider_id = rp.provider_id AND e.at <= %s "
         "WHERE i.scheme = %s AND i.value = %s AND i.valid_from <= %s "
-        "AND (i.valid_until IS NULL OR i.valid_until > %s) "
-        "ORDER BY e.at, e.seq"
+        "AND (i.valid_until IS NULL OR i.valid_until > %s)"
     )
 
 
-def verify_params(scheme, value, course_id, moment):
+def verify_params(scheme, value, course, moment, db=None):
     """The parameters of `_verify_sql()` in its placeholders' order (the identity
-    period's moment twice, the course, the course version's moment twice, the events'
-    moment, the identifier and its period's moment twice)."""
-    return [moment, moment, course_id, moment, moment, moment, scheme, value, moment, moment]
+    period's moment twice, the course's id or uid, the course version's moment twice,
+    the identifier and its period's moment twice). The course is passed as text, which
+    psycopg sends untyped as it sends None, so that PostgreSQL infers the types from
+    the query and one prepared statement serves every question."""
+    course_id = course_uid = None
+    if isinstance(course, uuid.UUID):
+        native = (db or connection).features.has_native_uuid_field
+        course_uid = str(course) if native else course.hex
+    elif course is not None:
+        course_id = str(course)
+    return [moment, moment, course_id, course_uid, moment, moment, scheme, value, moment, moment]
 
 
-def _verify_rows(scheme, value, course_id, as_of):
+def _verify_row(scheme, value, course, as_of):
     """The verify hot path: one indexed query in plain SQL (no ORM query building).
-    Returns (provider entry, course or None, events up to `as_of` in time order), or
-    (None, None, []) for an unknown identifier."""
+    Returns (provider entry, course or None, decoded timeline), or (None, None, None)
+    for an identifier that named no provider at `as_of`."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
-    params = verify_params(scheme, value, course_id, moment)
+    params = verify_params(scheme, value, course, moment, db)
     with _hot_cursor(db) as cursor:
         cursor.execute(_verify_sql(), params)
-        rows = cursor.fetchall()
-    if not rows:
-        return None, None, []
-    first = rows[0]
-    entry = {
-        "id": first[0],
-        "legal_name": first[1],
-        "country": first[2],
-        "identifiers": _json(first[3]),
-    }
-    course = None
-    if first[4] is not None:
-        course = {"id": first[4], "provider_id": first[5], "eqf_level": first[6]}
-        course["isced_f"] = first[7]
-    events = []
-    for values in rows:
-        if values[8] is None:  # no event yet (LEFT JOIN)
-            continue
-        events.append(_Row(*values[8:]))
-    return entry, course, events
+        row = cursor.fetchone()
+    if row is None:
+        return None, None, None
+    entry = {"id": row[0], "legal_name": row[1], "country": row[2], "identifiers": _json(row[3])}
+    found = None
+    if row[4] is not None:
+        found = {"id": row[4], "provider_id": row[5], "eqf_level": row[6], "isced_f": row[7]}
+    return entry, found, _json(row[8])
+
+
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _json(value):
+    """A JSON column's value. The database's own JSON text (PostgreSQL's jsonb output
+    and the timeline have no surrounding whitespace) goes straight to the decoder's C
+    scanner: `json.loads` costs several times as much per value in its checks and its
+    whitespace regex."""
+    if isinstance(value, str):
+        try:
+            parsed, end = _scan_json(value, 0)
+        except StopIteration:  # not a value at its first character: let json say why
+            return json.loads(value)
+        return parsed if end == len(value) else json.loads(value)
+    return json.loads(value) if isinstance(value, bytes) else value
 
 
 # --------------------------------------------------------------------------- provider view
@@ -948,6 +933,7 @@ def refresh_providers(provider_ids):
                 accreditations=[public_accreditation(a) for a in ordered],
                 courses=approved,
                 decisions=sorted(decisions, key=lambda d: d["decided_at"], reverse=True),
+                timeline=timeline_json(evs),
                 last_seq=max((e.seq for e in evs), default=0),
                 updated_at=max((e.at for e in evs), default=now),
                 refreshed_at=now,

@@ -16,6 +16,7 @@ checking differs).
 import contextlib
 import datetime
 import itertools
+import json
 
 import pytest
 from django.db import transaction
@@ -39,7 +40,17 @@ from accreditation.services import (
 from accreditation.tasks import expire_accreditations
 from core.errors import DomainError
 from registry import tasks as registry_tasks
-from registry.services import registry_rebuild, registry_sync, verify
+from registry.models import RegistryEvent, RegistryProvider
+from registry.services import (
+    micros,
+    registry_rebuild,
+    registry_sync,
+    start_of,
+    state_at,
+    timeline_json,
+    timeline_state,
+    verify,
+)
 from tests.factories import UserFactory
 
 from .conftest import History, at_moment
@@ -49,6 +60,17 @@ pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
 START = datetime.datetime(2024, 1, 10, 9, tzinfo=UTC)
 SERIAL = itertools.count(1)
+MICROSECOND = datetime.timedelta(microseconds=1)
+DAY_US = 86_400_000_000
+
+
+def _kept(acc):
+    """What verify decides and answers with, of an accreditation as `state_at` gives it
+    or as a timeline keeps it."""
+    return {k: v for k, v in acc.items() if not k.startswith("_")} | {
+        "_decided_at": acc["_decided_at"],
+        "_course_id": acc["_course_id"],
+    }
 
 
 def ask(identifier, course, at, now):
@@ -133,6 +155,42 @@ class PastNeverMoves(RuleBasedStateMachine):
         for (identifier, course, moment), first in self.asked.items():
             again = ask(identifier, course, moment, self.now)
             assert again == first, (identifier, course, moment)
+
+    @invariant()
+    def every_timeline_is_its_events_replayed(self):
+        """verify reads each provider's stored answer timeline: it must be the one its
+        events give now (kept in their transaction, never stale), and read at any
+        moment (each event's instant and either side of it, either side of each expiry)
+        say what replaying the events up to that moment says."""
+        for row in RegistryProvider.objects.filter(provider__in=self.providers):
+            events = list(
+                RegistryEvent.objects.filter(provider=row.provider_id).order_by("at", "seq")
+            )
+            assert row.timeline == timeline_json(events), row.provider_id
+            timeline = json.loads(row.timeline)
+            moments = {self.now}
+            for event in events:
+                moments.update(
+                    event.at + delta for delta in (-MICROSECOND, 0 * MICROSECOND, MICROSECOND)
+                )
+                if event.valid_until:
+                    last = datetime.datetime.combine(event.valid_until, datetime.time.max, UTC)
+                    moments.update((last, last + MICROSECOND))
+            for moment in sorted(moments):
+                replayed, _ = state_at(events, moment)
+                read, changes_at = timeline_state(timeline, moment)
+                if not any(e.at <= moment for e in events):
+                    assert read is None, (row.provider_id, moment)
+                    continue
+                assert {k: _kept(a) for k, a in read.items()} == {
+                    k: _kept(a) for k, a in replayed.items()
+                }, (row.provider_id, moment)
+                expiries = [
+                    micros(start_of(datetime.date.fromisoformat(a["valid_until"]))) + DAY_US
+                    for a in replayed.values()
+                    if a["status"] in ("active", "suspended") and a["valid_until"]
+                ]
+                assert changes_at == min(expiries, default=None), (row.provider_id, moment)
 
     # ----------------------------------------------------------------- the changes
 

@@ -82,13 +82,15 @@ def test_verify_query_is_prepared_once_per_connection(api, history):
     provider = history.provider()
     history.decide(provider, when=day("2025-01-10"))
     history.publish()
+    course = history.course(provider)
     url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
-    for at in ("", "&at=2025-01-09", "&at=2025-06-01"):
-        assert api.get(url + at).status_code == 200
-    verify_statements = [s for s in _prepared_statements() if "registry_registryevent" in s]
+    asks = ("", "&at=2025-01-09", "&at=2025-06-01", f"&course={course.pk}", f"&course={course.uid}")
+    for ask in asks:  # with no course, a course's id and its uid: the same statement
+        assert api.get(url + ask).status_code == 200
+    verify_statements = [s for s in _prepared_statements() if "rp.timeline" in s]
     assert len(verify_statements) == 1
     assert api.get(url).json()["trusted"] is True
-    assert len([s for s in _prepared_statements() if "registry_registryevent" in s]) == 1
+    assert len([s for s in _prepared_statements() if "rp.timeline" in s]) == 1
     for _ in range(10):
         list(RegistryEvent.objects.filter(provider=provider))
     assert len(_prepared_statements()) == 1

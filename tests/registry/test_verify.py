@@ -353,15 +353,6 @@ def test_unknown_course_is_untrusted_but_names_the_provider(api, history):
     assert body["provider"]["id"] == provider.pk
 
 
-def test_the_hot_paths_event_rows_take_the_query_columns_in_order():
-    """`_Row(*columns)` relies on its parameters standing in `__slots__` order, which is
-    also the order the verify query selects the event columns in."""
-    from registry.services import _EVENT_COLUMNS, _Row
-
-    names = _Row.__init__.__code__.co_varnames[1 : 1 + len(_EVENT_COLUMNS)]
-    assert names == _EVENT_COLUMNS
-
-
 @pytest.mark.parametrize(
     "text",
     ['{"a": [1, 2.5, null], "b": "x"}', "[]", '  {"a": 1} ', "5", '"s"', b'{"a": 1}'],
