@@ -802,8 +802,7 @@ def explain_verify(paths, label):
     scheme, value = sample["identifier"][0].split(":", 1)
     as_of = services.parse_at(sample["at"][0])
     moment = connection.ops.adapt_datetimefield_value(as_of)
-    params = services.verify_params(scheme, value, int(sample["course"][0]), moment)
-    sql = services._verify_sql()
+    sql, params = services.verify_query(scheme, value, int(sample["course"][0]), moment)
     ok = True
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)

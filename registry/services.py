@@ -702,21 +702,34 @@ def _verify_core(scheme, value, course, as_of):
 
 
 def _hot_cursor(db):
-    """A cursor for the verify query. On PostgreSQL (unless REGISTRY_PREPARED_STATEMENTS
-    is off, e.g. behind a pooler that cannot keep them) a server-side-binding cursor
-    that prepares the statement once per connection: planning the join costs several
-    times its execution. It is wrapped like any Django cursor, so query logging,
-    execute wrappers and error translation still apply."""
+    """A cursor for the verify query, wrapped like any Django cursor (so query logging,
+    execute wrappers and error translation still apply); the caller closes it when it
+    is not the connection's kept one (`_kept_cursor`).
+
+    On PostgreSQL (unless REGISTRY_PREPARED_STATEMENTS is off, e.g. behind a pooler
+    that cannot keep them) the statement is prepared once per connection, as planning
+    the join costs more than running it, and the psycopg cursor is kept with the
+    connection: making one costs more than the query's own client-side work."""
     if db.vendor != "postgresql" or not settings.REGISTRY_PREPARED_STATEMENTS:
         return db.cursor()
     db.ensure_connection()
+    return db._prepare_cursor(_kept_cursor(db))
+
+
+def _kept_cursor(db):
+    """The prepared-statement cursor kept with the Django connection `db` (which
+    belongs to one thread) for its current psycopg connection: a new one after a
+    reconnection, the old one going with the connection it belonged to."""
     raw = db.connection
-    if raw.prepare_threshold is None:
-        # Django turns preparing off (None) for every cursor; a threshold that is never
-        # reached turns it on only where asked for, as here (Django's own cursors bind
-        # client-side and never prepare).
-        raw.prepare_threshold = 2**31 - 1
-    return db._prepare_cursor(_prepared_cursor_class()(raw))
+    cursor = getattr(db, "_verify_cursor", None)
+    if cursor is None or cursor.connection is not raw or cursor.closed:
+        if raw.prepare_threshold is None:
+            # Django turns preparing off (None) for every cursor; a threshold that is
+            # never reached turns it on only where asked for, as here (Django's own
+            # cursors bind client-side and never prepare).
+            raw.prepare_threshold = 2**31 - 1
+        cursor = db._verify_cursor = _prepared_cursor_class()(raw)
+    return cursor
 
 
 @functools.cache
@@ -732,49 +745,60 @@ def _prepared_cursor_class():
 
 
 @functools.cache
-def _verify_sql():
+def _verify_sql(course_kind=None):
     """The verify query, one row: the provider the identifier named at the moment
     (identifiers are history: an ended one still names its provider for moments before
-    its end, a new one names nobody before it began), its answer timeline, and the
-    course if asked (by id, or by uid through the subquery). The name, country and
-    identifiers shown are the provider's identity at that moment (its `ProviderIdentity`
-    period; the projected row only for a moment before any period was kept). The
-    course's level and field are those of its version in force at the moment (courses
-    are versioned: a later edit never moves a past answer), null before the course was
-    first described."""
+    its end, a new one names nobody before it began), its answer timeline, and, when
+    the question names a course (`course_kind` "id" or "uid", by which it is named),
+    the course. The name, country and identifiers shown are the provider's identity at
+    that moment (its `ProviderIdentity` period; the projected row only for a moment
+    before any period was kept). The course's level and field are those of its version
+    in force at the moment (courses are versioned: a later edit never moves a past
+    answer), null before the course was first described.
+
+    One statement per kind of question: each join costs the database as much as the
+    rest of the query, so a question without a course joins no course."""
     from accreditation.models import Course, CourseVersion, ProviderIdentifier, ProviderIdentity
 
-    courses = Course._meta.db_table
+    course_columns, course_joins = "NULL, NULL, NULL, NULL", ""
+    if course_kind is not None:
+        course_columns = "c.id, c.provider_id, v.eqf_level, v.isced_f"
+        course_joins = (
+            f"LEFT JOIN {Course._meta.db_table} c ON c.{course_kind} = %s "
+            f"LEFT JOIN {CourseVersion._meta.db_table} v ON v.course_id = c.id "
+            "AND v.valid_from <= %s AND (v.valid_until IS NULL OR v.valid_until > %s) "
+        )
     return (
         "SELECT rp.provider_id, COALESCE(n.legal_name, rp.legal_name), "  # noqa: S608
         "COALESCE(n.country, rp.country), COALESCE(n.identifiers, rp.identifiers), "
-        "c.id, c.provider_id, v.eqf_level, v.isced_f, rp.timeline "
+        f"{course_columns}, rp.timeline "
         f"FROM {RegistryProvider._meta.db_table} rp "
         f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
         f"LEFT JOIN {ProviderIdentity._meta.db_table} n ON n.provider_id = rp.provider_id "
         "AND n.valid_from <= %s AND (n.valid_until IS NULL OR n.valid_until > %s) "
-        f"LEFT JOIN {courses} c ON c.id = COALESCE(CAST(%s AS bigint), "
-        f"(SELECT u.id FROM {courses} u WHERE u.uid = %s)) "
-        f"LEFT JOIN {CourseVersion._meta.db_table} v ON v.course_id = c.id "
-        "AND v.valid_from <= %s AND (v.valid_until IS NULL OR v.valid_until > %s) "
+        f"{course_joins}"
         "WHERE i.scheme = %s AND i.value = %s AND i.valid_from <= %s "
         "AND (i.valid_until IS NULL OR i.valid_until > %s)"
     )
 
 
-def verify_params(scheme, value, course, moment, db=None):
-    """The parameters of `_verify_sql()` in its placeholders' order (the identity
-    period's moment twice, the course's id or uid, the course version's moment twice,
-    the identifier and its period's moment twice). The course is passed as text, which
-    psycopg sends untyped as it sends None, so that PostgreSQL infers the types from
-    the query and one prepared statement serves every question."""
-    course_id = course_uid = None
+def verify_query(scheme, value, course, moment, db=None):
+    """The verify query for this question and its parameters in its placeholders'
+    order (the identity period's moment twice; the course's id or uid and the course
+    version's moment twice when a course is named; the identifier and its period's
+    moment twice). The course goes as text, which psycopg sends untyped, so that
+    PostgreSQL takes the column's type and one prepared statement serves every
+    question of a kind."""
+    params = [moment, moment]
+    kind = None
     if isinstance(course, uuid.UUID):
+        kind = "uid"
         native = (db or connection).features.has_native_uuid_field
-        course_uid = str(course) if native else course.hex
+        params += [str(course) if native else course.hex, moment, moment]
     elif course is not None:
-        course_id = str(course)
-    return [moment, moment, course_id, course_uid, moment, moment, scheme, value, moment, moment]
+        kind = "id"
+        params += [str(course), moment, moment]
+    return _verify_sql(kind), [*params, scheme, value, moment, moment]
 
 
 def _verify_row(scheme, value, course, as_of):
@@ -783,10 +807,14 @@ def _verify_row(scheme, value, course, as_of):
     for an identifier that named no provider at `as_of`."""
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
-    params = verify_params(scheme, value, course, moment, db)
-    with _hot_cursor(db) as cursor:
-        cursor.execute(_verify_sql(), params)
+    sql, params = verify_query(scheme, value, course, moment, db)
+    cursor = _hot_cursor(db)
+    try:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
+    finally:
+        if not isinstance(cursor.cursor, _prepared_cursor_class()):
+            cursor.close()  # a connection's kept cursor stays open
     if row is None:
         return None, None, None
     entry = {"id": row[0], "legal_name": row[1], "country": row[2], "identifiers": _json(row[3])}

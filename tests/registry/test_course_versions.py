@@ -195,7 +195,9 @@ def test_verify_with_a_course_stays_one_query(api, history, member):
     with CaptureQueriesContext(connection) as queries:
         assert ask(api, course=course.pk, at="2025-06-01")["trusted"] is True
     assert len(queries.captured_queries) == 1
-    assert CourseVersion._meta.db_table in _verify_sql()
+    assert CourseVersion._meta.db_table in _verify_sql("id")
+    assert CourseVersion._meta.db_table in _verify_sql("uid")
+    assert CourseVersion._meta.db_table not in _verify_sql()  # no course asked, none joined
 
 
 # --------------------------------------------------------------------------- public record
