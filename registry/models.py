@@ -11,6 +11,9 @@ the W3C status lists; `registry_rebuild` never touches it.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The answer timeline of a provider with no event yet (registry.services.timeline_json).
+EMPTY_TIMELINE = '{"at":[],"states":[],"accs":[]}'
+
 
 class EventType(models.TextChoices):
     DECISION = "decision", _("Decision taken")
@@ -94,7 +97,7 @@ class RegistryProvider(models.Model):
     courses = models.JSONField(default=list, blank=True)
     decisions = models.JSONField(default=list, blank=True)
     timeline = models.TextField(
-        default='{"at":[],"states":[],"accs":[]}',
+        default=EMPTY_TIMELINE,
         help_text="What verify answers from: the accreditations at every instant the "
         "provider's events changed them (registry.services.timeline_json).",
     )

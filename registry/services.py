@@ -472,7 +472,6 @@ _MICROSECOND = datetime.timedelta(microseconds=1)
 # What a timeline keeps of an accreditation beyond its public object: the keys verify
 # decides with (`deciding_accreditation`) and `_expires`.
 _TIMELINE_KEYS = ("_decided_at", "_course_id")
-EMPTY_TIMELINE = '{"at":[],"states":[],"accs":[]}'
 
 
 def micros(moment):
@@ -497,7 +496,7 @@ def timeline_json(events):
     for k, event in enumerate(events):
         if k + 1 < len(events) and events[k + 1].at == event.at:
             continue  # one point per instant, after all of its events
-        accreditations, _ = state_at(events, event.at)
+        accreditations, _ = state_at(events[: k + 1], event.at)  # none after it counts
         state = []
         for acc in accreditations.values():
             kept = public_accreditation(acc)

@@ -5,8 +5,8 @@ import importlib
 import pytest
 from django.apps import apps
 
-from registry.models import RegistryEvent, RegistryProvider
-from registry.services import EMPTY_TIMELINE, timeline_json, verify
+from registry.models import EMPTY_TIMELINE, RegistryEvent, RegistryProvider
+from registry.services import timeline_json, verify
 
 from .conftest import day
 
