@@ -32,7 +32,7 @@ from accreditation.models import (
 from core.reference import isced_f_covers
 from reviews.models import Report
 
-from . import elm, verify_cache
+from . import elm, statements, verify_cache
 from .models import EventType, RegistryEvent, RegistryProvider
 
 # Advisory lock number that serialises projection runs on PostgreSQL (SQLite serialises
@@ -700,49 +700,6 @@ def _verify_core(scheme, value, course, as_of):
     return core, changes_at
 
 
-def _hot_cursor(db):
-    """A cursor for the verify query, wrapped like any Django cursor (so query logging,
-    execute wrappers and error translation still apply); the caller closes it when it
-    is not the connection's kept one (`_kept_cursor`).
-
-    On PostgreSQL (unless REGISTRY_PREPARED_STATEMENTS is off, e.g. behind a pooler
-    that cannot keep them) the statement is prepared once per connection, as planning
-    the join costs more than running it, and the psycopg cursor is kept with the
-    connection: making one costs more than the query's own client-side work."""
-    if db.vendor != "postgresql" or not settings.REGISTRY_PREPARED_STATEMENTS:
-        return db.cursor()
-    db.ensure_connection()
-    return db._prepare_cursor(_kept_cursor(db))
-
-
-def _kept_cursor(db):
-    """The prepared-statement cursor kept with the Django connection `db` (which
-    belongs to one thread) for its current psycopg connection: a new one after a
-    reconnection, the old one going with the connection it belonged to."""
-    raw = db.connection
-    cursor = getattr(db, "_verify_cursor", None)
-    if cursor is None or cursor.connection is not raw or cursor.closed:
-        if raw.prepare_threshold is None:
-            # Django turns preparing off (None) for every cursor; a threshold that is
-            # never reached turns it on only where asked for, as here (Django's own
-            # cursors bind client-side and never prepare).
-            raw.prepare_threshold = 2**31 - 1
-        cursor = db._verify_cursor = _prepared_cursor_class()(raw)
-    return cursor
-
-
-@functools.cache
-def _prepared_cursor_class():
-    import psycopg
-
-    class PreparedCursor(psycopg.Cursor):
-        def execute(self, query, params=None, **kwargs):
-            kwargs["prepare"] = True
-            return super().execute(query, params, **kwargs)
-
-    return PreparedCursor
-
-
 @functools.cache
 def _verify_sql(course_kind=None):
     """The verify query, one row: the provider the identifier named at the moment
@@ -800,6 +757,13 @@ def verify_query(scheme, value, course, moment, db=None):
     return _verify_sql(kind), [*params, scheme, value, moment, moment]
 
 
+# How each column of the verify query reads from its text form (registry.statements):
+# provider id, name, country, identifiers (JSON), course id, its provider, its level,
+# its field, the timeline (JSON).
+_TEXT = statements.text
+_VERIFY_COLUMNS = (int, _TEXT, _TEXT, _TEXT, int, int, int, _TEXT, _TEXT)
+
+
 def _verify_row(scheme, value, course, as_of):
     """The verify hot path: one indexed query in plain SQL (no ORM query building).
     Returns (provider entry, course or None, decoded timeline), or (None, None, None)
@@ -807,13 +771,7 @@ def _verify_row(scheme, value, course, as_of):
     db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
     sql, params = verify_query(scheme, value, course, moment, db)
-    cursor = _hot_cursor(db)
-    try:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    finally:
-        if not isinstance(cursor.cursor, _prepared_cursor_class()):
-            cursor.close()  # a connection's kept cursor stays open
+    row = statements.fetch_one(db, sql, params, _VERIFY_COLUMNS)
     if row is None:
         return None, None, None
     entry = {"id": row[0], "legal_name": row[1], "country": row[2], "identifiers": _json(row[3])}

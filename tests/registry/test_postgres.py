@@ -104,10 +104,127 @@ def test_prepared_statements_can_be_turned_off(api, history, settings):
     provider = history.provider()
     history.decide(provider, when=day("2025-01-10"))
     history.publish()
+    before = _prepared_statements()  # (what earlier tests on this connection prepared)
     url = "/api/v1/registry/verify/?identifier=schac:uni.example.org"
     assert api.get(url).json()["trusted"] is True
     assert api.get(url + "&at=2025-01-09").json()["status"] == "none"
-    assert _prepared_statements() == []
+    assert api.get(url + "&course=1&at=2025-01-09").json()["status"] == "none"
+    assert _prepared_statements() == before
+
+
+def _questions(history):
+    """Questions of every kind over one history: no course, a course by id and by uid,
+    before, during and after an accreditation, an unknown identifier."""
+    provider = history.provider()
+    course = history.course(provider)
+    _, _, acc = history.decide(provider, when=day("2025-01-10"))
+    history.change(acc, "suspend", when=day("2025-03-01"))
+    history.publish()
+    moments = [day("2025-01-09"), day("2025-02-01"), day("2025-04-01"), None]
+    courses = [None, course.pk, course.uid]
+    asked = [("schac", "uni.example.org", c, m) for c in courses for m in moments]
+    return [*asked, ("schac", "nobody.example.org", None, None)]
+
+
+def _rows(questions):
+    from django.utils import timezone
+
+    return [
+        services._verify_row(scheme, value, course, at or timezone.now())
+        for scheme, value, course, at in questions
+    ]
+
+
+@pytest.mark.django_db
+def test_libpq_statement_reads_what_a_cursor_reads(history, settings):
+    """The verify row read by libpq (registry.statements) is the row a Django cursor
+    reads, column for column, for every kind of question."""
+    _require_postgres()
+    questions = _questions(history)
+    fast = _rows(questions)
+    assert len([s for s in _prepared_statements() if "rp.timeline" in s]) == 3
+    settings.REGISTRY_PREPARED_STATEMENTS = False
+    through_cursor = _rows(questions)
+    assert fast == through_cursor
+    assert [row[0] is not None for row in fast] == [True] * 12 + [False]
+    assert fast[4][1] is not None and fast[8][1] is not None  # the course, by id and uid
+
+
+@pytest.mark.django_db
+def test_libpq_statement_is_logged_and_seen_by_execute_wrappers(api, history):
+    """Query logging (DEBUG, assertNumQueries) sees the statement as it sees a cursor's;
+    an execute wrapper sees it too (it then runs through a cursor)."""
+    _require_postgres()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    questions = _questions(history)
+    url = "/api/v1/registry/verify/?identifier=schac:uni.example.org&at=2025-02-01"
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get(url, HTTP_CACHE_CONTROL="no-cache").json()["trusted"] is True
+    assert len(captured) == 1
+    assert "rp.timeline" in captured[0]["sql"] and "'uni.example.org'" in captured[0]["sql"]
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        rows = _rows(questions)
+    assert len(seen) == len(questions) and all("rp.timeline" in sql for sql in seen)
+    assert rows == _rows(questions)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_verify_after_its_connection_was_killed(history):
+    """The server ends verify's connection: the question fails with Django's database
+    error, the connection is replaced at the end of the request as any broken one is,
+    and the next question is answered on the new connection (its statements prepared
+    anew)."""
+    _require_postgres()
+    import psycopg
+    from django.db import OperationalError
+
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    assert services.verify(**question, fresh=True)["trusted"] is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    params = connection.get_connection_params()
+    dsn = {k: v for k, v in params.items() if k in ("host", "port", "user", "dbname", "password")}
+    with psycopg.connect(autocommit=True, **dsn) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(OperationalError):
+        services.verify(**question, fresh=True)
+    assert connection.errors_occurred
+    connection.close_if_unusable_or_obsolete()  # what request_finished runs
+    assert connection.connection is None
+    assert services.verify(**question, fresh=True)["trusted"] is True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_verify_statements_prepared_again_after_deallocate(history):
+    """A session reset (`DEALLOCATE ALL`, `DISCARD ALL` as a pooler in session mode
+    runs it between clients) forgets the prepared statements: verify prepares them
+    again instead of failing."""
+    _require_postgres()
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    assert services.verify(**question, fresh=True)["trusted"] is True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert not [s for s in _prepared_statements() if "rp.timeline" in s]
+    assert services.verify(**question, fresh=True)["trusted"] is True
+    assert len([s for s in _prepared_statements() if "rp.timeline" in s]) == 1
 
 
 # Text as names and identifiers hold it, with the characters a tsquery could trip on.

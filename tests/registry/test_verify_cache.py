@@ -246,7 +246,8 @@ def settle(cache, since):
 def _listener_backend():
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s "
+            "AND datname = current_database()",
             [verify_cache.APPLICATION_NAME],
         )
         row = cursor.fetchone()
