@@ -9,8 +9,10 @@ import datetime
 import hashlib
 import re
 import uuid
+from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.db import connection
 from django.db.models import BooleanField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
@@ -184,6 +186,30 @@ def _bad(parameter, message):
 _json_renderer = renderers.JSONRenderer()
 
 
+def query_params(request):
+    """The query string's parameters, each with its last value as `request.GET.get`
+    gives it, parsed as Django parses it (UTF-8, else Latin-1; more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS is TooManyFieldsSent, a 400) without building the
+    QueryDict, which costs three times as much: verify is asked at volume."""
+    if "GET" in request.__dict__:  # parsed already
+        return request.GET
+    raw = request.META.get("QUERY_STRING", "").encode("iso-8859-1")
+    try:
+        text = raw.decode(settings.DEFAULT_CHARSET)
+    except UnicodeDecodeError:
+        text = raw.decode("iso-8859-1")
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, encoding=settings.DEFAULT_CHARSET, max_num_fields=limit
+        )
+    except ValueError as exc:
+        raise TooManyFieldsSent(
+            "The number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
+        ) from exc
+    return dict(pairs)
+
+
 def wants_fresh(request):
     """`Cache-Control: no-cache` asks for an answer read from the database now."""
     return "no-cache" in request.META.get("HTTP_CACHE_CONTROL", "")
@@ -280,7 +306,7 @@ def verify_view(request):
     try:
         if not throttle.allow_request(request, None):
             raise Throttled(wait=throttle.wait())
-        answer = verify_answer(request.GET, fresh=wants_fresh(request))
+        answer = verify_answer(query_params(request), fresh=wants_fresh(request))
     except APIException as exc:
         response = api_error(exc)
     else:

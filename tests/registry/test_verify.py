@@ -365,3 +365,49 @@ def test_the_hot_paths_json_columns_read_as_json_loads_reads_them(text):
     assert _json(text) == json.loads(text)
     with pytest.raises(json.JSONDecodeError):
         _json('{"a": 1} x')
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "identifier=schac:a&identifier=schac:uni.example.org",
+        "identifier=schac:uni.example.org&at=&course=",
+        "identifier=schac%3Auni.example.org&at=2025-02-01",
+        "identifier=schac:a+b%2Bc;at=2025-02-01",
+        "identifier=schac:%C3%A9cole&at=%zz",
+        "identifier=schac:%E9cole",
+        "identifier=schac:\u00e9cole&course",
+        "=x&&identifier",
+        "",
+    ],
+)
+def test_verify_reads_its_parameters_as_django_does(rf, query):
+    """verify parses its query string itself (a QueryDict costs more than the rest of a
+    cached answer): the values are those `request.GET.get` gives, repeated names,
+    blanks, `+`, broken escapes and non-UTF-8 bytes included."""
+    from registry.api import query_params
+
+    request = rf.get(URL)
+    request.META["QUERY_STRING"] = query
+    params = query_params(request)
+    again = rf.get(URL)
+    again.META["QUERY_STRING"] = query
+    assert params == {name: again.GET.get(name) for name in again.GET}
+
+
+def test_repeated_parameter_answers_for_the_last_value(api, history):
+    history.decide(history.provider(), when=day("2025-01-10"))
+    history.publish()
+    url = f"{URL}?identifier=schac:nobody.example.org&identifier=schac:uni.example.org"
+    body = api.get(url).json()
+    assert body["trusted"] is True
+    assert body["query"]["identifier"] == "schac:uni.example.org"
+
+
+def test_too_many_parameters_are_400(api, history, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    api.raise_request_exception = False
+    fields = "&".join(f"x{n}=1" for n in range(6))
+    response = api.get(f"{URL}?identifier=schac:uni.example.org&{fields}")
+    assert response.status_code == 400
+    assert api.get(f"{URL}?identifier=schac:uni.example.org&x=1").status_code == 200
