@@ -7,6 +7,7 @@ with a matching `If-None-Match` or `If-Modified-Since` is answered 304.
 
 import datetime
 import hashlib
+import json
 import re
 import uuid
 from urllib.parse import parse_qsl
@@ -184,6 +185,15 @@ def _bad(parameter, message):
 
 
 _json_renderer = renderers.JSONRenderer()
+_answer_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def answer_json(answer):
+    """A verify answer (JSON types only) as the JSON bytes DRF's JSONRenderer writes
+    with this project's settings (compact, UTF-8, no NaN, U+2028 and U+2029 escaped),
+    with one encoder kept instead of one made per answer."""
+    text = _answer_encoder.encode(answer)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
 def query_params(request):
@@ -313,9 +323,7 @@ def verify_view(request):
         if JoseRenderer.media_type in request.META.get("HTTP_ACCEPT", ""):
             response = HttpResponse(signing.sign(answer), content_type=JoseRenderer.media_type)
         else:
-            response = HttpResponse(
-                _json_renderer.render(answer), content_type=_json_renderer.media_type
-            )
+            response = HttpResponse(answer_json(answer), content_type=_json_renderer.media_type)
         response["Cache-Control"] = "no-cache"
     response["Allow"] = "GET, HEAD, OPTIONS"
     response["Vary"] = "Accept"

@@ -33,10 +33,13 @@ import logging
 import time
 
 from django.conf import settings
+from psycopg import errors, pq
 
 log = logging.getLogger("django.db.backends")
 
 PREFIX = b"mcqa_"
+FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
+ANSWERED = frozenset({pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK})
 
 
 @functools.cache
@@ -63,12 +66,7 @@ def _text(value):
 
 def _checked(result, raw):
     """`result`, or the error it reports raised as psycopg raises it."""
-    from psycopg import errors, pq
-
-    if result is not None and result.status in (
-        pq.ExecStatus.TUPLES_OK,
-        pq.ExecStatus.COMMAND_OK,
-    ):
+    if result is not None and result.status in ANSWERED:
         return result
     if result is None or raw.pgconn.status == pq.ConnStatus.BAD:
         message = raw.pgconn.get_error_message() if result is None else result.error_message
@@ -82,11 +80,9 @@ def _forgotten(result, pgconn):
     """The statement is no longer prepared on the session (SQLSTATE 26000,
     invalid_sql_statement_name), outside a transaction, where preparing it again and
     retrying is safe (inside one, the error has aborted the transaction)."""
-    from psycopg import pq
-
     return (
         result is not None
-        and result.status == pq.ExecStatus.FATAL_ERROR
+        and result.status == FATAL_ERROR
         and result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
         and pgconn.transaction_status == pq.TransactionStatus.IDLE
     )

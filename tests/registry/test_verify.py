@@ -411,3 +411,20 @@ def test_too_many_parameters_are_400(api, history, settings):
     response = api.get(f"{URL}?identifier=schac:uni.example.org&{fields}")
     assert response.status_code == 400
     assert api.get(f"{URL}?identifier=schac:uni.example.org&x=1").status_code == 200
+
+
+def test_verify_json_is_what_drf_would_write(api, history):
+    """verify writes its JSON with a kept encoder: the bytes are those DRF's
+    JSONRenderer writes, non-ASCII text as UTF-8 and U+2028/U+2029 escaped."""
+    from rest_framework.renderers import JSONRenderer
+
+    from registry.api import answer_json
+
+    history.decide(history.provider(name="École\u2028du Nord\u2029"), when=day("2025-01-10"))
+    history.publish()
+    response = api.get(URL, {"identifier": "schac:uni.example.org", "at": "2025-02-01"})
+    body = response.json()
+    assert body["provider"]["legal_name"] == "École\u2028du Nord\u2029"
+    assert b"\\u2028du Nord\\u2029" in response.content and "École".encode() in response.content
+    assert answer_json(body) == JSONRenderer().render(body)
+    assert response.content == JSONRenderer().render(body)
