@@ -14,7 +14,8 @@ What a Django cursor does still holds:
 
 - errors become Django's database errors (`wrap_database_errors`), which also marks
   the connection for the end-of-request check, so a lost connection is replaced;
-  a broken transaction is refused first, as any query is;
+  a broken transaction is refused first, and CONN_HEALTH_CHECKS checks the connection
+  before its first use in a request, as for any query;
 - statements a session reset forgot (`DEALLOCATE ALL`, `DISCARD ALL`) are prepared
   again, outside a transaction;
 - with queries logged (`DEBUG`, `CaptureQueriesContext`, pytest-django's
@@ -69,7 +70,7 @@ def _checked(result, raw):
     if result is not None and result.status in ANSWERED:
         return result
     if result is None or raw.pgconn.status == pq.ConnStatus.BAD:
-        message = raw.pgconn.get_error_message() if result is None else result.error_message
+        message = raw.pgconn.error_message if result is None else result.error_message
         raise errors.OperationalError(
             (message or b"the connection was lost").decode(errors="replace").strip()
         )
@@ -105,6 +106,7 @@ def fetch_one(db, sql, params, decoders):
             cursor.execute(sql, params)
             return cursor.fetchone()
     db.validate_no_broken_transaction()
+    db.close_if_health_check_failed()  # CONN_HEALTH_CHECKS, as a cursor honours it
     db.ensure_connection()
     raw = db.connection
     pgconn = raw.pgconn

@@ -210,6 +210,39 @@ def test_verify_after_its_connection_was_killed(history):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_verify_honours_connection_health_checks(history):
+    """With CONN_HEALTH_CHECKS on, a connection the server ended between two requests
+    is replaced before verify's first statement in the next request, as before any
+    cursor's, and the question is answered."""
+    _require_postgres()
+    import psycopg
+
+    provider = history.provider()
+    history.decide(provider, when=day("2025-01-10"))
+    history.publish()
+    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    checks = connection.settings_dict["CONN_HEALTH_CHECKS"]
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+    try:
+        connection.close()
+        assert services.verify(**question, fresh=True)["trusted"] is True
+        assert connection.health_check_enabled
+        pid = connection.connection.info.backend_pid
+        params = connection.get_connection_params()
+        keys = ("host", "port", "user", "dbname", "password")
+        dsn = {k: v for k, v in params.items() if k in keys}
+        with psycopg.connect(autocommit=True, **dsn) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.close_if_unusable_or_obsolete()  # the end of the request: kept
+        assert connection.connection is not None
+        assert services.verify(**question, fresh=True)["trusted"] is True
+        assert connection.connection.info.backend_pid != pid
+    finally:
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = checks
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_verify_statements_prepared_again_after_deallocate(history):
     """A session reset (`DEALLOCATE ALL`, `DISCARD ALL` as a pooler in session mode
     runs it between clients) forgets the prepared statements: verify prepares them
