@@ -77,6 +77,12 @@ def _checked(result, raw):
     raise errors.error_from_result(result, encoding=raw.info.encoding)
 
 
+def _prepare(raw, prepared, name, command):
+    """Prepare `command` as `name` on the connection and note it in `prepared`."""
+    _checked(raw.pgconn.prepare(name, command), raw)
+    prepared.add(name)
+
+
 def _forgotten(result, pgconn):
     """The statement is no longer prepared on the session (SQLSTATE 26000,
     invalid_sql_statement_name), outside a transaction, where preparing it again and
@@ -119,13 +125,11 @@ def fetch_one(db, sql, params, decoders):
     start = time.monotonic() if logged else 0.0
     with db.wrap_database_errors:
         if name not in kept[1]:
-            _checked(pgconn.prepare(name, command), raw)
-            kept[1].add(name)
+            _prepare(raw, kept[1], name, command)
         result = pgconn.exec_prepared(name, values)
         if _forgotten(result, pgconn):  # the session was reset (DEALLOCATE, DISCARD ALL)
             kept[1].clear()
-            _checked(pgconn.prepare(name, command), raw)
-            kept[1].add(name)
+            _prepare(raw, kept[1], name, command)
             result = pgconn.exec_prepared(name, values)
         _checked(result, raw)
     if logged:

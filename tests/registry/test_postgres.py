@@ -176,6 +176,23 @@ def test_libpq_statement_is_logged_and_seen_by_execute_wrappers(api, history):
     assert rows == _rows(questions)
 
 
+def _accredited_question(history):
+    """A published accreditation and a verify question it answers `trusted`."""
+    history.decide(history.provider(), when=day("2025-01-10"))
+    history.publish()
+    return {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+
+
+def _end_backend(pid):
+    """End PostgreSQL backend `pid` from another connection, as the server would."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    keys = ("host", "port", "user", "dbname", "password")
+    with psycopg.connect(autocommit=True, **{k: params[k] for k in keys if k in params}) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_verify_after_its_connection_was_killed(history):
     """The server ends verify's connection: the question fails with Django's database
@@ -183,21 +200,14 @@ def test_verify_after_its_connection_was_killed(history):
     and the next question is answered on the new connection (its statements prepared
     anew)."""
     _require_postgres()
-    import psycopg
     from django.db import OperationalError
 
-    provider = history.provider()
-    history.decide(provider, when=day("2025-01-10"))
-    history.publish()
-    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    question = _accredited_question(history)
     assert services.verify(**question, fresh=True)["trusted"] is True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    params = connection.get_connection_params()
-    dsn = {k: v for k, v in params.items() if k in ("host", "port", "user", "dbname", "password")}
-    with psycopg.connect(autocommit=True, **dsn) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _end_backend(pid)
     with pytest.raises(OperationalError):
         services.verify(**question, fresh=True)
     assert connection.errors_occurred
@@ -215,12 +225,7 @@ def test_verify_honours_connection_health_checks(history):
     is replaced before verify's first statement in the next request, as before any
     cursor's, and the question is answered."""
     _require_postgres()
-    import psycopg
-
-    provider = history.provider()
-    history.decide(provider, when=day("2025-01-10"))
-    history.publish()
-    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    question = _accredited_question(history)
     checks = connection.settings_dict["CONN_HEALTH_CHECKS"]
     connection.settings_dict["CONN_HEALTH_CHECKS"] = True
     try:
@@ -228,11 +233,7 @@ def test_verify_honours_connection_health_checks(history):
         assert services.verify(**question, fresh=True)["trusted"] is True
         assert connection.health_check_enabled
         pid = connection.connection.info.backend_pid
-        params = connection.get_connection_params()
-        keys = ("host", "port", "user", "dbname", "password")
-        dsn = {k: v for k, v in params.items() if k in keys}
-        with psycopg.connect(autocommit=True, **dsn) as other:
-            other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        _end_backend(pid)
         connection.close_if_unusable_or_obsolete()  # the end of the request: kept
         assert connection.connection is not None
         assert services.verify(**question, fresh=True)["trusted"] is True
@@ -248,10 +249,7 @@ def test_verify_statements_prepared_again_after_deallocate(history):
     runs it between clients) forgets the prepared statements: verify prepares them
     again instead of failing."""
     _require_postgres()
-    provider = history.provider()
-    history.decide(provider, when=day("2025-01-10"))
-    history.publish()
-    question = {"scheme": "schac", "value": "uni.example.org", "at": day("2025-02-01")}
+    question = _accredited_question(history)
     assert services.verify(**question, fresh=True)["trusted"] is True
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
