@@ -647,25 +647,39 @@ def grow(n, total):
 
 
 def rebuild_timelines(first, last, batch=2000):
-    """The answer timelines of providers `first` .. `last`, built from their (copied)
-    events as the projection builds them: the copies' rows came with their originals'
-    timelines, whose accreditation and course ids are not theirs."""
+    """The answer timelines and identity periods of providers `first` .. `last`, built
+    from their (copied) events and periods as the projection builds them: the copies'
+    rows came with their originals', whose accreditation and course ids, names and
+    identifiers are not theirs."""
     from django.db import transaction
 
+    from accreditation.models import ProviderIdentity
     from registry.models import RegistryEvent, RegistryProvider
-    from registry.services import timeline_json
+    from registry.services import identities_json, timeline_json
 
     for low in range(first, last + 1, batch):
         high = min(low + batch - 1, last)
-        events = {}
+        events, periods = {}, {}
         rows = RegistryEvent.objects.filter(provider_id__gte=low, provider_id__lte=high).order_by(
             "provider_id", "at", "seq"
         )
         for event in rows.iterator(chunk_size=5000):
             events.setdefault(event.provider_id, []).append(event)
-        rows = [RegistryProvider(pk=pk, timeline=timeline_json(evs)) for pk, evs in events.items()]
+        for period in ProviderIdentity.objects.filter(provider_id__gte=low, provider_id__lte=high):
+            periods.setdefault(period.provider_id, []).append(period)
+        rows = RegistryProvider.objects.filter(pk__gte=low, pk__lte=high).only(
+            "legal_name", "country", "identifiers"
+        )
+        updated = []
+        for row in rows:
+            row.timeline = timeline_json(events.get(row.pk, []))
+            current = (row.legal_name, row.country, row.identifiers)
+            row.identities = identities_json(periods.get(row.pk, []), current)
+            updated.append(row)
         with transaction.atomic():
-            RegistryProvider.objects.bulk_update(rows, ["timeline"], batch_size=1000)
+            RegistryProvider.objects.bulk_update(
+                updated, ["timeline", "identities"], batch_size=1000
+            )
 
 
 # --------------------------------------------------------------------------- questions

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 # The answer timeline of a provider with no event yet (registry.services.timeline_json).
 EMPTY_TIMELINE = '{"at":[],"states":[],"accs":[]}'
+# The identity periods of a row built by hand (registry.services.identities_json).
+EMPTY_IDENTITIES = "[]"
 
 
 class EventType(models.TextChoices):
@@ -100,6 +102,11 @@ class RegistryProvider(models.Model):
         default=EMPTY_TIMELINE,
         help_text="What verify answers from: the accreditations at every instant the "
         "provider's events changed them (registry.services.timeline_json).",
+    )
+    identities = models.TextField(
+        default=EMPTY_IDENTITIES,
+        help_text="Who the provider was at every moment, which verify answers with: its "
+        "identity periods (registry.services.identities_json).",
     )
     last_seq = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(help_text="Time of the newest event (Last-Modified).")

@@ -28,6 +28,7 @@ from accreditation.models import (
     Decision,
     Provider,
     ProviderChangeRequest,
+    ProviderIdentity,
 )
 from core.reference import isced_f_covers
 from reviews.models import Report
@@ -537,6 +538,49 @@ def timeline_state(timeline, as_of):
     return accreditations, changes_at
 
 
+def identities_json(periods, current):
+    """One provider's identity history, as the compact JSON text
+    `RegistryProvider.identities` keeps for verify: `current` (name, country,
+    identifiers: the projected row's) first, without bounds, then each
+    `ProviderIdentity` period in order of its start, as
+    `[valid_from, valid_until, legal_name, country, identifiers]` with the bounds in
+    `micros` (null: open). Verify reads the name, country and identifiers shown for a
+    moment from here (`identity_at`) rather than joining the periods in its query,
+    which would cost the database as much as the rest of the query does."""
+    rows = [[None, None, *current]]
+    for p in sorted(periods, key=lambda p: (p.valid_from, p.pk)):
+        until = micros(p.valid_until) if p.valid_until is not None else None
+        rows.append([micros(p.valid_from), until, p.legal_name, p.country, p.identifiers])
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def identity_at(identities, moment):
+    """(legal name, country, identifiers) of a decoded `identities_json` at `moment`
+    (`micros`): the latest-starting period in force then, else the projected row's
+    (a moment before any period was kept)."""
+    for start, end, legal_name, country, identifiers in reversed(identities):
+        if (start is None or start <= moment) and (end is None or moment < end):
+            return legal_name, country, identifiers
+    return "", "", []
+
+
+def refresh_identities(provider_id):
+    """Rebuild the identity periods that verify reads for one provider, in the
+    transaction that changed them (registry.receivers: any saved or deleted
+    `ProviderIdentity`), under the projection lock so that a rebuild running meanwhile
+    is waited for. A provider not in the registry has no row to refresh: it gets one,
+    periods included, when its first event is projected."""
+    row = RegistryProvider.objects.filter(pk=provider_id)
+    if not row.exists():
+        return
+    _lock()
+    current = row.values_list("legal_name", "country", "identifiers").first()
+    if current is None:  # a rebuild committed meanwhile without it
+        return
+    periods = ProviderIdentity.objects.filter(provider_id=provider_id)
+    row.update(identities=identities_json(periods, current))
+
+
 def _newest(candidates):
     return max(candidates, key=lambda a: (a["_decided_at"], a["id"]), default=None)
 
@@ -704,17 +748,17 @@ def _verify_core(scheme, value, course, as_of):
 def _verify_sql(course_kind=None):
     """The verify query, one row: the provider the identifier named at the moment
     (identifiers are history: an ended one still names its provider for moments before
-    its end, a new one names nobody before it began), its answer timeline, and, when
-    the question names a course (`course_kind` "id" or "uid", by which it is named),
-    the course. The name, country and identifiers shown are the provider's identity at
-    that moment (its `ProviderIdentity` period; the projected row only for a moment
-    before any period was kept). The course's level and field are those of its version
-    in force at the moment (courses are versioned: a later edit never moves a past
-    answer), null before the course was first described.
+    its end, a new one names nobody before it began), its identity periods and answer
+    timeline, and, when the question names a course (`course_kind` "id" or "uid", by
+    which it is named), the course. The course's level and field are those of its
+    version in force at the moment (courses are versioned: a later edit never moves a
+    past answer), null before the course was first described.
 
     One statement per kind of question: each join costs the database as much as the
-    rest of the query, so a question without a course joins no course."""
-    from accreditation.models import Course, CourseVersion, ProviderIdentifier, ProviderIdentity
+    rest of the query, so a question without a course joins no course, and the name,
+    country and identifiers shown (the provider's `ProviderIdentity` period at the
+    moment) are read from the row's own copy of its periods (`identities_json`)."""
+    from accreditation.models import Course, CourseVersion, ProviderIdentifier
 
     course_columns, course_joins = "NULL, NULL, NULL, NULL", ""
     if course_kind is not None:
@@ -725,13 +769,9 @@ def _verify_sql(course_kind=None):
             "AND v.valid_from <= %s AND (v.valid_until IS NULL OR v.valid_until > %s) "
         )
     return (
-        "SELECT rp.provider_id, COALESCE(n.legal_name, rp.legal_name), "  # noqa: S608
-        "COALESCE(n.country, rp.country), COALESCE(n.identifiers, rp.identifiers), "
-        f"{course_columns}, rp.timeline "
+        f"SELECT rp.provider_id, rp.identities, {course_columns}, rp.timeline "  # noqa: S608
         f"FROM {RegistryProvider._meta.db_table} rp "
         f"JOIN {ProviderIdentifier._meta.db_table} i ON i.provider_id = rp.provider_id "
-        f"LEFT JOIN {ProviderIdentity._meta.db_table} n ON n.provider_id = rp.provider_id "
-        "AND n.valid_from <= %s AND (n.valid_until IS NULL OR n.valid_until > %s) "
         f"{course_joins}"
         "WHERE i.scheme = %s AND i.value = %s AND i.valid_from <= %s "
         "AND (i.valid_until IS NULL OR i.valid_until > %s)"
@@ -740,12 +780,11 @@ def _verify_sql(course_kind=None):
 
 def verify_query(scheme, value, course, moment, db=None):
     """The verify query for this question and its parameters in its placeholders'
-    order (the identity period's moment twice; the course's id or uid and the course
-    version's moment twice when a course is named; the identifier and its period's
-    moment twice). The course goes as text, which psycopg sends untyped, so that
-    PostgreSQL takes the column's type and one prepared statement serves every
-    question of a kind."""
-    params = [moment, moment]
+    order (the course's id or uid and the course version's moment twice when a course
+    is named; the identifier and its period's moment twice). The course goes as text,
+    which psycopg sends untyped, so that PostgreSQL takes the column's type and one
+    prepared statement serves every question of a kind."""
+    params = []
     kind = None
     if isinstance(course, uuid.UUID):
         kind = "uid"
@@ -758,10 +797,10 @@ def verify_query(scheme, value, course, moment, db=None):
 
 
 # How each column of the verify query reads from its text form (registry.statements):
-# provider id, name, country, identifiers (JSON), course id, its provider, its level,
-# its field, the timeline (JSON).
+# provider id, identity periods (JSON), course id, its provider, its level, its field,
+# the timeline (JSON).
 _TEXT = statements.text
-_VERIFY_COLUMNS = (int, _TEXT, _TEXT, _TEXT, int, int, int, _TEXT, _TEXT)
+_VERIFY_COLUMNS = (int, _TEXT, int, int, int, _TEXT, _TEXT)
 
 
 def _verify_row(scheme, value, course, as_of):
@@ -774,11 +813,12 @@ def _verify_row(scheme, value, course, as_of):
     row = statements.fetch_one(db, sql, params, _VERIFY_COLUMNS)
     if row is None:
         return None, None, None
-    entry = {"id": row[0], "legal_name": row[1], "country": row[2], "identifiers": _json(row[3])}
+    legal_name, country, identifiers = identity_at(_json(row[1]), micros(as_of))
+    entry = {"id": row[0], "legal_name": legal_name, "country": country, "identifiers": identifiers}
     found = None
-    if row[4] is not None:
-        found = {"id": row[4], "provider_id": row[5], "eqf_level": row[6], "isced_f": row[7]}
-    return entry, found, _json(row[8])
+    if row[2] is not None:
+        found = {"id": row[2], "provider_id": row[3], "eqf_level": row[4], "isced_f": row[5]}
+    return entry, found, _json(row[6])
 
 
 _scan_json = json.JSONDecoder().scan_once
@@ -871,6 +911,9 @@ def refresh_providers(provider_ids):
     events = defaultdict(list)
     for e in RegistryEvent.objects.filter(provider_id__in=provider_ids).order_by("at", "seq"):
         events[e.provider_id].append(e)
+    periods = defaultdict(list)
+    for period in ProviderIdentity.objects.filter(provider_id__in=provider_ids):
+        periods[period.provider_id].append(period)
     approved_ids = {e.accreditation_id for evs in events.values() for e in evs if e.course_id}
     versions = _approved_versions(approved_ids - {None})
     rows = []
@@ -919,6 +962,9 @@ def refresh_providers(provider_ids):
                 courses=approved,
                 decisions=sorted(decisions, key=lambda d: d["decided_at"], reverse=True),
                 timeline=timeline_json(evs),
+                identities=identities_json(
+                    periods.get(p.pk, []), (p.legal_name, p.country, identifiers)
+                ),
                 last_seq=max((e.seq for e in evs), default=0),
                 updated_at=max((e.at for e in evs), default=now),
                 refreshed_at=now,
