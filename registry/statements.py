@@ -116,7 +116,7 @@ def fetch_one(db, sql, params, decoders):
     db.ensure_connection()
     raw = db.connection
     pgconn = raw.pgconn
-    kept = db.__dict__.get("_prepared_statements")
+    kept = getattr(db, "_prepared_statements", None)  # `connection` (the proxy) too
     if kept is None or kept[0] is not pgconn:  # a new connection: nothing prepared on it
         kept = db._prepared_statements = (pgconn, set())
     name, command = _prepared(sql)

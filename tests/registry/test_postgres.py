@@ -258,6 +258,18 @@ def test_verify_statements_prepared_again_after_deallocate(history):
     assert len([s for s in _prepared_statements() if "rp.timeline" in s]) == 1
 
 
+@pytest.mark.django_db
+def test_libpq_statement_through_the_connection_proxy_is_prepared_once():
+    """`django.db.connection` (the proxy of the default connection) serves as well as
+    the connection itself: the statement is prepared once, not again on every call."""
+    from registry import statements
+
+    _require_postgres()
+    for db in (connection, connections["default"], connection):
+        assert statements.fetch_one(db, "SELECT %s", ["7"], (int,)) == (7,)
+    assert len([s for s in _prepared_statements() if s == "SELECT $1"]) == 1
+
+
 # Text as names and identifiers hold it, with the characters a tsquery could trip on.
 _TEXT = st.text(
     alphabet=st.sampled_from("abcé.:-'\\&|!()*<> \t\u00a0\u2003") | st.characters(codec="utf-8"),
