@@ -500,7 +500,6 @@ def timeline_json(events):
     makes objects of only the states it needs. A timeline written before (objects in
     `accs`, no `shapes`) reads the same."""
     moments, states, accs, positions = [], [], [], {}
-    shapes, shape_of = [], {}
     for k, event in enumerate(events):
         if k + 1 < len(events) and events[k + 1].at == event.at:
             continue  # one point per instant, after all of its events
@@ -515,17 +514,26 @@ def timeline_json(events):
             key = json.dumps(kept, sort_keys=True)
             if key not in positions:
                 positions[key] = len(accs)
-                shape = shape_of.setdefault(tuple(kept), len(shapes))
-                if shape == len(shapes):
-                    shapes.append(list(kept))
-                accs.append([shape, *kept.values()])
+                accs.append(kept)
             state.append(positions[key])
         moments.append(micros(event.at))
         states.append(state)
     timeline = {"at": moments, "states": states, "accs": accs}
-    if shapes:
-        timeline["shapes"] = shapes
+    if accs:
+        timeline["shapes"], timeline["accs"] = compact_states(accs)
     return json.dumps(timeline, separators=(",", ":"))
+
+
+def compact_states(accs):
+    """Accreditation states (objects) as a timeline keeps them: (shapes, rows), each
+    row `[shape, value, ...]` with its keys in `shapes[shape]`, in the states' order."""
+    shapes, shape_of, rows = [], {}, []
+    for acc in accs:
+        shape = shape_of.setdefault(tuple(acc), len(shapes))
+        if shape == len(shapes):
+            shapes.append(list(acc))
+        rows.append([shape, *acc.values()])
+    return shapes, rows
 
 
 def timeline_state(timeline, as_of):

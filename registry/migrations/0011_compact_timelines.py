@@ -21,14 +21,9 @@ def compact(text):
     accs = timeline.get("accs") or []
     if "shapes" in timeline or not accs or not isinstance(accs[0], dict):
         return None
-    shapes, shape_of, rows = [], {}, []
-    for acc in accs:
-        shape = shape_of.setdefault(tuple(acc), len(shapes))
-        if shape == len(shapes):
-            shapes.append(list(acc))
-        rows.append([shape, *acc.values()])
-    timeline["accs"] = rows
-    timeline["shapes"] = shapes
+    from registry.services import compact_states
+
+    timeline["shapes"], timeline["accs"] = compact_states(accs)
     return json.dumps(timeline, separators=(",", ":"))
 
 
