@@ -720,21 +720,21 @@ def verify(*, scheme, value, course_id=None, course_uid=None, at=None, fresh=Fal
     """
     now = timezone.now()
     as_of = min(at or now, now)
-    stamps = {
-        "as_of": as_of.isoformat().replace("+00:00", "Z"),
-        "checked_at": now.isoformat().replace("+00:00", "Z"),
-    }
+    checked_at = now.isoformat().replace("+00:00", "Z")
+    as_of_text = checked_at if as_of == now else as_of.isoformat().replace("+00:00", "Z")
+    stamps = {"as_of": as_of_text, "checked_at": checked_at}
     course = course_id if course_uid is None else course_uid
-    cache = verify_cache.answer_cache()
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each lookup costs microseconds
+    cache = verify_cache.answer_cache(db=db)
     if cache is None:
-        return {**_verify_core(scheme, value, course, as_of)[0], **stamps}
+        return {**_verify_core(scheme, value, course, as_of, db)[0], **stamps}
     key = (scheme, value, course, None if as_of == now else as_of)
     if not fresh:
         core = cache.get(key, now)
         if core is not None:
             return {**core, **stamps}
     generation = cache.generation  # before the read: see AnswerCache.put
-    core, changes_at = _verify_core(scheme, value, course, as_of)
+    core, changes_at = _verify_core(scheme, value, course, as_of, db)
     expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
     if key[3] is None and changes_at is not None:
         expires = min(expires, changes_at)
@@ -742,12 +742,12 @@ def verify(*, scheme, value, course_id=None, course_uid=None, at=None, fresh=Fal
     return {**core, **stamps}
 
 
-def _verify_core(scheme, value, course, as_of):
+def _verify_core(scheme, value, course, as_of, db=None):
     """The answer without its time stamps, and the first moment after `as_of` at
     which time alone changes it (an accreditation's expiry), if any. `course` is a
     course's id, its uid (a UUID) or None."""
     core = {"trusted": False, "status": "none", "provider": None, "accreditation": None}
-    entry, found, timeline = _verify_row(scheme, value, course, as_of)
+    entry, found, timeline = _verify_row(scheme, value, course, as_of, db)
     if entry is None:
         return core, None
     accreditations, changes_at = timeline_state(timeline, as_of)
@@ -827,12 +827,15 @@ _TEXT = statements.text
 _VERIFY_COLUMNS = (int, _TEXT, int, int, int, _TEXT, _TEXT)
 
 
-def _verify_row(scheme, value, course, as_of):
+def _verify_row(scheme, value, course, as_of, db=None):
     """The verify hot path: one indexed query in plain SQL (no ORM query building).
     Returns (provider entry, course or None, decoded timeline), or (None, None, None)
     for an identifier that named no provider at `as_of`."""
-    db = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs one
+    if db is None:
+        db = connections[DEFAULT_DB_ALIAS]  # not the proxy: each access through it costs one
     moment = db.ops.adapt_datetimefield_value(as_of)
+    if not isinstance(moment, str):  # once, not once per placeholder (two or four)
+        moment = moment.isoformat()  # timestamptz input reads it (offset included)
     sql, params = verify_query(scheme, value, course, moment, db)
     row = statements.fetch_one(db, sql, params, _VERIFY_COLUMNS)
     if row is None:

@@ -144,13 +144,16 @@ _lock = threading.Lock()
 _process = {"pid": None, "cache": None, "listener": None}
 
 
-def answer_cache(alias=DEFAULT_DB_ALIAS):
+def answer_cache(alias=DEFAULT_DB_ALIAS, db=None):
     """This process's cache, its listener started on first use (after a fork, anew);
     None when caching is off, the database is not PostgreSQL, or the caller is inside
-    a transaction (whose reads may include its own uncommitted changes)."""
+    a transaction (whose reads may include its own uncommitted changes). `db`: the
+    connection of `alias` when the caller has it already (looking it up costs as much
+    as the rest of this)."""
     if not settings.REGISTRY_VERIFY_CACHE:
         return None
-    db = connections[alias]
+    if db is None:
+        db = connections[alias]
     if db.vendor != "postgresql" or db.in_atomic_block:
         return None
     pid = os.getpid()

@@ -4,6 +4,9 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.registry.conftest import day
 
@@ -393,6 +396,30 @@ def test_verify_reads_its_parameters_as_django_does(rf, query):
     again = rf.get(URL)
     again.META["QUERY_STRING"] = query
     assert params == {name: again.GET.get(name) for name in again.GET}
+
+
+# Query strings as a client may send them: names and values from a small alphabet that
+# holds every character the parser treats specially, escapes valid and broken.
+_QUERY_PIECES = st.sampled_from(
+    ["identifier", "at", "course", "a", "=", "&", "+", "%", "%3A", "%C3%A9", "%E9", "%zz", ";"]
+    + ["\u00e9", " ", "schac:x", "2025-02-01"]
+)
+
+
+@given(query=st.lists(_QUERY_PIECES, max_size=12).map("".join))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_verify_reads_any_query_string_as_django_does(query):
+    """The same over generated query strings (verify's parser has its own fast path for
+    parts that hold no escape)."""
+    from django.test import RequestFactory
+
+    from registry.api import query_params
+
+    # QUERY_STRING as a WSGI server gives it: the raw bytes, each as one character
+    wsgi = query.encode("utf-8").decode("iso-8859-1")
+    request, again = RequestFactory().get(URL), RequestFactory().get(URL)
+    request.META["QUERY_STRING"] = again.META["QUERY_STRING"] = wsgi
+    assert query_params(request) == {name: again.GET.get(name) for name in again.GET}
 
 
 def test_repeated_parameter_answers_for_the_last_value(api, history):
