@@ -1074,7 +1074,7 @@ class WrkClient:
         command += ["--timeout", "10s", "-s", str(self.script)]
         for name, value in scenario.headers.items():
             command += ["-H", f"{name}: {value}"]
-        port = scenario.server[0] if scenario.server else self.port
+        port = scenario.port(self.port)
         command += [f"http://127.0.0.1:{port}", "--", str(scenario.file), str(self.runs)]
         result = subprocess.run(  # noqa: S603 - fixed arguments
             command, capture_output=True, text=True, check=True, timeout=seconds + 60
@@ -1108,7 +1108,7 @@ class PythonClient:
 
     def drive(self, scenario, seconds):
         lines = "".join(f"{name}: {value}\r\n" for name, value in scenario.headers.items())
-        port = scenario.server[0] if scenario.server else self.port
+        port = scenario.port(self.port)
         start = time.perf_counter()
         latencies, errors = asyncio.run(_drive(port, scenario.paths, lines, seconds))
         elapsed = time.perf_counter() - start
@@ -1182,6 +1182,12 @@ class Scenario:
     # two sizes' verify measured in the same rounds, each on its own database.
     server: tuple | None = None
 
+    def port(self, default):
+        return self.server[0] if self.server else default
+
+    def server_pid(self, default):
+        return self.server[1] if self.server else default
+
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -1246,7 +1252,7 @@ def measure(client, plan, seconds, rounds, server_pid, prefix=""):
     }
     for _ in range(rounds):
         for name, scenario in plan.items():
-            pid = scenario.server[1] if scenario.server else server_pid
+            pid = scenario.server_pid(server_pid)
             cpu = cpu_seconds(pid)
             histogram, errors, rps = client.drive(scenario, each)
             for part, seconds_used in cpu_seconds(pid).items():

@@ -144,16 +144,16 @@ _lock = threading.Lock()
 _process = {"pid": None, "cache": None, "listener": None}
 
 
-def answer_cache(alias=DEFAULT_DB_ALIAS, db=None):
+def answer_cache(db=None):
     """This process's cache, its listener started on first use (after a fork, anew);
     None when caching is off, the database is not PostgreSQL, or the caller is inside
     a transaction (whose reads may include its own uncommitted changes). `db`: the
-    connection of `alias` when the caller has it already (looking it up costs as much
-    as the rest of this)."""
+    connection the caller reads with, when it has it already (looking it up costs as
+    much as the rest of this); the default database's otherwise."""
     if not settings.REGISTRY_VERIFY_CACHE:
         return None
     if db is None:
-        db = connections[alias]
+        db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql" or db.in_atomic_block:
         return None
     pid = os.getpid()
@@ -161,7 +161,7 @@ def answer_cache(alias=DEFAULT_DB_ALIAS, db=None):
         with _lock:
             if _process["pid"] != pid:
                 cache = AnswerCache()
-                listener = Listener(cache, alias)
+                listener = Listener(cache, db.alias)
                 listener.start()
                 _process.update(pid=pid, cache=cache, listener=listener)
     return _process["cache"]
