@@ -728,18 +728,23 @@ def verify(*, scheme, value, course_id=None, course_uid=None, at=None, fresh=Fal
     cache = verify_cache.answer_cache(db=db)
     if cache is None:
         return {**_verify_core(scheme, value, course, as_of, db)[0], **stamps}
-    key = (scheme, value, course, None if as_of == now else as_of)
+    # The key holds plain values only (a uid as its text), which the garbage collector
+    # stops tracking: see AnswerCache.
+    asked = course if course_uid is None else str(course_uid)
+    key = (scheme, value, asked, None if as_of == now else as_of)
     if not fresh:
-        core = cache.get(key, now)
+        core = cache.get(key, now)  # the reader's own copy
         if core is not None:
-            return {**core, **stamps}
+            core.update(stamps)
+            return core
     generation = cache.generation  # before the read: see AnswerCache.put
     core, changes_at = _verify_core(scheme, value, course, as_of, db)
     expires = now + datetime.timedelta(seconds=settings.REGISTRY_VERIFY_CACHE_SECONDS)
     if key[3] is None and changes_at is not None:
         expires = min(expires, changes_at)
-    cache.put(key, core, generation=generation, expires=expires)
-    return {**core, **stamps}
+    cache.put(key, core, generation=generation, expires=expires)  # kept as a copy
+    core.update(stamps)
+    return core
 
 
 def _verify_core(scheme, value, course, as_of, db=None):

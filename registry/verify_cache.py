@@ -24,7 +24,9 @@ Only PostgreSQL can tell, so other databases (the SQLite demo) never cache. A re
 with `Cache-Control: no-cache` is answered from the database.
 """
 
+import itertools
 import logging
+import marshal
 import os
 import threading
 
@@ -35,7 +37,8 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "registry_verify"
 APPLICATION_NAME = "mcqa-verify-cache"
-MAX_ENTRIES = 10_000  # about 2 kB each: some 20 MB per web process at most
+MAX_ENTRIES = 10_000  # under 1 kB each: some 10 MB per web process at most
+EVICT_SHARE = 10  # a full cache drops its oldest tenth at once
 RETRY_SECONDS = 1.0  # after a lost connection; doubled while connecting fails
 MAX_RETRY_SECONDS = 60.0
 PROBE_RETRY_SECONDS = 60.0
@@ -43,7 +46,18 @@ PROBE_RETRY_SECONDS = 60.0
 
 class AnswerCache:
     """Answers by question, each with the moment it stops being valid. Reads take no
-    lock (a dict lookup is atomic); stores and invalidation do."""
+    lock (a dict lookup is atomic); stores and invalidation do.
+
+    An answer is kept as its `marshal` bytes, not as the dicts and lists it is made
+    of: one object the garbage collector never traverses instead of a dozen it
+    would. Ten thousand answers as objects made each full collection of a web process
+    take some 100 ms (every few thousand questions, when most are new) and added
+    about 20 µs to every uncached question in collections; as bytes they cost
+    neither. Each reader gets its own copy (2 µs to load), which no caller can alter
+    for the next one. (What marshal cannot write, a record with a datetime, is kept
+    as the object and shared.) A full cache drops its oldest tenth at once (one copy of the
+    rest), rather than its oldest answer at each store, which made each store scan
+    the slots earlier removals left at the front of the dict."""
 
     def __init__(self, max_entries=MAX_ENTRIES):
         self.max_entries = max_entries
@@ -61,18 +75,26 @@ class AnswerCache:
         item = self._entries.get(key)
         if item is None or item[0] <= now:
             return None
-        return item[1]
+        _, kept, packed = item
+        return marshal.loads(kept) if packed else kept  # noqa: S302 - bytes this process wrote
 
     def put(self, key, answer, *, generation, expires):
         """Keep `answer` until `expires`, unless the cache was invalidated since
-        `generation` was read (the answer may predate a change) or is not listening."""
+        `generation` was read (the answer may predate a change) or is not listening.
+        An answer of other than plain values (a record with a datetime) is kept as
+        the object itself, shared by its readers."""
+        try:
+            item = (expires, marshal.dumps(answer), True)  # plain values: untracked
+        except ValueError:
+            item = (expires, answer, False)
         with self._lock:
             if not self.ready or generation != self.generation:
                 return False
             entries = self._entries
             if key not in entries and len(entries) >= self.max_entries:
-                del entries[next(iter(entries))]  # the oldest stored
-            entries[key] = (expires, answer)
+                oldest = max(1, self.max_entries // EVICT_SHARE)
+                entries = self._entries = dict(itertools.islice(entries.items(), oldest, None))
+            entries[key] = item
             return True
 
     def invalidate(self):

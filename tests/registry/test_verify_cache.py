@@ -2,7 +2,9 @@
 away whenever what an answer was read from changes (registry.verify_cache)."""
 
 import datetime
+import gc
 import time
+import uuid
 from unittest import mock
 
 import pytest
@@ -66,6 +68,62 @@ def test_invalidation_empties_the_cache_and_a_full_cache_drops_its_oldest():
     assert cache.get("a", NOW) is None and cache.get("d", NOW) == {"k": "d"}
     cache.invalidate()
     assert len(cache) == 0 and cache.get("d", NOW) is None
+
+
+def test_a_full_cache_drops_its_oldest_tenth_at_once_and_keeps_the_order_of_the_rest():
+    cache = ready_cache(max_entries=20)
+    later = NOW + datetime.timedelta(1)
+    for n in range(21):
+        cache.put(n, {"n": n}, generation=0, expires=later)
+    assert len(cache) == 19  # 0 and 1 dropped to make room for 20
+    assert [n for n in range(21) if cache.get(n, NOW) is not None] == list(range(2, 21))
+    cache.put(5, {"n": "again"}, generation=0, expires=later)  # a stored key: no drop
+    assert len(cache) == 19 and cache.get(5, NOW) == {"n": "again"}
+    cache.put(21, {"n": 21}, generation=0, expires=later)
+    cache.put(22, {"n": 22}, generation=0, expires=later)  # full again: 2 and 3 go
+    assert [n for n in range(23) if cache.get(n, NOW) is not None] == list(range(4, 23))
+
+
+def test_each_reader_gets_its_own_copy_of_an_answer():
+    cache = ready_cache()
+    answer = {"provider": {"identifiers": [{"scheme": "schac", "value": "a.example.org"}]}}
+    cache.put("k", answer, generation=0, expires=NOW + datetime.timedelta(1))
+    answer["provider"]["identifiers"].clear()  # the caller's object, after storing it
+    first = cache.get("k", NOW)
+    first["provider"]["identifiers"][0]["value"] = "changed by a caller"
+    first["as_of"] = "a stamp"
+    expected = {"provider": {"identifiers": [{"scheme": "schac", "value": "a.example.org"}]}}
+    assert cache.get("k", NOW) == expected
+
+
+def test_kept_answers_give_the_garbage_collector_nothing_to_traverse():
+    """A thousand nested answers add (almost) no object that the collector tracks: as
+    objects they would add a dozen each, and every full collection of a busy web
+    process would walk them all."""
+    cache = ready_cache()
+    later = NOW + datetime.timedelta(1)
+    gc.collect()
+    before = len(gc.get_objects())
+    for n in range(1000):
+        answer = {
+            "trusted": True,
+            "provider": {"id": n, "identifiers": [{"scheme": "schac", "value": f"{n}.org"}]},
+            "accreditation": {"id": n, "eqf_levels": [5, 6], "conditions": [], "report": None},
+        }
+        cache.put(
+            ("schac", f"{n}.org", str(uuid.uuid4()), None), answer, generation=0, expires=later
+        )
+    del answer
+    gc.collect()  # stops tracking tuples of plain values
+    assert len(cache) == 1000
+    assert len(gc.get_objects()) - before < 50
+
+
+def test_a_record_of_other_than_plain_values_is_kept_as_the_object_itself():
+    cache = ready_cache()
+    record = {"id": 1, "_last_modified": NOW}  # marshal writes no datetime
+    assert cache.put("k", record, generation=0, expires=NOW + datetime.timedelta(1))
+    assert cache.get("k", NOW) is record
 
 
 @pytest.mark.django_db
