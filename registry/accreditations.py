@@ -49,8 +49,7 @@ def accreditation_record(pk):
     (`registry.verify_cache`: every table the record is read from notifies on commit)
     until what it was read from changes, or until time alone changes it (the end of
     an active or suspended accreditation's `valid_until` day): a verifier fetching the
-    same accreditation again costs no query. The record is shared: callers must not
-    change it."""
+    same accreditation again costs no query. Each call gets its own copy."""
     cache = verify_cache.answer_cache()
     if cache is None:
         return _read_record(pk)
@@ -130,7 +129,7 @@ def _read_record(pk):
         "history": history,
         "issuer": services.issuer(),
         "_etag": (entry.last_seq, _iso(entry.updated_at)),
-        "_last_modified": entry.updated_at,
+        "_last_modified": _iso(entry.updated_at),  # text: the record is plain values
     }
 
 

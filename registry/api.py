@@ -666,7 +666,7 @@ class AccreditationView(PublicAPIView):
             request,
             build,
             etag=_digest("accreditation", pk, media_type, *record["_etag"], *_key_of(media_type)),
-            last_modified=record["_last_modified"],
+            last_modified=_aware(record["_last_modified"]),
         )
         response["Vary"] = "Accept"
         return response

@@ -54,8 +54,7 @@ class AnswerCache:
     take some 100 ms (every few thousand questions, when most are new) and added
     about 20 µs to every uncached question in collections; as bytes they cost
     neither. Each reader gets its own copy (2 µs to load), which no caller can alter
-    for the next one. (What marshal cannot write, a record with a datetime, is kept
-    as the object and shared.) A full cache drops its oldest tenth at once (one copy of the
+    for the next one. A full cache drops its oldest tenth at once (one copy of the
     rest), rather than its oldest answer at each store, which made each store scan
     the slots earlier removals left at the front of the dict."""
 
@@ -75,18 +74,14 @@ class AnswerCache:
         item = self._entries.get(key)
         if item is None or item[0] <= now:
             return None
-        _, kept, packed = item
-        return marshal.loads(kept) if packed else kept  # noqa: S302 - bytes this process wrote
+        return marshal.loads(item[1])  # noqa: S302 - bytes this process wrote
 
     def put(self, key, answer, *, generation, expires):
         """Keep `answer` until `expires`, unless the cache was invalidated since
         `generation` was read (the answer may predate a change) or is not listening.
-        An answer of other than plain values (a record with a datetime) is kept as
-        the object itself, shared by its readers."""
-        try:
-            item = (expires, marshal.dumps(answer), True)  # plain values: untracked
-        except ValueError:
-            item = (expires, answer, False)
+        Answers are plain values (dicts, lists, tuples, text, numbers, booleans, None);
+        anything else is refused (ValueError), as a mistake of the caller's."""
+        item = (expires, marshal.dumps(answer))
         with self._lock:
             if not self.ready or generation != self.generation:
                 return False
